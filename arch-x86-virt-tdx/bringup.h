@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * TDX module bring-up and teardown, in the order Linux uses:
+ * SYS.INIT -> LP.INIT on every online CPU -> read metadata -> build TDMRs and PAMTs from System
+ * RAM -> SYS.CONFIG -> KEY.CONFIG once per package -> TDMR.INIT of every TDMR to completion.
+ * A failure at any step after SYS.INIT disables the module (SYS.DISABLE), flushes caches and frees
+ * everything; teardown on unload does the same.
+ */
+#pragma once
+
+#include <kstd/new.h>
+
+#include "metadata.h"
+#include "pages.h"
+#include "tdmr.h"
+
+namespace tdx {
+
+struct TdmrTable {
+	TdmrDesc tdmrs[kMaxTdmrs];
+	PageRun pamt[kMaxTdmrs][abi::kNumPageLevels];
+	usize count = 0;
+	MemList memlist;
+};
+
+class TdxModule {
+public:
+	explicit TdxModule(Seamcall &sc) : sc_(sc) {}
+	~TdxModule() { teardown(); }
+	TdxModule(const TdxModule &) = delete;
+	TdxModule &operator=(const TdxModule &) = delete;
+
+	Status bring_up();
+	/* SYS.DISABLE, cache flush, free; safe to call in any state, and more than once. */
+	void teardown();
+
+	bool ready() const { return ready_; }
+	const TdxSysInfo &sys_info() const { return info_; }
+	u64 pamt_bytes() const;
+
+	/* The steps, public so tests can drive them one by one. */
+	Status tdh_sys_init();
+	Status tdh_sys_lp_init_all();
+	Status construct_tdmrs();
+	Status tdh_sys_config();
+	Status tdh_sys_key_config_all();
+	Status tdh_sys_tdmr_init_all();
+
+private:
+	Status check_features() const;
+	Status alloc_pamts();
+	Status tdh_sys_disable();
+
+	Seamcall &sc_;
+	TdxSysInfo info_;
+	Box<TdmrTable> table_;
+	bool started_ = false; /* SYS.INIT succeeded: the module holds state to disable */
+	bool ready_ = false;
+};
+
+} // namespace tdx

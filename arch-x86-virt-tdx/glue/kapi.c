@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kapi: the kernel services the C++ core uses (see include/kapi/kapi.h). */
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/gfp.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/preempt.h>
+#include <linux/printk.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/timekeeping.h>
+#include <linux/topology.h>
+#include <asm/apic.h>
+#include <asm/smp.h>
+
+#include <kapi/kapi.h>
+
+/* The core's errno constants (include/kstd/errno.h) restate the kernel's. */
+static_assert(EIO == 5 && ENXIO == 6 && E2BIG == 7 && ENOMEM == 12 && EACCES == 13);
+static_assert(EBUSY == 16 && ENODEV == 19 && EINVAL == 22 && ENOSPC == 28 && ERANGE == 34);
+static_assert(EOPNOTSUPP == 95 && ETIMEDOUT == 110);
+
+void kapi_log(int level, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	switch (level) {
+	case KAPI_LOG_ERR:
+		pr_err("tdx_host: %pV", &vaf);
+		break;
+	case KAPI_LOG_WARN:
+		pr_warn("tdx_host: %pV", &vaf);
+		break;
+	case KAPI_LOG_INFO:
+		pr_info("tdx_host: %pV", &vaf);
+		break;
+	default:
+		pr_debug("tdx_host: %pV", &vaf);
+		break;
+	}
+	va_end(args);
+}
+
+void kapi_bug(const char *what)
+{
+	pr_emerg("tdx_host: core invariant broken: %s\n", what);
+	BUG();
+}
+
+/* A trap for a call through an unset pure virtual slot (the C++ ABI names it). */
+void __cxa_pure_virtual(void);
+void __cxa_pure_virtual(void)
+{
+	kapi_bug("pure virtual function called");
+}
+
+void *kapi_kzalloc(kapi_size size)
+{
+	return kvzalloc(size, GFP_KERNEL);
+}
+
+void kapi_kfree(const void *p)
+{
+	kvfree(p);
+}
+
+void *kapi_alloc_pages(unsigned int order)
+{
+	if (order > MAX_PAGE_ORDER)
+		return NULL;
+	return (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, order);
+}
+
+void kapi_free_pages(void *va, unsigned int order)
+{
+	free_pages((unsigned long)va, order);
+}
+
+kapi_u64 kapi_virt_to_phys(const void *va)
+{
+	return virt_to_phys((void *)va);
+}
+
+void kapi_wbinvd_on_all_cpus(void)
+{
+	wbinvd_on_all_cpus();
+}
+
+struct ram_walk {
+	kapi_ram_range_fn fn;
+	void *ctx;
+};
+
+static int ram_walk_one(struct resource *res, void *arg)
+{
+	struct ram_walk *w = arg;
+
+	return w->fn(w->ctx, res->start, res->end + 1);
+}
+
+int kapi_for_each_system_ram(kapi_ram_range_fn fn, void *ctx)
+{
+	struct ram_walk w = { .fn = fn, .ctx = ctx };
+	int ret;
+
+	ret = walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
+				  0, U64_MAX, &w, ram_walk_one);
+	return ret == -EINVAL ? 0 : ret; /* -EINVAL: no (more) matching resource */
+}
+
+unsigned int kapi_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
+int kapi_cpu_online(unsigned int cpu)
+{
+	return cpu_online(cpu);
+}
+
+unsigned int kapi_cpu_package(unsigned int cpu)
+{
+	return topology_logical_package_id(cpu);
+}
+
+unsigned int kapi_cpu_apic_id(unsigned int cpu)
+{
+	return per_cpu(x86_cpu_to_apicid, cpu);
+}
+
+unsigned int kapi_this_cpu(void)
+{
+	return smp_processor_id();
+}
+
+void kapi_preempt_disable(void)
+{
+	preempt_disable();
+}
+
+void kapi_preempt_enable(void)
+{
+	preempt_enable();
+}
+
+int kapi_may_sleep(void)
+{
+	return preemptible();
+}
+
+void kapi_cond_resched(void)
+{
+	cond_resched();
+}
+
+void kapi_cpus_read_lock(void)
+{
+	cpus_read_lock();
+}
+
+void kapi_cpus_read_unlock(void)
+{
+	cpus_read_unlock();
+}
+
+struct cpu_call {
+	kapi_cpu_fn fn;
+	void *ctx;
+	int ret;
+};
+
+static void cpu_call_irqs_off(void *arg)
+{
+	struct cpu_call *c = arg;
+
+	c->ret = c->fn(c->ctx);
+}
+
+int kapi_run_on_cpu(unsigned int cpu, kapi_cpu_fn fn, void *ctx)
+{
+	struct cpu_call c = { .fn = fn, .ctx = ctx };
+	int ret;
+
+	ret = smp_call_function_single(cpu, cpu_call_irqs_off, &c, 1);
+	return ret ? ret : c.ret;
+}
+
+static int cpu_call_sleepable(void *arg)
+{
+	struct cpu_call *c = arg;
+
+	return c->fn(c->ctx);
+}
+
+int kapi_run_on_cpu_sleepable(unsigned int cpu, kapi_cpu_fn fn, void *ctx)
+{
+	struct cpu_call c = { .fn = fn, .ctx = ctx };
+
+	return smp_call_on_cpu(cpu, cpu_call_sleepable, &c, false);
+}
+
+kapi_u64 kapi_ktime_ns(void)
+{
+	return ktime_get_ns();
+}
+
+struct kapi_mutex {
+	struct mutex m;
+};
+
+struct kapi_mutex *kapi_mutex_create(void)
+{
+	struct kapi_mutex *m = kzalloc(sizeof(*m), GFP_KERNEL);
+
+	if (m)
+		mutex_init(&m->m);
+	return m;
+}
+
+void kapi_mutex_destroy(struct kapi_mutex *m)
+{
+	if (m)
+		mutex_destroy(&m->m);
+	kfree(m);
+}
+
+void kapi_mutex_lock(struct kapi_mutex *m)
+{
+	mutex_lock(&m->m);
+}
+
+void kapi_mutex_unlock(struct kapi_mutex *m)
+{
+	mutex_unlock(&m->m);
+}

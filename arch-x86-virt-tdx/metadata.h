@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The global metadata bring-up needs, read with TDH.SYS.RD and decoded by field size. */
+#pragma once
+
+#include <kstd/span.h>
+#include <tdx/abi/metadata.h>
+
+#include "seamcall.h"
+
+namespace tdx {
+
+struct Cmr {
+	u64 base;
+	u64 size;
+};
+
+struct TdxSysInfo {
+	u16 major = 0, minor = 0, update = 0;
+	u16 build_num = 0;
+	u32 build_date = 0;
+	u64 features0 = 0;
+	u16 max_tdmrs = 0;
+	u16 max_reserved_per_tdmr = 0;
+	u16 pamt_entry_size[3] = {}; /* indexed by abi::PageLevel */
+	Array<Cmr, abi::kMaxCmrs> cmrs;
+};
+
+/* Truncates a value read for field_id to that field's element size. */
+u64 metadata_decode(u64 field_id, u64 raw);
+
+/* TDH.SYS.RD of one field, decoded. */
+Result<u64> sys_rd(Seamcall &sc, u64 field_id);
+
+/* Reads everything in TdxSysInfo and checks it is usable (limits non-zero, CMR count). */
+Status read_sys_info(Seamcall &sc, TdxSysInfo &out);
+
+} // namespace tdx

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tdx_host: module init/exit, the SEAMCALL backend parameters, and the tdx_host device with its
+ * sysfs attributes at /sys/devices/faux/tdx_host/.
+ */
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/version.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#include <linux/device/faux.h>
+#endif
+
+#include <kapi/kapi.h>
+
+#include "../../arch-x86-virt-tdx/glue/emu_pci.h"
+
+static char *seamcall = "auto";
+module_param(seamcall, charp, 0444);
+MODULE_PARM_DESC(seamcall, "SEAMCALL backend: auto (emulator if present, else hardware), hw, emu");
+
+static unsigned int seamcall_timeout_ms = 5000;
+module_param(seamcall_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(seamcall_timeout_ms,
+		 "emulator backend: ms a SEAMCALL may take before TDX is marked unusable");
+
+static ssize_t version_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct tdx_module_version v;
+	int ret = tdx_core_version(&v);
+
+	if (ret)
+		return ret;
+	return sysfs_emit(buf, "%u.%u.%02u\n", v.major, v.minor, v.update);
+}
+static DEVICE_ATTR_RO(version);
+
+static struct attribute *tdx_host_attrs[] = {
+	&dev_attr_version.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(tdx_host);
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+/* The kernel has the faux bus: use it, as upstream's tdx_host does. */
+static struct faux_device *tdx_host_fdev;
+
+static int tdx_host_device_create(void)
+{
+	tdx_host_fdev = faux_device_create_with_groups("tdx_host", NULL, NULL, tdx_host_groups);
+	return tdx_host_fdev ? 0 : -ENODEV;
+}
+
+static void tdx_host_device_destroy(void)
+{
+	faux_device_destroy(tdx_host_fdev);
+	tdx_host_fdev = NULL;
+}
+#else
+/*
+ * No faux bus (it arrived in 6.14): a root device named "faux" gives the same path,
+ * /sys/devices/faux/tdx_host, and on such kernels nothing else owns /sys/devices/faux.
+ */
+static struct device *faux_root;
+static struct device *tdx_host_dev;
+
+static void tdx_host_dev_release(struct device *dev)
+{
+	kfree(dev);
+}
+
+static int tdx_host_device_create(void)
+{
+	struct device *dev;
+	int ret;
+
+	faux_root = root_device_register("faux");
+	if (IS_ERR(faux_root)) {
+		ret = PTR_ERR(faux_root);
+		faux_root = NULL;
+		return ret;
+	}
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev) {
+		ret = -ENOMEM;
+		goto unregister_root;
+	}
+	device_initialize(dev);
+	dev->parent = faux_root;
+	dev->groups = tdx_host_groups;
+	dev->release = tdx_host_dev_release;
+	ret = dev_set_name(dev, "tdx_host");
+	if (!ret)
+		ret = device_add(dev);
+	if (ret) {
+		put_device(dev);
+		goto unregister_root;
+	}
+	tdx_host_dev = dev;
+	return 0;
+unregister_root:
+	root_device_unregister(faux_root);
+	faux_root = NULL;
+	return ret;
+}
+
+static void tdx_host_device_destroy(void)
+{
+	device_unregister(tdx_host_dev);
+	tdx_host_dev = NULL;
+	root_device_unregister(faux_root);
+	faux_root = NULL;
+}
+#endif
+
+static int parse_seamcall_mode(const char *s)
+{
+	if (sysfs_streq(s, "auto"))
+		return TDX_SEAMCALL_AUTO;
+	if (sysfs_streq(s, "hw"))
+		return TDX_SEAMCALL_HW;
+	if (sysfs_streq(s, "emu"))
+		return TDX_SEAMCALL_EMU;
+	return -EINVAL;
+}
+
+static int __init tdx_host_init(void)
+{
+	struct tdx_core_params p = { .seamcall_timeout_ms = seamcall_timeout_ms };
+	int ret;
+
+	p.seamcall_mode = parse_seamcall_mode(seamcall);
+	if (p.seamcall_mode < 0) {
+		pr_err("tdx_host: seamcall=%s: expected auto, hw or emu\n", seamcall);
+		return -EINVAL;
+	}
+	if (!seamcall_timeout_ms) {
+		pr_err("tdx_host: seamcall_timeout_ms must be at least 1\n");
+		return -EINVAL;
+	}
+	ret = tdx_core_init(&p);
+	if (ret)
+		goto release;
+	ret = tdx_host_device_create();
+	if (ret)
+		goto exit_core;
+	return 0;
+exit_core:
+	tdx_core_exit();
+release:
+	tdx_emu_mailbox_release();
+	return ret;
+}
+
+static void __exit tdx_host_exit(void)
+{
+	tdx_host_device_destroy();
+	tdx_core_exit();
+	tdx_emu_mailbox_release();
+}
+
+module_init(tdx_host_init);
+module_exit(tdx_host_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Intel TDX host: module bring-up, extensions, quoting and runtime update");

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The C ABI between the freestanding C++ core and the C kernel glue. The glue implements every
+ * kapi_* function (C files in the glue/ folders); host tests implement them with a fake. The core implements the
+ * tdx_core_* entry points the glue calls. No kernel header is included here, so both C and C++
+ * can include this file, and the C++ core never sees <linux/...>.
+ */
+#ifndef TDX_KAPI_H
+#define TDX_KAPI_H
+
+#ifdef __cplusplus
+#define KAPI_EXTERN extern "C"
+#define KAPI_NORETURN [[noreturn]]
+#else
+#define KAPI_EXTERN
+#define KAPI_NORETURN __attribute__((__noreturn__))
+#endif
+
+typedef unsigned long long kapi_u64;
+typedef unsigned long kapi_size;
+
+/* ---- diagnostics ---- */
+enum kapi_log_level { KAPI_LOG_ERR = 3, KAPI_LOG_WARN = 4, KAPI_LOG_INFO = 6, KAPI_LOG_DEBUG = 7 };
+KAPI_EXTERN void kapi_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A broken invariant of the core itself: BUG() in the kernel, abort() on the host. */
+KAPI_EXTERN KAPI_NORETURN void kapi_bug(const char *what);
+
+/* ---- memory ---- */
+KAPI_EXTERN void *kapi_kzalloc(kapi_size size);
+KAPI_EXTERN void kapi_kfree(const void *p);
+/* 2^order zeroed, physically contiguous pages; returns the kernel virtual address or NULL. */
+KAPI_EXTERN void *kapi_alloc_pages(unsigned int order);
+KAPI_EXTERN void kapi_free_pages(void *va, unsigned int order);
+KAPI_EXTERN kapi_u64 kapi_virt_to_phys(const void *va);
+/* Write back and invalidate caches on every CPU (before memory the TDX module used is reused). */
+KAPI_EXTERN void kapi_wbinvd_on_all_cpus(void);
+
+/* System RAM ranges, ascending, [start, end) in bytes; the callback returns non-zero to stop. */
+typedef int (*kapi_ram_range_fn)(void *ctx, kapi_u64 start, kapi_u64 end);
+KAPI_EXTERN int kapi_for_each_system_ram(kapi_ram_range_fn fn, void *ctx);
+
+/* ---- CPUs ---- */
+KAPI_EXTERN unsigned int kapi_nr_cpu_ids(void);
+KAPI_EXTERN int kapi_cpu_online(unsigned int cpu);
+KAPI_EXTERN unsigned int kapi_cpu_package(unsigned int cpu);
+KAPI_EXTERN unsigned int kapi_cpu_apic_id(unsigned int cpu);
+/* Only valid with preemption off. */
+KAPI_EXTERN unsigned int kapi_this_cpu(void);
+KAPI_EXTERN void kapi_preempt_disable(void);
+KAPI_EXTERN void kapi_preempt_enable(void);
+/* Whether the caller may sleep (not atomic, interrupts on). */
+KAPI_EXTERN int kapi_may_sleep(void);
+KAPI_EXTERN void kapi_cond_resched(void);
+/* Hold off CPU hotplug while the online set matters (bring-up, teardown). */
+KAPI_EXTERN void kapi_cpus_read_lock(void);
+KAPI_EXTERN void kapi_cpus_read_unlock(void);
+/* Run fn(ctx) on cpu with interrupts off and wait; returns fn's value or -errno. */
+typedef int (*kapi_cpu_fn)(void *ctx);
+KAPI_EXTERN int kapi_run_on_cpu(unsigned int cpu, kapi_cpu_fn fn, void *ctx);
+/* Run fn(ctx) on cpu in a sleepable context (a kworker bound to cpu) and wait. */
+KAPI_EXTERN int kapi_run_on_cpu_sleepable(unsigned int cpu, kapi_cpu_fn fn, void *ctx);
+
+/* ---- time ---- */
+KAPI_EXTERN kapi_u64 kapi_ktime_ns(void);
+
+/* ---- mutual exclusion ---- */
+struct kapi_mutex;
+KAPI_EXTERN struct kapi_mutex *kapi_mutex_create(void);
+KAPI_EXTERN void kapi_mutex_destroy(struct kapi_mutex *m);
+KAPI_EXTERN void kapi_mutex_lock(struct kapi_mutex *m);
+KAPI_EXTERN void kapi_mutex_unlock(struct kapi_mutex *m);
+
+/* ---- SEAMCALL backends ---- */
+/*
+ * The real instruction (arch-x86-virt-tdx/glue/seamcall_hw.S). regs points to 13 u64 in ABI
+ * order, updated with the outputs. Faults (#GP, #UD) and VMfailInvalid come back as the
+ * software-defined statuses.
+ */
+KAPI_EXTERN kapi_u64 kapi_seamcall_hw(kapi_u64 rax, kapi_u64 *regs);
+/* Whether this CPU can execute SEAMCALL at all (TDX reported, VMX operation on). */
+KAPI_EXTERN int kapi_hw_seam_available(void);
+/* IA32_MKTME_KEYID_PARTITIONING on real hardware: TDX KeyIDs are [start, start + nr). */
+KAPI_EXTERN int kapi_hw_tdx_keyids(unsigned int *start, unsigned int *nr);
+/*
+ * The emulator's ivshmem mailbox, if the PCI device is present: mapped (write-back, shared with
+ * the emulator) at *base, *size bytes. Returns 0, or -ENODEV when there is no such device.
+ */
+KAPI_EXTERN int kapi_emu_mailbox(void **base, kapi_size *size);
+
+/* ---- the core's entry points (implemented in C++) ---- */
+enum tdx_seamcall_mode { TDX_SEAMCALL_AUTO = 0, TDX_SEAMCALL_HW = 1, TDX_SEAMCALL_EMU = 2 };
+
+struct tdx_core_params {
+	int seamcall_mode;               /* enum tdx_seamcall_mode */
+	unsigned int seamcall_timeout_ms; /* emulator backend: how long a call may take */
+};
+
+struct tdx_module_version {
+	unsigned int major, minor, update;
+	unsigned int build_num, build_date;
+};
+
+/* Brings the TDX module up; 0 or -errno with everything undone. */
+KAPI_EXTERN int tdx_core_init(const struct tdx_core_params *params);
+/* Tears the TDX module down (SYS.DISABLE, cache flush, free). */
+KAPI_EXTERN void tdx_core_exit(void);
+/* 0 and the running module's version, or -ENXIO when no module is up. */
+KAPI_EXTERN int tdx_core_version(struct tdx_module_version *out);
+
+#endif /* TDX_KAPI_H */

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The emulator's PCI identity, for C glue (mailbox.h restates them for C++ and checks they agree). */
+#ifndef TDX_EMU_MAILBOX_IDS_H
+#define TDX_EMU_MAILBOX_IDS_H
+
+#define TDX_EMU_IVSHMEM_VENDOR 0x1af4
+#define TDX_EMU_IVSHMEM_DEVICE 0x1110
+#define TDX_EMU_IVSHMEM_BAR 2
+
+#endif

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Checks a built tdx_host.ko for what freestanding C++ must never leave behind: constructor
+# tables that distro kernels never run, C++ runtime references the kernel cannot satisfy, and
+# objtool warnings from the build (pass the build log as $2 to check it too).
+set -euo pipefail
+ko=${1:?usage: check-ko.sh MODULE.ko [BUILD_LOG]}
+log=${2:-}
+fail=0
+
+sections=$(readelf -SW "$ko" | awk '{print $2}')
+for s in .init_array .ctors .fini_array .dtors .eh_frame .gcc_except_table; do
+	if grep -qx -- "$s" <<<"$sections"; then
+		echo "check-ko: $ko has section $s" >&2
+		fail=1
+	fi
+done
+
+bad=$(nm -u "$ko" | awk '{print $2}' | grep -E '^(_Z|__cxa_|__gxx_|_Unwind_)' || true)
+if [ -n "$bad" ]; then
+	echo "check-ko: $ko needs C++ runtime symbols:" >&2
+	echo "$bad" | sed 's/^/  /' >&2
+	fail=1
+fi
+
+for s in .return_sites .orc_unwind .ibt_endbr_seal; do
+	if ! grep -qx -- "$s" <<<"$sections"; then
+		echo "check-ko: $ko lacks $s: objtool did not process it" >&2
+		fail=1
+	fi
+done
+
+if [ -n "$log" ] && grep -E 'objtool|warning:' "$log" >&2; then
+	echo "check-ko: the build log has objtool or compiler warnings (above)" >&2
+	fail=1
+fi
+
+if [ "$fail" -ne 0 ]; then
+	exit 1
+fi
+echo "check-ko: $ko ok (no ctors, no C++ runtime symbols, objtool ran clean)"
