@@ -89,10 +89,12 @@ namespace {
 /* Adds [start, end) (absolute) as a reserved area of tdmr, keeping the list sorted and merged. */
 Status add_reserved(TdmrDesc &t, u64 start, u64 end, u16 max_reserved)
 {
-	start = max(start, t.base) - t.base;
-	end = min(end, t.end()) - t.base;
+	start = max(start, t.base);
+	end = min(end, t.end());
 	if (end <= start)
-		return Status::ok();
+		return Status::ok(); /* does not intersect this TDMR */
+	start -= t.base;
+	end -= t.base;
 	auto &rs = t.rsvd;
 	usize i = 0;
 	while (i < rs.size() && rs[i].offset + rs[i].size < start)
