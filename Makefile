@@ -1,26 +1,59 @@
 # SPDX-License-Identifier: GPL-2.0
 # tdx-host: the two front doors are `make demo` and `make check` (see README.md).
 
-KVER ?= $(shell cat $(HOME)/.cache/tdx-host/kver 2>/dev/null || ls /usr/src | sed -n 's/^linux-headers-\(6\.12\..*-amd64\)$$/\1/p' | sort -V | tail -n1)
-KDIR ?= /lib/modules/$(KVER)/build
-ifeq ($(wildcard $(KDIR)),)
-KDIR := /usr/src/linux-headers-$(KVER)
-endif
+SHELL := /bin/bash
+
+# The Debian 6.12 distro kernel the module is built for: what scripts/install-deps.sh selected.
+TDX_CACHE ?= $(HOME)/.cache/tdx-host
+KVER ?= $(shell cat $(TDX_CACHE)/kver 2>/dev/null || ls /usr/src | sed -n 's/^linux-headers-\(6\.12\..*+deb12-amd64\)$$/\1/p' | sort -V | tail -n1)
+KDIR ?= /usr/src/linux-headers-$(KVER)
 BUILD ?= $(CURDIR)/build
+JOBS ?= $(shell nproc)
 
-.PHONY: all module clean deps check-ko
+export TDX_CACHE
 
-all: module
+.PHONY: all deps module check-ko host-tests core-tests emu emu-tests e2e check demo bench clean
+
+all: module emu
 
 deps:
 	@scripts/install-deps.sh >/dev/null
 
-module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+# The kernel module, out of tree; the build log is kept for check-ko's objtool/warning check.
+module: deps
+	@mkdir -p $(BUILD)
+	@set -o pipefail; $(MAKE) -C $(KDIR) M=$(CURDIR) modules 2>&1 | tee $(BUILD)/module-build.log
 
 check-ko: module
-	scripts/check-ko.sh $(CURDIR)/tdx_host.ko
+	scripts/check-ko.sh $(CURDIR)/tdx_host.ko $(BUILD)/module-build.log
+
+core-tests: deps
+	cmake -S arch-x86-virt-tdx/tests -B $(BUILD)/core-tests -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(BUILD)/core-tests -j$(JOBS)
+	ctest --test-dir $(BUILD)/core-tests --output-on-failure -j$(JOBS)
+
+emu: deps
+	cmake -S qemu-harness/seam-emu -B $(BUILD)/seam-emu -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD)/seam-emu -j$(JOBS)
+
+emu-tests: emu
+	ctest --test-dir $(BUILD)/seam-emu --output-on-failure -j$(JOBS)
+
+host-tests: core-tests emu-tests
+
+# End to end under QEMU with the emulator (see scripts/check.sh for the list).
+e2e: module emu
+	scripts/check.sh e2e
+
+check:
+	scripts/check.sh all
+
+demo: module emu
+	scripts/demo.sh
+
+bench: module emu
+	scripts/bench.sh
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)

@@ -5,6 +5,7 @@
 
 #include "backend.h"
 #include "bringup.h"
+#include "core.h"
 
 namespace tdx {
 namespace {
@@ -59,6 +60,12 @@ Status core_init(const tdx_core_params &p)
 }
 
 } // namespace
+
+EmuBackend *emu_backend()
+{
+	return g_emu.alive() && g_seamcall.alive() ? &g_emu.get() : nullptr;
+}
+
 } // namespace tdx
 
 extern "C" int tdx_core_init(const struct tdx_core_params *params)

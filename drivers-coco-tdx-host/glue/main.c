@@ -3,8 +3,12 @@
  * tdx_host: module init/exit, the SEAMCALL backend parameters, and the tdx_host device with its
  * sysfs attributes at /sys/devices/faux/tdx_host/.
  */
+#include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/kstrtox.h>
+#include <linux/mutex.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -116,6 +120,58 @@ static void tdx_host_device_destroy(void)
 }
 #endif
 
+/*
+ * debugfs tdx_host/bench_sys_rd: write N to time N TDH.SYS.RD round trips through the emulator's
+ * mailbox; read the last result ("calls rt_median_ns rt_p99_ns svc_median_ns svc_p99_ns").
+ */
+static struct dentry *tdx_host_debugfs;
+static DEFINE_MUTEX(bench_lock);
+static struct tdx_bench_result bench_last;
+
+static ssize_t bench_write(struct file *f, const char __user *ubuf, size_t len, loff_t *ppos)
+{
+	struct tdx_bench_result r;
+	unsigned int calls;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, len, 0, &calls);
+	if (ret)
+		return ret;
+	mutex_lock(&bench_lock);
+	ret = tdx_core_bench_sys_rd(calls, &r);
+	if (!ret)
+		bench_last = r;
+	mutex_unlock(&bench_lock);
+	return ret ? ret : len;
+}
+
+static ssize_t bench_read(struct file *f, char __user *ubuf, size_t len, loff_t *ppos)
+{
+	char buf[160];
+	int n;
+
+	mutex_lock(&bench_lock);
+	n = scnprintf(buf, sizeof(buf),
+		      "calls=%llu rt_median_ns=%llu rt_p99_ns=%llu svc_median_ns=%llu svc_p99_ns=%llu\n",
+		      bench_last.calls, bench_last.rt_median_ns, bench_last.rt_p99_ns,
+		      bench_last.svc_median_ns, bench_last.svc_p99_ns);
+	mutex_unlock(&bench_lock);
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
+static const struct file_operations bench_fops = {
+	.owner = THIS_MODULE,
+	.write = bench_write,
+	.read = bench_read,
+	.llseek = default_llseek,
+};
+
+static void tdx_host_debugfs_create(void)
+{
+	tdx_host_debugfs = debugfs_create_dir("tdx_host", NULL);
+	debugfs_create_file("bench_sys_rd", 0600, tdx_host_debugfs, NULL, &bench_fops);
+}
+
 static int parse_seamcall_mode(const char *s)
 {
 	if (sysfs_streq(s, "auto"))
@@ -147,6 +203,7 @@ static int __init tdx_host_init(void)
 	ret = tdx_host_device_create();
 	if (ret)
 		goto exit_core;
+	tdx_host_debugfs_create();
 	return 0;
 exit_core:
 	tdx_core_exit();
@@ -157,6 +214,7 @@ release:
 
 static void __exit tdx_host_exit(void)
 {
+	debugfs_remove(tdx_host_debugfs);
 	tdx_host_device_destroy();
 	tdx_core_exit();
 	tdx_emu_mailbox_release();

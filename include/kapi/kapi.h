@@ -107,4 +107,13 @@ KAPI_EXTERN void tdx_core_exit(void);
 /* 0 and the running module's version, or -ENXIO when no module is up. */
 KAPI_EXTERN int tdx_core_version(struct tdx_module_version *out);
 
+/* Benchmark: SEAMCALL round trip through the emulator's mailbox vs the emulator's service time. */
+struct tdx_bench_result {
+	kapi_u64 calls;
+	kapi_u64 rt_median_ns, rt_p99_ns;   /* measured by the guest around each call */
+	kapi_u64 svc_median_ns, svc_p99_ns; /* reported by the emulator for the same calls */
+};
+/* Issues `calls` TDH.SYS.RD on one CPU; -EOPNOTSUPP unless the emulator backend is in use. */
+KAPI_EXTERN int tdx_core_bench_sys_rd(unsigned int calls, struct tdx_bench_result *out);
+
 #endif /* TDX_KAPI_H */

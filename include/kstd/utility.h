@@ -59,3 +59,27 @@ template <class T, class Less> constexpr void sort_small(T *first, usize n, Less
 }
 
 } // namespace kstd
+
+namespace kstd {
+/* In-place heapsort: O(n log n), no allocation, for benchmark sample arrays. */
+template <class T> void heap_sort(T *a, usize n)
+{
+	auto sift = [a](usize root, usize end) {
+		while (2 * root + 1 < end) {
+			usize child = 2 * root + 1;
+			if (child + 1 < end && a[child] < a[child + 1])
+				child++;
+			if (!(a[root] < a[child]))
+				return;
+			swap(a[root], a[child]);
+			root = child;
+		}
+	};
+	for (usize i = n / 2; i-- > 0;)
+		sift(i, n);
+	for (usize end = n; end > 1; end--) {
+		swap(a[0], a[end - 1]);
+		sift(0, end - 1);
+	}
+}
+} // namespace kstd
