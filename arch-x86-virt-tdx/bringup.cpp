@@ -182,20 +182,33 @@ Status TdxModule::tdh_sys_key_config_all()
 	return Status::ok();
 }
 
-/* TDMR.INIT initializes a TDMR's PAMT a chunk per call; rdx says where it got to. */
+/*
+ * TDMR.INIT initializes a TDMR's PAMT a chunk per call; rdx says how far it got (the module may
+ * report it at a coarse granularity, so several calls can return the same value). A module that
+ * never finishes is bounded by kMaxTdmrInitCalls rather than trusted.
+ */
+namespace {
+constexpr u32 kMaxTdmrInitCalls = 1u << 20;
+}
+
 Status TdxModule::tdh_sys_tdmr_init_all()
 {
 	TdmrTable &t = *table_;
 	for (usize i = 0; i < t.count; i++) {
 		const TdmrDesc &d = t.tdmrs[i];
 		u64 next = d.base;
-		while (next < d.end()) {
+		for (u32 calls = 0; next < d.end(); calls++) {
+			if (calls == kMaxTdmrInitCalls) {
+				kapi_log(KAPI_LOG_ERR, "TDMR.INIT of 0x%llx did not finish in %u calls\n",
+					 (unsigned long long)d.base, kMaxTdmrInitCalls);
+				return error(err::kEIO);
+			}
 			RegBlock r{};
 			r.rcx = d.base;
 			TRY(sc_.call_errno(leaves::kSysTdmrInit, r));
-			if (r.rdx <= next) {
-				kapi_log(KAPI_LOG_ERR, "TDMR.INIT of 0x%llx made no progress\n",
-					 (unsigned long long)d.base);
+			if (r.rdx < next || r.rdx > d.end()) {
+				kapi_log(KAPI_LOG_ERR, "TDMR.INIT of 0x%llx reported 0x%llx, outside the TDMR\n",
+					 (unsigned long long)d.base, (unsigned long long)r.rdx);
 				return error(err::kEIO);
 			}
 			next = r.rdx;

@@ -222,3 +222,27 @@ TEST_F(BringUp, DisableFailureLeavesPamtWithTheModule)
 	/* The PAMT pages stay allocated (given up), everything else is freed. */
 	EXPECT_EQ(fake::kernel().live_allocs, 6);
 }
+
+TEST_F(BringUp, TdmrInitMayRepeatProgressButNotGoBack)
+{
+	/* Coarse progress (the same rdx several times) is fine. */
+	emu.tdmr_init_coarse = true;
+	TdxModule m(sc);
+	ASSERT_TRUE(m.bring_up().is_ok());
+	m.teardown();
+	/* rdx outside the TDMR is refused, and everything unwinds. */
+	emu.tdmr_init_bogus_rdx = 1ull << 40;
+	TdxModule m2(sc);
+	EXPECT_EQ(m2.bring_up(), error(err::kEIO));
+	EXPECT_TRUE(fake::kernel().log_contains("outside the TDMR"));
+	EXPECT_EQ(fake::kernel().live_allocs, 0);
+}
+
+TEST_F(BringUp, TdmrInitThatNeverFinishesIsBounded)
+{
+	emu.tdmr_init_bogus_rdx = ~0ull; /* sentinel: answer rdx = the TDMR base, forever */
+	TdxModule m(sc);
+	EXPECT_EQ(m.bring_up(), error(err::kEIO));
+	EXPECT_TRUE(fake::kernel().log_contains("did not finish"));
+	EXPECT_EQ(fake::kernel().live_allocs, 0);
+}

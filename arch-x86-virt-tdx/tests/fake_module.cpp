@@ -107,11 +107,19 @@ uint64_t FakeModule::serve(uint16_t leaf, tdx::RegBlock &r, unsigned cpu)
 		for (auto [base, size] : tdmrs) {
 			if (base != r.rcx)
 				continue;
+			if (tdmr_init_bogus_rdx == ~0ull) { /* never makes progress */
+				r.rdx = base;
+				return st::kSuccess;
+			}
 			uint64_t &next = tdmr_next.try_emplace(base, base).first->second;
 			if (next >= base + size)
 				return st::kTdmrAlreadyInitialized;
 			next = std::min(base + size, next + tdmr_init_chunk);
 			r.rdx = next;
+			if (tdmr_init_coarse && next < base + size)
+				r.rdx = next & ~(tdx::abi::kTdmrAlignment - 1);
+			if (tdmr_init_bogus_rdx)
+				r.rdx = tdmr_init_bogus_rdx;
 			bool all = true;
 			for (auto [b, s] : tdmrs)
 				all &= tdmr_next.count(b) && tdmr_next[b] >= b + s;

@@ -35,6 +35,8 @@ public:
 	uint32_t keyid_start = 32, nr_keyids = 32;
 	uint64_t tdmr_init_chunk = 256ull << 20;
 	int disable_steps = 2;
+	bool tdmr_init_coarse = false; /* report progress rounded down to 1 GiB, as the module does */
+	uint64_t tdmr_init_bogus_rdx = 0; /* non-zero: TDMR.INIT answers this rdx */
 	int rnd_no_entropy_left = 0; /* answers TDX_RND_NO_ENTROPY this many times first */
 
 	enum class State { kSysInitPending, kSysInitDone, kSysConfigDone, kSysReady } state = State::kSysInitPending;
