@@ -46,6 +46,7 @@ fi
 stage "e2e smp=2: bring-up, faults, leaks, emulator death" \
 	e2e_boot 2 bringup faults leakcycle emudeath
 stage "e2e smp=4: bring-up, faults, leaks" e2e_boot 4 bringup faults leakcycle
+stage "e2e: SYS.DISABLE failing during rmmod" e2e_boot 2 rmmodfault
 stage "e2e: module without NO_RBP_MOD is refused" \
 	qemu-harness/run.sh --kernel distro --module "$PWD/tdx_host.ko" \
 	--profile qemu-harness/seam-emu/profiles/no-rbp-mod.json --scenario norbpmod

@@ -30,7 +30,7 @@ mkdir -p "$src"
 tar -xf "$tarball" -C "$src" --strip-components=1
 (
 	cd "$src"
-	make -s tinyconfig >/dev/null
+	make -s ARCH=x86_64 tinyconfig >/dev/null
 	scripts/kconfig/merge_config.sh -m .config "$here/debug.config" >/dev/null
 	make -s olddefconfig >/dev/null
 	# Every requested option must have taken (a silently dropped one would weaken the gate).

@@ -1,0 +1,340 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The QEMU harness entry point: boots a guest with the emulated SEAM backend and runs scenarios.
+#
+#   run.sh [--kernel distro|PATH] [--module PATH.ko]... --scenario NAME [--scenario NAME]...
+#          [--smp N] [--packages P] [--ram MiB] [--profile FILE] [--emu PATH]
+#          [--emu-extra 'ARGS'] [--log FILE] [--timeout SEC] [--append 'KERNEL ARGS']
+#          [--env K=V]... [--quiet | --verbose]
+#
+#   --kernel     distro (default): Debian's 6.12 image, fetched by get-kernel.sh; or a bzImage
+#   --module     a .ko copied into the guest's /lib/modules-tdx/ (may be omitted, e.g. for smoke)
+#   --scenario   qemu-harness/scenarios/NAME.sh (or a path to a .sh), run in the order given
+#   --smp N      guest CPUs = emulated logical processors (default 2)
+#   --packages P sockets; N must be a multiple of P (default 1)
+#   --ram MiB    guest RAM, shared with the emulator through a file (default 1024)
+#   --profile    emulator platform profile (default qemu-harness/seam-emu/profiles/default.json);
+#                the guest's EXPECTED_VERSION comes from its module.major/minor/update
+#   --emu PATH   the emulator (default build/seam-emu/seam-emu); --emu-extra adds arguments
+#   --log FILE   serial log (default build/logs/<timestamp>-<scenarios>.log); the emulator's log
+#                is copied next to it as FILE with ".log" replaced by ".seam-emu.log"
+#   --timeout S  whole-run limit (default 600); QEMU and the emulator are then killed
+#   --append     extra kernel command line
+#   --env K=V    an extra variable for the scenarios (/etc/harness.env)
+#   --quiet      do not stream the serial console to stdout (default when $CI is set;
+#                --verbose streams anyway)
+#
+# Exit status: 0 only when the guest printed "TDX-HARNESS-RESULT: PASS"; 1 on a failed or
+# incomplete run, 124 on timeout, 130/143 when interrupted, 2 on bad usage or setup error.
+# QEMU, the emulator and the private temp dir (RAM file, mailbox file, control socket,
+# initramfs) are removed on every exit path, including Ctrl-C and the timeout.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+say() { echo "run.sh: $*" >&2; }
+usage() { sed -n '3,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2; exit 2; }
+
+kernel=distro
+modules=()
+scenarios=()
+envs=()
+smp=2
+packages=1
+ram=1024
+profile="$here/seam-emu/profiles/default.json"
+emu="$root/build/seam-emu/seam-emu"
+emu_extra=""
+log=""
+timeout_s=600
+append=""
+stream=1
+[ -z "${CI:-}" ] || stream=0
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel="${2:?}"; shift 2 ;;
+	--module) modules+=("${2:?}"); shift 2 ;;
+	--scenario) scenarios+=("${2:?}"); shift 2 ;;
+	--smp) smp="${2:?}"; shift 2 ;;
+	--packages) packages="${2:?}"; shift 2 ;;
+	--ram) ram="${2:?}"; shift 2 ;;
+	--profile) profile="${2:?}"; shift 2 ;;
+	--emu) emu="${2:?}"; shift 2 ;;
+	--emu-extra) emu_extra="${2?}"; shift 2 ;;
+	--log) log="${2:?}"; shift 2 ;;
+	--timeout) timeout_s="${2:?}"; shift 2 ;;
+	--append) append="${2?}"; shift 2 ;;
+	--env) envs+=("${2:?}"); shift 2 ;;
+	--quiet) stream=0; shift ;;
+	--verbose) stream=1; shift ;;
+	-h | --help) usage ;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+done
+
+is_uint() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
+[ "${#scenarios[@]}" -gt 0 ] || die "at least one --scenario is required"
+is_uint "$smp" || die "--smp wants a positive integer"
+is_uint "$packages" || die "--packages wants a positive integer"
+[ $((smp % packages)) -eq 0 ] || die "--smp $smp is not a multiple of --packages $packages"
+if ! is_uint "$ram" || [ "$ram" -lt 128 ]; then die "--ram wants MiB >= 128"; fi
+is_uint "$timeout_s" || die "--timeout wants seconds"
+[ -f "$profile" ] || die "no emulator profile $profile"
+[ -x "$emu" ] || die "no emulator at $emu (build it, or pass --emu)"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed"
+command -v python3 >/dev/null || die "python3 is not installed"
+profile="$(realpath "$profile")"
+emu="$(realpath "$emu")"
+
+if [ -z "$log" ]; then
+	names="$(printf '%s+' "${scenarios[@]##*/}")"
+	names="${names%+}"
+	log="$root/build/logs/$(date +%Y%m%d-%H%M%S)-${names//.sh/}.log"
+fi
+mkdir -p "$(dirname "$log")"
+log="$(realpath "$log")"
+# QEMU option values cannot contain commas (they would need doubling).
+[[ "$log" != *,* ]] || die "the log path must not contain ','"
+case "$log" in
+*.log) emu_log_copy="${log%.log}.seam-emu.log" ;;
+*) emu_log_copy="$log.seam-emu.log" ;;
+esac
+
+# --- the kernel -------------------------------------------------------------------------------
+if [ "$kernel" = distro ]; then
+	kernel="$("$here/get-kernel.sh")" || die "could not get the distro kernel"
+fi
+[ -f "$kernel" ] || die "no kernel image $kernel"
+
+# --- what the guest expects, from the profile ------------------------------------------------
+expected_version="$(python3 - "$profile" <<'PY'
+import json, sys
+try:
+    m = json.load(open(sys.argv[1]))["module"]
+    print("%u.%u.%02u" % (int(m["major"]), int(m["minor"]), int(m["update"])))
+except Exception as e:  # the guest then has no EXPECTED_VERSION; scenarios that need it fail
+    print("run.sh: no module.major/minor/update in the profile (%s)" % e, file=sys.stderr)
+PY
+)"
+
+# --- private state, removed on every exit ----------------------------------------------------
+work=""
+sock=""
+qemu_pid=""
+emu_pid=""
+tail_pid=""
+emu_started=""
+qemu_started=""
+status="" # the exit status, once decided; else that of the failing command
+
+alive() { # PID: running (a zombie, dead but not yet reaped, is not)
+	local st
+	st="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null)" || return 1
+	[ -n "$st" ] && [ "${st%% *}" != Z ]
+}
+
+stop_pid() { # PID NAME: TERM, then KILL after 5 s
+	local pid="$1"
+	[ -n "$pid" ] || return 0
+	if alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null || true
+	fi
+	for _ in $(seq 50); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	if alive "$pid"; then
+		say "$2 (pid $pid) ignored SIGTERM; killing it"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	set +e
+	stop_pid "$qemu_pid" qemu
+	stop_pid "$emu_pid" seam-emu
+	# The emulator may have daemonized or been started through a wrapper: its own pid file
+	# (trusted only while that process still names our private control socket).
+	if [ -n "$work" ] && [ -s "$work/seam-emu.pid" ]; then
+		local p
+		p="$(cat "$work/seam-emu.pid")"
+		if [[ "$p" =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF "$sock"; then
+			stop_pid "$p" seam-emu
+		fi
+	fi
+	if [ -n "$tail_pid" ]; then
+		kill "$tail_pid" 2>/dev/null
+		wait "$tail_pid" 2>/dev/null
+	fi
+	if [ -n "$work" ] && [ -d "$work" ]; then
+		[ -z "$emu_started" ] || {
+			cat "$work/seam-emu.log" 2>/dev/null
+			if [ -s "$work/seam-emu.out" ]; then
+				echo "----- seam-emu stdout/stderr -----"
+				cat "$work/seam-emu.out"
+			fi
+		} >"$emu_log_copy"
+		if [ -s "$work/qemu.err" ]; then
+			{
+				echo "----- qemu stderr -----"
+				cat "$work/qemu.err"
+			} >>"$log"
+			sed 's/^/qemu: /' "$work/qemu.err" >&2
+		fi
+		rm -rf -- "$work"
+	fi
+	[ -z "$qemu_started" ] || echo "serial log:   $log" >&2
+	[ -z "$emu_started" ] || echo "seam-emu log: $emu_log_copy" >&2
+	exit "${status:-$rc}"
+}
+trap cleanup EXIT
+trap 'say "interrupted"; status=130; exit 130' INT
+trap 'say "terminated"; status=143; exit 143' TERM
+
+# The RAM file is sparse but fills as the guest runs: /dev/shm only if it can hold all of it.
+shm_avail_kb="$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')"
+if [ -n "$shm_avail_kb" ] && [ "$shm_avail_kb" -gt $((ram * 1024 + 262144)) ]; then
+	work="$(mktemp -d /dev/shm/tdx-harness.XXXXXX)"
+else
+	work="$(mktemp -d "${TMPDIR:-/tmp}/tdx-harness.XXXXXX")"
+fi
+ram_file="$work/ram"
+mb_file="$work/mailbox"
+sock="$work/emuctl.sock"
+initrd="$work/initramfs.cpio.gz"
+
+# Mailbox: header page + one 256-byte slot per CPU, a power of two, at least 64 KiB.
+mb_need=$((4096 + smp * 256))
+mb_size=65536
+while [ "$mb_size" -lt "$mb_need" ]; do mb_size=$((mb_size * 2)); done
+truncate -s "${ram}M" "$ram_file"
+truncate -s "$mb_size" "$mb_file"
+
+# --- the initramfs ---------------------------------------------------------------------------
+mk_args=(--out "$initrd" --env "HARNESS_SMP=$smp" --env "HARNESS_PACKAGES=$packages")
+[ -z "$expected_version" ] || mk_args+=(--env "EXPECTED_VERSION=$expected_version")
+for m in "${modules[@]}"; do mk_args+=(--module "$m"); done
+for s in "${scenarios[@]}"; do mk_args+=(--scenario "$s"); done
+for e in "${envs[@]}"; do mk_args+=(--env "$e"); done
+"$here/mkinitramfs.sh" "${mk_args[@]}" || die "could not build the initramfs"
+
+# --- the emulator ----------------------------------------------------------------------------
+emu_ping() { # prints the reply to "ping" on the control socket, if any
+	python3 - "$sock" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(2)
+s.connect(sys.argv[1])
+s.sendall(b"ping\n")
+buf = b""
+while not buf.endswith(b"\n"):
+    d = s.recv(4096)
+    if not d:
+        break
+    buf += d
+print(buf.decode(errors="replace").strip())
+PY
+}
+
+read -r -a extra <<<"$emu_extra"
+SECONDS=0 # --timeout counts from here
+say "starting $emu (lps $smp, packages $packages, profile $profile)"
+"$emu" --ram "$ram_file" --mailbox "$mb_file" --control "$sock" --profile "$profile" \
+	--lps "$smp" --packages "$packages" --pidfile "$work/seam-emu.pid" \
+	--log "$work/seam-emu.log" "${extra[@]}" </dev/null >"$work/seam-emu.out" 2>&1 &
+emu_pid=$!
+emu_started=1
+ready=0
+for _ in $(seq 200); do
+	if ! kill -0 "$emu_pid" 2>/dev/null; then
+		wait "$emu_pid" && rc=0 || rc=$?
+		emu_pid=""
+		say "seam-emu exited with status $rc before it was ready:"
+		sed 's/^/  /' "$work/seam-emu.out" "$work/seam-emu.log" 2>/dev/null >&2 || true
+		exit 2
+	fi
+	if [ -S "$sock" ] && [[ "$(emu_ping)" =~ \"ok\"[[:space:]]*:[[:space:]]*true ]]; then
+		ready=1
+		break
+	fi
+	sleep 0.1
+done
+[ "$ready" -eq 1 ] || { say "seam-emu did not answer ping on $sock within 20 s"; exit 2; }
+
+# --- the guest -------------------------------------------------------------------------------
+qemu=(
+	qemu-system-x86_64
+	-machine "q35,memory-backend=ram0" -accel tcg -cpu max
+	-smp "$smp,sockets=$packages"
+	-m "${ram}M"
+	-object "memory-backend-file,id=ram0,size=${ram}M,mem-path=$ram_file,share=on"
+	-object "memory-backend-file,id=mb0,size=$mb_size,mem-path=$mb_file,share=on"
+	-device "ivshmem-plain,memdev=mb0"
+	-nodefaults -nographic -display none -monitor none -no-reboot
+	-kernel "$kernel" -initrd "$initrd"
+	-append "console=ttyS0 panic=-1 quiet loglevel=4 $append"
+	-serial "file:$log"
+	-chardev "socket,id=emuctl,path=$sock"
+	-serial chardev:emuctl
+)
+: >"$log"
+say "booting $(basename "$kernel") (smp $smp, ram ${ram}M, timeout ${timeout_s}s)"
+"${qemu[@]}" </dev/null >"$work/qemu.err" 2>&1 &
+qemu_pid=$!
+qemu_started=1
+if [ "$stream" -eq 1 ]; then
+	# Without the firmware's terminal escapes (SeaBIOS resets and clears the screen); the log
+	# file keeps the console's bytes as they were.
+	tail -n +1 -f --pid="$qemu_pid" "$log" | sed -u 's/\x1b[^a-zA-Z]*[a-zA-Z]//g' &
+	tail_pid=$!
+fi
+
+result_seen=""
+while kill -0 "$qemu_pid" 2>/dev/null; do
+	if [ "$SECONDS" -ge "$timeout_s" ]; then
+		say "timeout: no end after ${timeout_s}s"
+		status=124
+		exit 124
+	fi
+	# The guest powers off right after its result line; do not wait long for a stuck poweroff.
+	if [ -z "$result_seen" ] && grep -a -q 'TDX-HARNESS-RESULT: ' "$log"; then
+		result_seen="$SECONDS"
+	elif [ -n "$result_seen" ] && [ $((SECONDS - result_seen)) -ge 30 ]; then
+		say "the guest printed its result but did not power off; stopping qemu"
+		break
+	fi
+	sleep 0.2
+done
+if [ -n "$tail_pid" ]; then
+	# tail follows until qemu is gone; then it prints what is left and exits.
+	wait "$tail_pid" 2>/dev/null || true
+	tail_pid=""
+	echo # the console's last line has no newline
+fi
+qemu_rc=0
+if alive "$qemu_pid"; then
+	stop_pid "$qemu_pid" qemu
+	qemu_rc=stopped
+else
+	wait "$qemu_pid" 2>/dev/null || qemu_rc=$?
+fi
+qemu_pid=""
+
+# The console's lines end in \r\n.
+summary="$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1 | tr -d '\r' || true)"
+if tr -d '\r' <"$log" | grep -a -q -x 'TDX-HARNESS-RESULT: PASS'; then
+	say "PASS ($summary, ${SECONDS}s)"
+	status=0
+else
+	say "FAIL (${summary:-no summary line}; qemu status $qemu_rc; ${SECONDS}s)"
+	grep -a -E '^not ok ' "$log" | tr -d '\r' | sed 's/^/  /' >&2 || true
+	status=1
+fi
+exit "$status"
