@@ -12,6 +12,7 @@ namespace {
 inline void cpu_relax() { asm volatile("pause" ::: "memory"); }
 /* Check the clock only every so many spins: reading it costs far more than a pause. */
 constexpr u32 kSpinsPerClockCheck = 256;
+constexpr u32 kBusySpins = 1024;
 } // namespace
 
 Status EmuBackend::probe(void *base, usize size, u32 nr_cpus)
@@ -67,10 +68,21 @@ u64 EmuBackend::call(u64 rax, RegBlock &regs)
 	u32 seq = s->req_seq + 1;
 	__atomic_store_n(&s->req_seq, seq, __ATOMIC_RELEASE);
 
-	u64 deadline = kapi_ktime_ns() + timeout_ns_;
+	/*
+	 * The emulator usually answers within a few hundred loads: spin on plain loads first (under
+	 * TCG a PAUSE leaves the translated code, which costs more than the whole call), then relax.
+	 * The clock is read only every kSpinsPerClockCheck spins, from the first check on.
+	 */
+	u64 start = 0;
 	for (u32 spins = 1; __atomic_load_n(&s->done_seq, __ATOMIC_ACQUIRE) != seq; spins++) {
-		cpu_relax();
-		if (spins % kSpinsPerClockCheck == 0 && kapi_ktime_ns() > deadline) {
+		if (spins > kBusySpins)
+			cpu_relax();
+		if (spins % kSpinsPerClockCheck)
+			continue;
+		u64 now = kapi_ktime_ns();
+		if (!start)
+			start = now;
+		else if (now - start > timeout_ns_) {
 			__atomic_store_n(&dead_, true, __ATOMIC_RELEASE);
 			kapi_preempt_enable();
 			kapi_log(KAPI_LOG_ERR,

@@ -43,8 +43,8 @@ if [ "$what" = all ]; then
 	stage "host tests: seam-emu" "${make_q[@]}" emu-tests
 	stage "module build + check-ko" "${make_q[@]}" check-ko
 fi
-stage "e2e smp=2: bring-up, faults, leaks, emulator death" \
-	e2e_boot 2 bringup faults leakcycle emudeath
+stage "e2e smp=2: bring-up, params, faults, leaks, emulator death" \
+	e2e_boot 2 bringup params faults leakcycle emudeath
 stage "e2e smp=4: bring-up, faults, leaks" e2e_boot 4 bringup faults leakcycle
 stage "e2e: SYS.DISABLE failing during rmmod" e2e_boot 2 rmmodfault
 stage "e2e: module without NO_RBP_MOD is refused" \
@@ -55,7 +55,7 @@ echo
 echo "==== summary"
 passed=0
 for i in "${!names[@]}"; do
-	printf '%-55s %-7s %5ss\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
+	printf '%-60s %-7s %5ss\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
 	[ "${results[$i]}" = ok ] && passed=$((passed + 1))
 done
 echo "check: $passed passed, $failed failed"

@@ -156,6 +156,13 @@ kapi_u64 kapi_ktime_ns(void) { return g_now += 1000; }
 kapi_u64 kapi_seamcall_hw(kapi_u64, kapi_u64 *) { return 0x8000FF00FFFF0000ull; }
 int kapi_hw_seam_available(void) { return 0; }
 int kapi_hw_tdx_keyids(unsigned *, unsigned *) { return -19; }
-int kapi_emu_mailbox(void **, kapi_size *) { return -19; }
+int kapi_emu_mailbox(void **base, kapi_size *size)
+{
+	if (!g_kernel.mailbox)
+		return -19;
+	*base = g_kernel.mailbox;
+	*size = g_kernel.mailbox_size;
+	return 0;
+}
 
 } // extern "C"

@@ -16,6 +16,8 @@ struct Kernel {
 	std::vector<std::pair<uint64_t, uint64_t>> ram = {{0x1000, 0x9f000}, {0x100000, 0x7ffe0000}};
 	int fail_alloc_at = 0; /* the Nth allocation (kzalloc or pages) from now fails; 0 = never */
 	int ram_walk_error = 0;
+	void *mailbox = nullptr; /* what kapi_emu_mailbox hands out; nullptr = no device */
+	size_t mailbox_size = 0;
 
 	/* observations */
 	long live_allocs = 0;

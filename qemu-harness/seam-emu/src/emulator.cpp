@@ -120,7 +120,36 @@ Emulator::Emulator(const Profile &p, const GuestMemory &mem) : module_(p, mem), 
 
 u64 Emulator::counter(u16 leaf) const { return leaf < leaf::kMax ? counters_[leaf] : 0; }
 
+void Emulator::write_call_log()
+{
+	std::vector<CallRecord> recs;
+	{
+		std::lock_guard<std::mutex> g(mu_);
+		recs.swap(pending_log_);
+	}
+	for (const CallRecord &c : recs)
+		std::fprintf(log_, "lp=%u rax=%s rcx=%s rdx=%s r8=%s -> %s%s ns=%" PRIu64 "\n", c.lp,
+			     hex(c.rax).c_str(), hex(c.rcx).c_str(), hex(c.rdx).c_str(), hex(c.r8).c_str(),
+			     hex(c.status).c_str(), c.forced ? " (injected)" : "", c.ns);
+	if (!defer_log_ && log_)
+		std::fflush(log_);
+}
+
+void Emulator::flush_log()
+{
+	if (log_)
+		std::fflush(log_);
+}
+
 u64 Emulator::serve(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns)
+{
+	u64 st = serve_locked_parts(lp, rax, regs, service_ns);
+	if (log_ && !defer_log_)
+		write_call_log();
+	return st;
+}
+
+u64 Emulator::serve_locked_parts(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns)
 {
 	const auto t0 = std::chrono::steady_clock::now();
 	const bool counted = !(rax & kSeamldrLeafBit) && (rax & kLeafNumberMask) < leaf::kMax;
@@ -164,12 +193,8 @@ u64 Emulator::serve(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns)
 	service_ns_total_ += ns;
 	if (service_ns)
 		*service_ns = ns;
-	if (log_) {
-		std::fprintf(log_, "lp=%u rax=%s rcx=%s rdx=%s r8=%s -> %s%s ns=%" PRIu64 "\n", lp, hex(rax).c_str(),
-			     hex(regs.rcx).c_str(), hex(regs.rdx).c_str(), hex(regs.r8).c_str(), hex(st).c_str(),
-			     forced ? " (injected)" : "", ns);
-		std::fflush(log_);
-	}
+	if (log_)
+		pending_log_.push_back({lp, rax, regs.rcx, regs.rdx, regs.r8, st, ns, forced.has_value()});
 	return st;
 }
 

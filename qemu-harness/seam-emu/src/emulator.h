@@ -42,6 +42,14 @@ public:
 
 	void set_die_handler(std::function<void()> h) { die_ = std::move(h); }
 	void set_log(std::FILE *f) { log_ = f; }
+	/*
+	 * With deferred logging, serve() only records the call: the mailbox server answers the guest
+	 * first and then writes the line (write_call_log), flushing the log when it goes idle
+	 * (flush_log), so logging never sits between a SEAMCALL and its answer.
+	 */
+	void set_deferred_logging(bool on) { defer_log_ = on; }
+	void write_call_log();
+	void flush_log();
 
 	/* Test access: hold the lock while looking at the module. */
 	std::mutex &mutex() { return mu_; }
@@ -49,6 +57,7 @@ public:
 	u64 counter(u16 leaf) const;
 
 private:
+	u64 serve_locked_parts(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns);
 	std::string cmd_fault(const std::vector<std::string> &args);
 	std::string cmd_state();
 
@@ -60,6 +69,13 @@ private:
 	u64 service_ns_total_ = 0;
 	std::function<void()> die_;
 	std::FILE *log_ = nullptr;
+	bool defer_log_ = false;
+	struct CallRecord {
+		u32 lp;
+		u64 rax, rcx, rdx, r8, status, ns;
+		bool forced;
+	};
+	std::vector<CallRecord> pending_log_; /* guarded by mu_ */
 };
 
 } // namespace seam_emu

@@ -78,6 +78,7 @@ unsigned MailboxServer::poll_once()
 		s->rax = st;
 		s->service_ns = ns;
 		__atomic_store_n(&s->done_seq, req, __ATOMIC_RELEASE);
+		emu_.write_call_log(); /* after the answer: logging is not part of the call */
 		served++;
 	}
 	return served;
@@ -98,6 +99,8 @@ void MailboxServer::run(const std::atomic<bool> &stop)
 			__builtin_ia32_pause();
 			continue;
 		}
+		if (sleep_ns == kMinSleepNs)
+			emu_.flush_log();
 		/* Idle: sleep, doubling up to 1 ms, so an idle emulator costs well under 1% of a core. */
 		timespec ts{0, sleep_ns};
 		nanosleep(&ts, nullptr);

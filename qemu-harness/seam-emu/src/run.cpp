@@ -124,6 +124,7 @@ int run_emulator(int argc, char **argv)
 			return 1;
 		}
 		emu.set_log(log.get());
+		emu.set_deferred_logging(true);
 	}
 
 	MailboxServer mailbox(mbox.base, mbox.size, emu, profile);

@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+# params: the module parameters. Bad values are refused with a clear error before any SEAMCALL;
+# seamcall=hw refuses to load on a CPU without TDX (this guest); auto finds the emulator.
+
+tdx_ensure_unloaded
+emuctl clear >/dev/null
+emuctl reset-counters >/dev/null
+
+dmesg -c >/dev/null
+check_fails "seamcall=bogus is refused" insmod "$TDX_KO" seamcall=bogus
+check "the error names the parameter" kernel_log_has 'seamcall=bogus: expected auto, hw or emu'
+check_fails "seamcall_timeout_ms=0 is refused" insmod "$TDX_KO" seamcall=emu seamcall_timeout_ms=0
+check "no SEAMCALL was made for bad parameters" expect_count sys.init 0
+
+check_fails "seamcall=hw refuses a CPU without TDX" insmod "$TDX_KO" seamcall=hw
+check "hw refusal says why" kernel_log_has 'no TDX: the CPU does not report TDX'
+check "hw mode never touched the emulator" expect_count sys.init 0
+check "no tdx_host device after refusals" tdx_gone
+
+check "seamcall=auto picks the emulator" insmod "$TDX_KO"
+check "auto: the log names the emulator backend" kernel_log_has 'SEAMCALL backend: emu'
+check "auto: TDX is up" tdx_version_ok
+check "rmmod" tdx_rmmod
+check "dmesg clean" dmesg_clean
