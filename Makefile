@@ -12,20 +12,32 @@ JOBS ?= $(shell nproc)
 
 export TDX_CACHE
 
-.PHONY: all deps module check-ko host-tests core-tests emu emu-tests e2e check demo bench clean
+.PHONY: all deps debug-kernel module-debug kunit module check-ko host-tests core-tests emu emu-tests e2e check demo bench clean
 
 all: module emu
 
 deps:
 	@scripts/install-deps.sh >/dev/null
 
-# The kernel module, out of tree; the build log is kept for check-ko's objtool/warning check.
+# The kernel module, out of tree, for Debian's distro kernel: build/kmod/distro/tdx_host.ko.
+# The build log is kept for check-ko's objtool/warning check.
 module: deps
-	@mkdir -p $(BUILD)
-	@set -o pipefail; $(MAKE) -C $(KDIR) M=$(CURDIR) modules 2>&1 | tee $(BUILD)/module-build.log
+	@scripts/build-module.sh distro $(KDIR) >/dev/null
 
 check-ko: module
-	scripts/check-ko.sh $(CURDIR)/tdx_host.ko $(BUILD)/module-build.log
+	scripts/check-ko.sh $(BUILD)/kmod/distro/tdx_host.ko $(BUILD)/kmod/distro/build.log
+
+# The debug kernel (KUnit, KASAN, lockdep, kmemleak), built once and cached by version + config.
+debug-kernel: deps
+	@qemu-harness/debug-kernel/build.sh >/dev/null
+
+# tdx_host.ko and tdx_host_kunit.ko for the debug kernel: build/kmod/debug/.
+module-debug: debug-kernel
+	@scripts/build-module.sh debug "$$(qemu-harness/debug-kernel/build.sh)/build" >/dev/null
+
+# KUnit suites on the debug kernel, results parsed by the kernel's kunit.py.
+kunit: module-debug emu
+	scripts/kunit.sh
 
 core-tests: deps
 	cmake -S arch-x86-virt-tdx/tests -B $(BUILD)/core-tests -DCMAKE_BUILD_TYPE=Debug >/dev/null
@@ -42,7 +54,7 @@ emu-tests: emu
 host-tests: core-tests emu-tests
 
 # End to end under QEMU with the emulator (see scripts/check.sh for the list).
-e2e: module emu
+e2e: module module-debug emu
 	scripts/check.sh e2e
 
 check:
@@ -55,5 +67,4 @@ bench: module emu
 	scripts/bench.sh
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)

@@ -103,6 +103,14 @@ u64 EmuBackend::last_service_ns(u32 cpu) const
 	return cpu < hdr_->slot_count ? __atomic_load_n(&slot(cpu)->service_ns, __ATOMIC_ACQUIRE) : 0;
 }
 
+u64 EmuBackend::leaf_calls(u16 leaf) const
+{
+	if (leaf >= abi::leaf::kMax)
+		return 0;
+	auto *calls = reinterpret_cast<const u64 *>(reinterpret_cast<const u8 *>(hdr_) + emu::kLeafCallsOffset);
+	return __atomic_load_n(&calls[leaf], __ATOMIC_ACQUIRE);
+}
+
 Status EmuBackend::tdx_keyids(u32 &start, u32 &nr)
 {
 	start = hdr_->tdx_keyid_start;

@@ -33,6 +33,8 @@ public:
 	Status tdx_keyids(u32 &start, u32 &nr) override;
 	const char *name() const override { return "emu"; }
 	bool dead() const { return __atomic_load_n(&dead_, __ATOMIC_ACQUIRE); }
+	/* The emulator's monotonic count of calls of a leaf (mailbox header page). */
+	u64 leaf_calls(u16 leaf) const;
 	/* Service time the emulator reported for this CPU's last call. */
 	u64 last_service_ns(u32 cpu) const;
 

@@ -231,29 +231,55 @@ Status TdxModule::tdh_sys_disable()
 	return Status::ok();
 }
 
+Status TdxModule::read_metadata()
+{
+	TRY(read_sys_info(sc_, info_));
+	return check_features();
+}
+
+Status TdxModule::run_step(Step step)
+{
+	switch (step) {
+	case Step::kSysInit:
+		return tdh_sys_init();
+	case Step::kLpInitAll:
+		return tdh_sys_lp_init_all();
+	case Step::kReadMetadata:
+		return read_metadata();
+	case Step::kConstructTdmrs:
+		return construct_tdmrs();
+	case Step::kSysConfig:
+		return tdh_sys_config();
+	case Step::kKeyConfigAll:
+		return tdh_sys_key_config_all();
+	case Step::kTdmrInitAll:
+		return tdh_sys_tdmr_init_all();
+	case Step::kCount:
+		break;
+	}
+	return error(err::kEINVAL);
+}
+
+void TdxModule::finish()
+{
+	ready_ = true;
+	kapi_log(KAPI_LOG_INFO, "TDX module %u.%u.%02u (build %u, %u) initialized: %zu TDMRs, %llu KiB PAMT\n",
+		 info_.major, info_.minor, info_.update, info_.build_num, info_.build_date,
+		 (kstd::usize)table_->count, (unsigned long long)(pamt_bytes() >> 10));
+}
+
 Status TdxModule::bring_up()
 {
+	Status s;
 	kapi_cpus_read_lock();
-	Status s = [&]() -> Status {
-		TRY(tdh_sys_init());
-		TRY(tdh_sys_lp_init_all());
-		TRY(read_sys_info(sc_, info_));
-		TRY(check_features());
-		TRY(construct_tdmrs());
-		TRY(tdh_sys_config());
-		TRY(tdh_sys_key_config_all());
-		TRY(tdh_sys_tdmr_init_all());
-		return Status::ok();
-	}();
+	for (u8 i = 0; i < u8(Step::kCount) && s.is_ok(); i++)
+		s = run_step(Step(i));
 	kapi_cpus_read_unlock();
 	if (s.is_error()) {
 		teardown();
 		return s;
 	}
-	ready_ = true;
-	kapi_log(KAPI_LOG_INFO, "TDX module %u.%u.%02u (build %u, %u) initialized: %zu TDMRs, %llu KiB PAMT\n",
-		 info_.major, info_.minor, info_.update, info_.build_num, info_.build_date,
-		 (kstd::usize)table_->count, (unsigned long long)(pamt_bytes() >> 10));
+	finish();
 	return Status::ok();
 }
 

@@ -30,6 +30,22 @@ public:
 	TdxModule(const TdxModule &) = delete;
 	TdxModule &operator=(const TdxModule &) = delete;
 
+	/* The bring-up steps, in order (KUnit runs them one at a time). */
+	enum class Step : u8 {
+		kSysInit,
+		kLpInitAll,
+		kReadMetadata,
+		kConstructTdmrs,
+		kSysConfig,
+		kKeyConfigAll,
+		kTdmrInitAll,
+		kCount,
+	};
+	/* One step; the caller holds kapi_cpus_read_lock(). */
+	Status run_step(Step step);
+	/* After the last step: TDX is ready; logs the version and the PAMT size. */
+	void finish();
+
 	Status bring_up();
 	/* SYS.DISABLE, cache flush, free; safe to call in any state, and more than once. */
 	void teardown();
@@ -37,9 +53,11 @@ public:
 	bool ready() const { return ready_; }
 	const TdxSysInfo &sys_info() const { return info_; }
 	u64 pamt_bytes() const;
+	usize nr_tdmrs() const { return table_ ? table_->count : 0; }
 
 	/* The steps, public so tests can drive them one by one. */
 	Status tdh_sys_init();
+	Status read_metadata();
 	Status tdh_sys_lp_init_all();
 	Status construct_tdmrs();
 	Status tdh_sys_config();

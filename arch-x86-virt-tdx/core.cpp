@@ -66,6 +66,20 @@ EmuBackend *emu_backend()
 	return g_emu.alive() && g_seamcall.alive() ? &g_emu.get() : nullptr;
 }
 
+TdxModule *tdx_module()
+{
+	return g_module.alive() ? &g_module.get() : nullptr;
+}
+
+Status recreate_module()
+{
+	if (!g_seamcall.alive())
+		return error(err::kENODEV);
+	g_module.destroy();
+	g_module.init(g_seamcall.get());
+	return Status::ok();
+}
+
 } // namespace tdx
 
 extern "C" int tdx_core_init(const struct tdx_core_params *params)

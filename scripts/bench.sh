@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p build/logs
 log=build/logs/bench.log
-qemu-harness/run.sh --kernel distro --module "$PWD/tdx_host.ko" --scenario bench --log "$log" \
+qemu-harness/run.sh --kernel distro --module "$PWD/build/kmod/distro/tdx_host.ko" --scenario bench --log "$log" \
 	--quiet >/dev/null || { echo "bench: the guest run failed; see $log" >&2; exit 1; }
 
 kv() { grep -o "$1=[0-9]*" <<<"$2" | head -n1 | cut -d= -f2; }

@@ -9,7 +9,19 @@ log=${2:-}
 fail=0
 
 sections=$(readelf -SW "$ko" | awk '{print $2}')
-for s in .init_array .ctors .fini_array .dtors .eh_frame .gcc_except_table; do
+# C++ dynamic initialization leaves _GLOBAL__sub_I_* functions behind, whatever the kernel.
+ctors=$(nm "$ko" | awk '{print $NF}' | grep -E '^_GLOBAL__sub_[ID]_' || true)
+if [ -n "$ctors" ]; then
+	echo "check-ko: $ko has C++ global constructors/destructors: $ctors" >&2
+	fail=1
+fi
+# Under KASAN the compiler registers globals through .init_array (the kernel runs those with
+# CONFIG_CONSTRUCTORS): only there may the section exist.
+table_sections=(.init_array .ctors .fini_array .dtors)
+if nm -u "$ko" | grep -qw __asan_register_globals; then
+	table_sections=(.ctors .dtors)
+fi
+for s in "${table_sections[@]}" .eh_frame .gcc_except_table; do
 	if grep -qx -- "$s" <<<"$sections"; then
 		echo "check-ko: $ko has section $s" >&2
 		fail=1

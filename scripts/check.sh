@@ -28,28 +28,49 @@ stage() {
 	times+=($((SECONDS - t0)))
 }
 
+distro_ko="$PWD/build/kmod/distro/tdx_host.ko"
+debug_ko="$PWD/build/kmod/debug/tdx_host.ko"
+debug_kernel() { echo "$(qemu-harness/debug-kernel/build.sh)/bzImage"; }
+
 e2e_boot() {
 	# One QEMU boot running several guest scenarios against one emulator.
-	local smp=$1
-	shift
+	local kernel=$1 ko=$2 smp=$3
+	shift 3
 	local args=()
 	for s in "$@"; do args+=(--scenario "$s"); done
-	qemu-harness/run.sh --kernel distro --module "$PWD/tdx_host.ko" --smp "$smp" "${args[@]}"
+	qemu-harness/run.sh --kernel "$kernel" --module "$ko" --smp "$smp" "${args[@]}"
+}
+
+norbpmod_boot() {
+	qemu-harness/run.sh --kernel "$1" --module "$2" \
+		--profile qemu-harness/seam-emu/profiles/no-rbp-mod.json --scenario norbpmod
+}
+
+debug_check_ko() {
+	make --no-print-directory module-debug &&
+		scripts/check-ko.sh build/kmod/debug/tdx_host.ko build/kmod/debug/build.log
 }
 
 if [ "$what" = all ]; then
 	stage "install dependencies" "${make_q[@]}" deps
 	stage "host tests: C++ core" "${make_q[@]}" core-tests
 	stage "host tests: seam-emu" "${make_q[@]}" emu-tests
-	stage "module build + check-ko" "${make_q[@]}" check-ko
+	stage "module build + check-ko (Debian 6.12)" "${make_q[@]}" check-ko
+	stage "debug kernel (build or reuse from cache)" "${make_q[@]}" debug-kernel
+	stage "module build + check-ko (debug kernel)" debug_check_ko
 fi
-stage "e2e smp=2: bring-up, params, faults, leaks, emulator death" \
-	e2e_boot 2 bringup params faults leakcycle emudeath
-stage "e2e smp=4: bring-up, faults, leaks" e2e_boot 4 bringup faults leakcycle
-stage "e2e: SYS.DISABLE failing during rmmod" e2e_boot 2 rmmodfault
-stage "e2e: module without NO_RBP_MOD is refused" \
-	qemu-harness/run.sh --kernel distro --module "$PWD/tdx_host.ko" \
-	--profile qemu-harness/seam-emu/profiles/no-rbp-mod.json --scenario norbpmod
+foundation=(bringup params faults leakcycle emudeath)
+stage "e2e distro smp=2: ${foundation[*]}" e2e_boot distro "$distro_ko" 2 "${foundation[@]}"
+stage "e2e distro smp=4: bringup faults leakcycle" e2e_boot distro "$distro_ko" 4 bringup faults leakcycle
+stage "e2e distro: SYS.DISABLE failing during rmmod" e2e_boot distro "$distro_ko" 2 rmmodfault
+stage "e2e distro: module without NO_RBP_MOD is refused" norbpmod_boot distro "$distro_ko"
+stage "kunit (debug kernel, kunit.py parse)" scripts/kunit.sh
+stage "e2e debug+sanitizers smp=2: ${foundation[*]}" \
+	e2e_boot "$(debug_kernel)" "$debug_ko" 2 "${foundation[@]}"
+stage "e2e debug+sanitizers smp=4: bringup faults leakcycle" \
+	e2e_boot "$(debug_kernel)" "$debug_ko" 4 bringup faults leakcycle
+stage "e2e debug+sanitizers: rmmodfault" e2e_boot "$(debug_kernel)" "$debug_ko" 2 rmmodfault
+stage "e2e debug+sanitizers: NO_RBP_MOD refused" norbpmod_boot "$(debug_kernel)" "$debug_ko"
 
 echo
 echo "==== summary"

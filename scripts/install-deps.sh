@@ -30,7 +30,7 @@ fi
 
 pkgs=(
 	build-essential make gcc g++ cmake pkg-config python3 kmod cpio gzip zstd xz-utils bc
-	flex bison libelf-dev libssl-dev dwarves rsync
+	flex bison libelf-dev libssl-dev dwarves rsync linux-source-6.12
 	"linux-headers-$KVER"
 	qemu-system-x86 busybox-static
 	libgtest-dev libgmock-dev libcbor-dev nlohmann-json3-dev libcli11-dev

@@ -78,6 +78,16 @@ static_assert(__builtin_offsetof(MailboxSlot, rax) == 16);
 static_assert(__builtin_offsetof(MailboxSlot, regs) == 24);
 static_assert(__builtin_offsetof(MailboxSlot, service_ns) == 24 + 13 * 8);
 
+/*
+ * Per-leaf call counters the emulator keeps in the header page (u64 each, indexed by leaf number
+ * below leaf::kMax; P-SEAMLDR calls are not counted). Monotonic for the emulator's lifetime (the
+ * control socket's reset-counters does not touch them), so in-guest tests such as the KUnit
+ * bring-up suite can see each step's SEAMCALLs as deltas.
+ */
+inline constexpr u64 kLeafCallsOffset = 512;
+static_assert(kLeafCallsOffset >= sizeof(MailboxHeader));
+static_assert(kLeafCallsOffset + leaf::kMax * sizeof(u64) <= kSlotOffset);
+
 /* Bytes of shared memory needed for n slots (ivshmem wants a power of two; callers round up). */
 constexpr u64 mailbox_bytes(u32 slots) { return kSlotOffset + u64(slots) * kSlotSize; }
 

@@ -46,6 +46,7 @@ bool MailboxServer::publish(std::string *err)
 	h.nr_tdx_keyids = profile_.nr_tdx_keyids;
 	h.num_packages = profile_.packages;
 	std::memcpy(base_ + sizeof(u64), reinterpret_cast<u8 *>(&h) + sizeof(u64), sizeof(h) - sizeof(u64));
+	std::memset(base_ + kLeafCallsOffset, 0, leaf::kMax * sizeof(u64));
 	__atomic_store_n(field_at<u64>(base_, offsetof(MailboxHeader, magic)), kMailboxMagic, __ATOMIC_RELEASE);
 	return true;
 }
@@ -60,6 +61,14 @@ void MailboxServer::set_stopped()
 	__atomic_store_n(field_at<u32>(base_, offsetof(MailboxHeader, emu_state)), u32(kEmuStopped), __ATOMIC_RELEASE);
 }
 
+void MailboxServer::count_leaf(u64 rax)
+{
+	if ((rax & kSeamldrLeafBit) || (rax & kLeafNumberMask) >= leaf::kMax)
+		return;
+	u64 *calls = field_at<u64>(base_, kLeafCallsOffset + (rax & kLeafNumberMask) * sizeof(u64));
+	__atomic_store_n(calls, *calls + 1, __ATOMIC_RELEASE); /* the only writer */
+}
+
 unsigned MailboxServer::poll_once()
 {
 	unsigned served = 0;
@@ -70,6 +79,7 @@ unsigned MailboxServer::poll_once()
 		if (req == done)
 			continue;
 		u64 rax = s->rax;
+		count_leaf(rax);
 		RegBlock regs;
 		std::memcpy(&regs, &s->regs, sizeof(regs));
 		u64 ns = 0;

@@ -30,6 +30,8 @@ public:
 
 	/* Serve every pending slot once; returns how many calls were served. */
 	unsigned poll_once();
+	/* Bumps the shared per-leaf counter in the header page (kLeafCallsOffset). */
+	void count_leaf(u64 rax);
 	/* Serve until *stop: hot spin after activity, then back off with nanosleep. */
 	void run(const std::atomic<bool> &stop);
 

@@ -288,6 +288,18 @@ TEST_F(Process, HeaderHeartbeatBringUpControlAndSigterm)
 	EXPECT_EQ(b.cmd("counters")["counters"],
 		  json({{"33", 1}, {"34", 1}, {"35", 2}, {"36", 4}, {"45", 1}, {"31", 1}}));
 	EXPECT_EQ(b.cmd("stats")["calls"], 10);
+	/* The same counts in the header page, for in-guest tests; reset-counters leaves them alone. */
+	auto shared_calls = [this](u16 leaf) {
+		u64 v;
+		std::memcpy(&v, mbox_->p + tdx::emu::kLeafCallsOffset + leaf * 8, 8);
+		return v;
+	};
+	EXPECT_EQ(shared_calls(leaf::kSysInit), 1u);
+	EXPECT_EQ(shared_calls(leaf::kSysLpInit), 2u);
+	EXPECT_EQ(shared_calls(leaf::kSysTdmrInit), 4u);
+	EXPECT_EQ(shared_calls(leaf::kSysDisable), 0u);
+	ASSERT_EQ(b.cmd("reset-counters")["ok"], true);
+	EXPECT_EQ(shared_calls(leaf::kSysLpInit), 2u);
 	EXPECT_EQ(b.cmd("nonsense")["ok"], false);
 
 	/* Injected status through the mailbox. */

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The core's side of include/kapi/kunit_hooks.h (built only for kernels with KUnit). */
+#include <kapi/kunit_hooks.h>
+#include <kstd/bits.h>
+#include <kstd/new.h>
+
+#include "bringup.h"
+#include "core.h"
+
+namespace tdx {
+namespace {
+
+struct TdmrWork {
+	MemList ram;
+	TdxSysInfo info;
+	TdmrDesc tdmrs[kMaxTdmrs];
+};
+
+Result<int> build_tdmrs(const tdx_kunit_range *ram, unsigned nr_ram, const tdx_kunit_range *cmrs,
+			unsigned nr_cmrs, const tdx_kunit_limits &lim, const kapi_u64 *pamt_base,
+			tdx_kunit_tdmr *out, unsigned max_out)
+{
+	Box<TdmrWork> w(new (kAlloc) TdmrWork());
+	if (!w)
+		return error(err::kENOMEM);
+	for (unsigned i = 0; i < nr_ram; i++)
+		TRY(memlist_add(w->ram, ram[i].start, ram[i].end));
+	for (unsigned i = 0; i < nr_cmrs; i++)
+		if (!w->info.cmrs.push_back({cmrs[i].start, cmrs[i].end - cmrs[i].start}))
+			return error(err::kE2BIG);
+	TRY(memlist_check_cmrs(w->ram, w->info.cmrs.cspan()));
+	w->info.max_tdmrs = u16(lim.max_tdmrs);
+	w->info.max_reserved_per_tdmr = u16(min(lim.max_rsvd, unsigned(TDX_KUNIT_MAX_RSVD)));
+	for (auto &e : w->info.pamt_entry_size)
+		e = u16(lim.pamt_entry_size);
+
+	usize n = TRY(plan_tdmrs(w->ram, w->info, Span<TdmrDesc>(w->tdmrs, min<usize>(kMaxTdmrs, max_out))));
+	/* Without given bases the PAMTs go above every TDMR, so they reserve nothing. */
+	u64 away = align_up(w->tdmrs[n ? n - 1 : 0].end(), abi::kTdmrAlignment);
+	for (usize i = 0; i < n; i++)
+		for (unsigned l = 0; l < abi::kNumPageLevels; l++)
+			w->tdmrs[i].pamt_base[l] = pamt_base ? pamt_base[3 * i + l] : away + (3 * i + l) * (8ull << 20);
+	Span<const TdmrDesc> all(w->tdmrs, n);
+	for (usize i = 0; i < n; i++) {
+		TdmrDesc &t = w->tdmrs[i];
+		TRY(fill_reserved_areas(t, w->ram, all, w->info.max_reserved_per_tdmr));
+		tdx_kunit_tdmr &o = out[i];
+		o = {};
+		o.base = t.base;
+		o.size = t.size;
+		for (unsigned l = 0; l < abi::kNumPageLevels; l++) {
+			o.pamt_base[l] = t.pamt_base[l];
+			o.pamt_size[l] = t.pamt_size[l];
+		}
+		o.nr_rsvd = unsigned(t.rsvd.size());
+		for (usize r = 0; r < t.rsvd.size(); r++) {
+			o.rsvd[r].offset = t.rsvd[r].offset;
+			o.rsvd[r].size = t.rsvd[r].size;
+		}
+	}
+	return int(n);
+}
+
+} // namespace
+} // namespace tdx
+
+using namespace tdx;
+
+extern "C" kapi_u64 tdx_kunit_leaf_rax(unsigned int number, unsigned int version)
+{
+	return Leaf(u16(number), u8(version)).rax();
+}
+
+extern "C" int tdx_kunit_status_to_errno(kapi_u64 status)
+{
+	return status_to_errno(TdxStatus(status)).to_kernel();
+}
+
+extern "C" const char *tdx_kunit_status_name(kapi_u64 status)
+{
+	return status_name(TdxStatus(status));
+}
+
+extern "C" unsigned int tdx_kunit_field_elem_bytes(kapi_u64 field_id)
+{
+	return abi::field_elem_bytes(field_id);
+}
+
+extern "C" kapi_u64 tdx_kunit_metadata_decode(kapi_u64 field_id, kapi_u64 raw)
+{
+	return metadata_decode(field_id, raw);
+}
+
+extern "C" int tdx_kunit_build_tdmrs(const struct tdx_kunit_range *ram, unsigned int nr_ram,
+				     const struct tdx_kunit_range *cmrs, unsigned int nr_cmrs,
+				     const struct tdx_kunit_limits *lim, const kapi_u64 *pamt_base,
+				     struct tdx_kunit_tdmr *out, unsigned int max_out)
+{
+	Result<int> r = build_tdmrs(ram, nr_ram, cmrs, nr_cmrs, *lim, pamt_base, out, max_out);
+	return r.is_ok() ? r.value() : r.status().to_kernel();
+}
+
+extern "C" int tdx_kunit_emu_active(void)
+{
+	return emu_backend() != nullptr;
+}
+
+extern "C" kapi_u64 tdx_kunit_emu_leaf_calls(unsigned int leaf)
+{
+	EmuBackend *emu = emu_backend();
+	return emu ? emu->leaf_calls(u16(leaf)) : 0;
+}
+
+extern "C" int tdx_kunit_restart(void)
+{
+	return recreate_module().to_kernel();
+}
+
+extern "C" unsigned int tdx_kunit_nr_steps(void)
+{
+	return unsigned(TdxModule::Step::kCount);
+}
+
+extern "C" int tdx_kunit_run_step(unsigned int step)
+{
+	TdxModule *m = tdx_module();
+	if (!m || step >= unsigned(TdxModule::Step::kCount))
+		return -err::kEINVAL;
+	kapi_cpus_read_lock();
+	Status s = m->run_step(TdxModule::Step(step));
+	kapi_cpus_read_unlock();
+	if (s.is_ok() && step + 1 == unsigned(TdxModule::Step::kCount))
+		m->finish();
+	return s.to_kernel();
+}
+
+extern "C" unsigned int tdx_kunit_nr_tdmrs(void)
+{
+	TdxModule *m = tdx_module();
+	return m ? unsigned(m->nr_tdmrs()) : 0;
+}
+
+extern "C" unsigned int tdx_kunit_nr_packages(void)
+{
+	u64 seen[4] = {};
+	unsigned n = 0;
+	for (unsigned cpu = 0; cpu < kapi_nr_cpu_ids(); cpu++) {
+		unsigned pkg = kapi_cpu_package(cpu);
+		if (!kapi_cpu_online(cpu) || pkg >= 256 || (seen[pkg / 64] & kstd::bit(pkg % 64)))
+			continue;
+		seen[pkg / 64] |= kstd::bit(pkg % 64);
+		n++;
+	}
+	return n;
+}
+
+extern "C" int tdx_kunit_ensure_up(void)
+{
+	TdxModule *m = tdx_module();
+	if (!m)
+		return -err::kENODEV;
+	if (m->ready())
+		return 0;
+	Status s = recreate_module();
+	if (s.is_ok())
+		s = tdx_module()->bring_up();
+	return s.to_kernel();
+}

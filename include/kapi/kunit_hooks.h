@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What tdx_host.ko exports (namespace TDX_HOST_KUNIT, only on kernels with CONFIG_KUNIT) for the
+ * KUnit suites in kunit/: C entry points into the C++ core. Each returns a plain value or errno,
+ * so no C++ object is alive when a KUnit assertion fails.
+ */
+#ifndef TDX_KAPI_KUNIT_HOOKS_H
+#define TDX_KAPI_KUNIT_HOOKS_H
+
+#include "kapi.h"
+
+#define TDX_KUNIT_MAX_RSVD 16
+
+struct tdx_kunit_range {
+	kapi_u64 start, end;
+};
+
+struct tdx_kunit_tdmr {
+	kapi_u64 base, size;
+	kapi_u64 pamt_base[3], pamt_size[3]; /* indexed 4K, 2M, 1G */
+	unsigned int nr_rsvd;
+	struct {
+		kapi_u64 offset, size;
+	} rsvd[TDX_KUNIT_MAX_RSVD];
+};
+
+struct tdx_kunit_limits {
+	unsigned int max_tdmrs, max_rsvd, pamt_entry_size;
+};
+
+/* SEAMCALL layer. */
+KAPI_EXTERN kapi_u64 tdx_kunit_leaf_rax(unsigned int number, unsigned int version);
+KAPI_EXTERN int tdx_kunit_status_to_errno(kapi_u64 status);
+KAPI_EXTERN const char *tdx_kunit_status_name(kapi_u64 status);
+
+/* Metadata. */
+KAPI_EXTERN unsigned int tdx_kunit_field_elem_bytes(kapi_u64 field_id);
+KAPI_EXTERN kapi_u64 tdx_kunit_metadata_decode(kapi_u64 field_id, kapi_u64 raw);
+
+/*
+ * TDMR/PAMT construction from a synthetic RAM map: covers it with TDMRs, places each TDMR's PAMTs
+ * at pamt_base[3 * i + level] when pamt_base is given (else above every TDMR, reserving nothing),
+ * and fills the reserved areas. Returns the TDMR count or -errno. cmrs (may equal ram) must cover
+ * the RAM.
+ */
+KAPI_EXTERN int tdx_kunit_build_tdmrs(const struct tdx_kunit_range *ram, unsigned int nr_ram,
+				      const struct tdx_kunit_range *cmrs, unsigned int nr_cmrs,
+				      const struct tdx_kunit_limits *lim, const kapi_u64 *pamt_base,
+				      struct tdx_kunit_tdmr *out, unsigned int max_out);
+
+/* Bring-up, against the emulator tdx_host.ko is using. */
+KAPI_EXTERN int tdx_kunit_emu_active(void);
+/* The emulator's own count of calls of a leaf (shared page, monotonic). */
+KAPI_EXTERN kapi_u64 tdx_kunit_emu_leaf_calls(unsigned int leaf);
+/* Tears TDX down and prepares a fresh, not yet started bring-up. */
+KAPI_EXTERN int tdx_kunit_restart(void);
+KAPI_EXTERN unsigned int tdx_kunit_nr_steps(void);
+/* Runs bring-up step i (0 = SYS.INIT ... last = TDMR.INIT); the last one also marks TDX ready. */
+KAPI_EXTERN int tdx_kunit_run_step(unsigned int step);
+KAPI_EXTERN unsigned int tdx_kunit_nr_tdmrs(void);
+KAPI_EXTERN unsigned int tdx_kunit_nr_packages(void);
+/* Leaves TDX up (a full bring-up when it is not): every suite's cleanup. */
+KAPI_EXTERN int tdx_kunit_ensure_up(void);
+
+#endif

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Builds tdx_host.ko (and tdx_host_kunit.ko where the kernel has KUnit) for one kernel, in a
+# copy of the module sources under build/kmod/FLAVOR, so that builds for different kernels never
+# share objects (6.12's Kbuild has no separate output directory for external modules).
+#   scripts/build-module.sh FLAVOR KDIR    -> prints the directory holding the .ko files
+set -euo pipefail
+cd "$(dirname "$0")/.."
+flavor=${1:?flavor}
+kdir=${2:?kernel build directory}
+out="$PWD/build/kmod/$flavor"
+mkdir -p "$out/scripts"
+keep=(--filter='P *.o' --filter='P *.ko' --filter='P .*.cmd' --filter='P *.mod' --filter='P *.mod.c'
+	--filter='P Module.symvers' --filter='P modules.order' --filter='P *.d' --filter='P build.log')
+rsync -a --delete "${keep[@]}" --exclude tests/ Kbuild include arch-x86-virt-tdx drivers-coco-tdx-host \
+	kvm-tdx kunit "$out/"
+rsync -a scripts/Kbuild.cxx "$out/scripts/"
+set -o pipefail
+make -C "$kdir" M="$out" modules 2>&1 | tee "$out/build.log" >&2
+echo "$out"
