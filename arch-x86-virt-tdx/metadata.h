@@ -31,7 +31,16 @@ u64 metadata_decode(u64 field_id, u64 raw);
 /* TDH.SYS.RD of one field, decoded. */
 Result<u64> sys_rd(Seamcall &sc, u64 field_id);
 
-/* Reads everything in TdxSysInfo and checks it is usable (limits non-zero, CMR count). */
+/*
+ * Walks a TDH.SYS.RDALL list (abi::MdListHeader, then sequences of a field id and its u64
+ * elements), calling put for each element with its own field id; -EINVAL when malformed.
+ */
+Status parse_md_list(const u8 *page, usize page_size, void (*put)(void *ctx, u64 id, u64 v), void *ctx);
+
+/*
+ * Reads everything in TdxSysInfo, with TDH.SYS.RDALL (one call) or, on modules without it, with
+ * TDH.SYS.RD field by field, and checks it is usable (limits non-zero, CMR count).
+ */
 Status read_sys_info(Seamcall &sc, TdxSysInfo &out);
 
 } // namespace tdx

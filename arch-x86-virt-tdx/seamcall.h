@@ -39,6 +39,7 @@ inline constexpr Leaf kSysInit{abi::leaf::kSysInit};
 inline constexpr Leaf kSysRd{abi::leaf::kSysRd};
 inline constexpr Leaf kSysLpInit{abi::leaf::kSysLpInit};
 inline constexpr Leaf kSysTdmrInit{abi::leaf::kSysTdmrInit};
+inline constexpr Leaf kSysRdAll{abi::leaf::kSysRdAll};
 inline constexpr Leaf kPhymemCacheWb{abi::leaf::kPhymemCacheWb};
 inline constexpr Leaf kSysConfig{abi::leaf::kSysConfig};
 inline constexpr Leaf kSysConfigV1{abi::leaf::kSysConfig, 1};

@@ -10,7 +10,7 @@
 #include "tdx_kunit.h"
 
 enum { SYS_KEY_CONFIG = 31, SYS_INIT = 33, SYS_RD = 34, SYS_LP_INIT = 35, SYS_TDMR_INIT = 36,
-       SYS_CONFIG = 45, SYS_DISABLE = 69 };
+       SYS_RDALL = 37, SYS_CONFIG = 45, SYS_DISABLE = 69 };
 
 static void leave_tdx_up(void *unused)
 {
@@ -38,8 +38,8 @@ static void steps_make_their_seamcalls(struct kunit *test)
 	struct step_expect steps[] = {
 		{ "SYS.INIT", SYS_INIT, 1, 1 },
 		{ "LP.INIT on every CPU", SYS_LP_INIT, cpus, cpus },
-		{ "metadata via SYS.RD", SYS_RD, 1, 200 },
-		{ "TDMRs and PAMTs (no SEAMCALL)", SYS_RD, 0, 0 },
+		{ "metadata via SYS.RDALL", SYS_RDALL, 1, 16 },
+		{ "TDMRs and PAMTs (no SEAMCALL)", SYS_RDALL, 0, 0 },
 		{ "SYS.CONFIG", SYS_CONFIG, 1, 1 },
 		{ "KEY.CONFIG per package", SYS_KEY_CONFIG, pkgs, pkgs },
 		{ "TDMR.INIT", SYS_TDMR_INIT, 1, 1 << 20 },

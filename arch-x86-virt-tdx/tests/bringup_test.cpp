@@ -34,11 +34,13 @@ TEST_F(BringUp, RunsTheStepsInLinuxOrder)
 	ASSERT_TRUE(m.bring_up().is_ok());
 	EXPECT_TRUE(m.ready());
 	EXPECT_EQ(emu.state, fake::FakeModule::State::kSysReady);
-	std::vector<uint16_t> want = {lf::kSysInit, lf::kSysLpInit, lf::kSysRd, lf::kSysConfig,
+	std::vector<uint16_t> want = {lf::kSysInit, lf::kSysLpInit, lf::kSysRdAll, lf::kSysConfig,
 				      lf::kSysKeyConfig, lf::kSysTdmrInit};
 	EXPECT_EQ(leaf_order(), want);
 	EXPECT_EQ(emu.count(lf::kSysInit), 1);
 	EXPECT_EQ(emu.count(lf::kSysLpInit), 2); /* every CPU */
+	EXPECT_EQ(emu.count(lf::kSysRdAll), 1);  /* all metadata in one call */
+	EXPECT_EQ(emu.count(lf::kSysRd), 0);
 	EXPECT_EQ(emu.count(lf::kSysKeyConfig), 1); /* one package */
 	EXPECT_EQ(emu.tdmrs.size(), 2u);
 	EXPECT_EQ(emu.count(lf::kSysTdmrInit), 8); /* 2 TDMRs x 1 GiB / 256 MiB */
@@ -121,8 +123,69 @@ TEST_F(BringUp, RejectsBadMetadata)
 	EXPECT_EQ(m2.bring_up(), error(err::kEINVAL));
 	emu.metadata.erase(tdx::abi::field::kBuildDate);
 	TdxModule m3(sc);
-	EXPECT_EQ(m3.bring_up(), error(err::kEIO));
+	EXPECT_EQ(m3.bring_up(), error(err::kEINVAL));
+	EXPECT_TRUE(fake::kernel().log_contains("lacks field 0x8800000200000001"));
+	/* Field by field, the module itself refuses the missing field. */
+	emu.rdall_supported = false;
+	TdxModule m4(sc);
+	EXPECT_EQ(m4.bring_up(), error(err::kEIO));
 	EXPECT_TRUE(fake::kernel().log_contains("TDX_METADATA_FIELD_ID_INCORRECT"));
+	EXPECT_EQ(fake::kernel().live_allocs, 0);
+}
+
+TEST_F(BringUp, RdAllAnsweringLeafUnsupportedFallsBackToSysRd)
+{
+	emu.fail(lf::kSysRdAll, 1, st::kOperandInvalid | tdx::abi::kOperandIdRax);
+	TdxModule m(sc);
+	ASSERT_TRUE(m.bring_up().is_ok());
+	EXPECT_EQ(emu.count(lf::kSysRd), 14);
+	/* And a SYS.RD failure on that path fails the bring-up. */
+	m.teardown();
+	emu.fail(lf::kSysRdAll, 1, st::kOperandInvalid | tdx::abi::kOperandIdRax);
+	emu.fail(lf::kSysRd, 13, st::kOperandInvalid | tdx::abi::kOperandIdRcx);
+	TdxModule m2(sc);
+	EXPECT_EQ(m2.bring_up(), error(err::kEIO));
+	EXPECT_EQ(fake::kernel().live_allocs, 0);
+}
+
+TEST_F(BringUp, WithoutRdAllReadsFieldByField)
+{
+	emu.rdall_supported = false;
+	TdxModule m(sc);
+	ASSERT_TRUE(m.bring_up().is_ok());
+	EXPECT_EQ(emu.count(lf::kSysRdAll), 1);
+	EXPECT_EQ(emu.count(lf::kSysRd), 12 + 2); /* 12 fields, one CMR's base and size */
+	EXPECT_TRUE(fake::kernel().log_contains("field by field"));
+	EXPECT_EQ(m.sys_info().cmrs.size(), 1u);
+	EXPECT_EQ(m.sys_info().cmrs[0].size, 0x80000000u);
+}
+
+TEST_F(BringUp, RdAllOverflowContinuesWhereItStopped)
+{
+	emu.rdall_fields_per_call = 3;
+	TdxModule m(sc);
+	ASSERT_TRUE(m.bring_up().is_ok());
+	EXPECT_EQ(emu.count(lf::kSysRdAll), 5); /* 14 fields, 3 a call */
+	EXPECT_EQ(m.sys_info().build_date, 20240229u);
+	EXPECT_EQ(m.sys_info().max_reserved_per_tdmr, 16);
+}
+
+TEST_F(BringUp, RdAllMalformedOrStuckFails)
+{
+	emu.rdall_malformed = true;
+	TdxModule m(sc);
+	EXPECT_EQ(m.bring_up(), error(err::kEINVAL));
+	EXPECT_TRUE(fake::kernel().log_contains("malformed metadata list"));
+	emu.rdall_malformed = false;
+	emu.rdall_stuck = true;
+	TdxModule m2(sc);
+	EXPECT_EQ(m2.bring_up(), error(err::kEIO));
+	EXPECT_TRUE(fake::kernel().log_contains("made no progress"));
+	emu.rdall_stuck = false;
+	emu.rdall_fields_per_call = 0; /* overflows forever, always "progressing" to the first field */
+	TdxModule m3(sc);
+	EXPECT_TRUE(m3.bring_up().is_error());
+	EXPECT_EQ(fake::kernel().live_allocs, 0);
 }
 
 TEST_F(BringUp, RamOutsideCmrsIsRefused)
@@ -160,7 +223,8 @@ TEST_P(BringUpFault, FailureUnwindsEverything)
 {
 	fake::kernel().nr_cpus = 2;
 	fake::kernel().cpus_per_package = 1; /* two packages: KEY.CONFIG runs twice */
-	emu.fail(GetParam().leaf, GetParam().nth, st::kOperandInvalid);
+	/* Operand RCX: not the "leaf not supported" form (operand RAX), which RDALL treats apart. */
+	emu.fail(GetParam().leaf, GetParam().nth, st::kOperandInvalid | tdx::abi::kOperandIdRcx);
 	{
 		TdxModule m(sc);
 		EXPECT_EQ(m.bring_up(), error(err::kEIO));
@@ -184,8 +248,7 @@ TEST_P(BringUpFault, FailureUnwindsEverything)
 
 INSTANTIATE_TEST_SUITE_P(EachLeaf, BringUpFault,
 			 ::testing::Values(LeafFault{lf::kSysInit, 1}, LeafFault{lf::kSysLpInit, 1},
-					   LeafFault{lf::kSysLpInit, 2}, LeafFault{lf::kSysRd, 1},
-					   LeafFault{lf::kSysRd, 9}, LeafFault{lf::kSysConfig, 1},
+					   LeafFault{lf::kSysLpInit, 2}, LeafFault{lf::kSysRdAll, 1}, LeafFault{lf::kSysConfig, 1},
 					   LeafFault{lf::kSysKeyConfig, 1}, LeafFault{lf::kSysKeyConfig, 2},
 					   LeafFault{lf::kSysTdmrInit, 1}, LeafFault{lf::kSysTdmrInit, 6}));
 
@@ -245,4 +308,17 @@ TEST_F(BringUp, TdmrInitThatNeverFinishesIsBounded)
 	EXPECT_EQ(m.bring_up(), error(err::kEIO));
 	EXPECT_TRUE(fake::kernel().log_contains("did not finish"));
 	EXPECT_EQ(fake::kernel().live_allocs, 0);
+}
+
+TEST_F(BringUp, RdAllSequenceMixingNonArchAndArchFields)
+{
+	/* BUILD_NUM (non-arch, code 2) then MINOR/MAJOR/UPDATE (arch, codes 3..5) in one sequence:
+	 * the later fields arrive with the header's bit 63. */
+	emu.rdall_sequence_from_build_num = true;
+	TdxModule m(sc);
+	ASSERT_TRUE(m.bring_up().is_ok());
+	EXPECT_EQ(m.sys_info().major, 1);
+	EXPECT_EQ(m.sys_info().minor, 5);
+	EXPECT_EQ(m.sys_info().update, 6);
+	EXPECT_EQ(m.sys_info().build_num, 744);
 }

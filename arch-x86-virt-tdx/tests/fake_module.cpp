@@ -7,6 +7,8 @@
 
 #include "fake_kapi.h"
 
+#include <cstring>
+
 namespace fake {
 
 namespace lf = tdx::abi::leaf;
@@ -79,6 +81,53 @@ uint64_t FakeModule::serve(uint16_t leaf, tdx::RegBlock &r, unsigned cpu)
 			return st::kMetadataFieldIdIncorrect;
 		r.r8 = it->second;
 		return st::kSuccess;
+	}
+	case lf::kSysRdAll: {
+		if (!rdall_supported)
+			return st::kOperandInvalid | tdx::abi::kOperandIdRax;
+		if (!lp_done.count(cpu))
+			return st::kSysLpInitNotDone;
+		auto *page = reinterpret_cast<uint8_t *>(r.rdx);
+		auto it = r.r8 == tdx::abi::kFieldIdNone ? metadata.begin() : metadata.find(r.r8);
+		if (it == metadata.end())
+			return st::kMetadataFieldIdIncorrect;
+		tdx::abi::MdListHeader h{};
+		size_t off = sizeof(h);
+		if (rdall_sequence_from_build_num) {
+			/* One sequence for BUILD_NUM (non-arch, code 2) .. UPDATE_VERSION (code 5). */
+			uint64_t hdr = fld::kBuildNum | (3ull << tdx::abi::kFieldLastInSeqShift);
+			uint64_t vals[4] = {metadata[fld::kBuildNum], metadata[fld::kMinorVersion],
+					    metadata[fld::kMajorVersion], metadata[fld::kUpdateVersion]};
+			memcpy(page + off, &hdr, 8);
+			memcpy(page + off + 8, vals, sizeof(vals));
+			off += 8 + sizeof(vals);
+			h.num_sequences++;
+		}
+		/* One sequence per field: its id, then its value. */
+		for (unsigned n = 0; it != metadata.end() && n < rdall_fields_per_call; ++it, ++n) {
+			if (rdall_sequence_from_build_num &&
+			    (it->first == fld::kBuildNum || it->first == fld::kMinorVersion ||
+			     it->first == fld::kMajorVersion || it->first == fld::kUpdateVersion))
+				continue;
+			memcpy(page + off, &it->first, 8);
+			memcpy(page + off + 8, &it->second, 8);
+			off += 16;
+			h.num_sequences++;
+		}
+		h.list_buff_size = uint16_t(off);
+		if (rdall_malformed)
+			h.list_buff_size = 4;
+		memcpy(page, &h, sizeof(h));
+		if (rdall_stuck) {
+			r.r8 = metadata.begin()->first;
+			return st::kMetadataListOverflow;
+		}
+		if (it == metadata.end()) {
+			r.r8 = tdx::abi::kFieldIdNone;
+			return st::kSuccess;
+		}
+		r.r8 = it->first;
+		return st::kMetadataListOverflow;
 	}
 	case lf::kSysConfig: {
 		if (state != State::kSysInitDone)

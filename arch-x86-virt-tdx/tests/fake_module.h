@@ -37,7 +37,12 @@ public:
 	int disable_steps = 2;
 	bool tdmr_init_coarse = false; /* report progress rounded down to 1 GiB, as the module does */
 	uint64_t tdmr_init_bogus_rdx = 0; /* non-zero: TDMR.INIT answers this rdx */
-	int rnd_no_entropy_left = 0; /* answers TDX_RND_NO_ENTROPY this many times first */
+	int rnd_no_entropy_left = 0;
+	bool rdall_supported = true;
+	unsigned rdall_fields_per_call = 1000; /* fewer: the list "overflows" into further calls */
+	bool rdall_malformed = false;
+	bool rdall_sequence_from_build_num = false; /* write BUILD_NUM..UPDATE_VERSION as one sequence */
+	bool rdall_stuck = false; /* overflows without progress */ /* answers TDX_RND_NO_ENTROPY this many times first */
 
 	enum class State { kSysInitPending, kSysInitDone, kSysConfigDone, kSysReady } state = State::kSysInitPending;
 	std::set<unsigned> lp_done, pkg_done;

@@ -6,8 +6,11 @@
 # shorter than the SEAMCALL timeout is only a delay. (SYS.DISABLE failing during rmmod is
 # rmmodfault.sh: it may leave the TDX module enabled, so it gets a boot of its own.)
 
-FAULT_STATUS=0xC000010000000000 # TDX_OPERAND_INVALID
-BRINGUP_LEAVES="sys.init lp.init sys.rd sys.config key.config tdmr.init"
+# TDX_OPERAND_INVALID on operand RCX: not the operand-RAX form, which for SYS.RDALL means "leaf not
+# supported" and makes the module read its metadata field by field (tested below).
+FAULT_STATUS=0xC000010000000001
+LEAF_UNSUPPORTED=0xC000010000000000
+BRINGUP_LEAVES="sys.init lp.init sys.rdall sys.config key.config tdmr.init"
 
 tdx_ensure_unloaded
 emuctl clear >/dev/null
@@ -57,11 +60,6 @@ one_fault() { # LEAF NTH
 for leaf in $BRINGUP_LEAVES; do
 	n="$(calls_of "$leaf")"
 	if [ "$n" -eq 0 ]; then
-		if [ "$leaf" = sys.rd ]; then
-			# The module may read all its metadata with SYS.RDALL instead.
-			note "SKIP sys.rd: not called by bring-up (metadata read another way)"
-			continue
-		fi
 		check "$leaf is called by bring-up" false
 		continue
 	fi
@@ -69,6 +67,19 @@ for leaf in $BRINGUP_LEAVES; do
 		one_fault "$leaf" "$nth"
 	done
 done
+
+# A module without SYS.RDALL: the metadata is read with SYS.RD, field by field.
+emuctl reset-counters >/dev/null
+check "no RDALL: fault armed" emuctl fault sys.rdall 1 status "$LEAF_UNSUPPORTED"
+check "no RDALL: insmod succeeds" tdx_insmod
+check "no RDALL: metadata read with SYS.RD" expect_count_min sys.rd 14
+check "no RDALL: version" tdx_version_ok
+check "no RDALL: rmmod" tdx_rmmod
+check "no RDALL + SYS.RD failure: faults armed" emuctl fault sys.rdall 1 status "$LEAF_UNSUPPORTED"
+check "no RDALL + SYS.RD failure: SYS.RD fault armed" emuctl fault sys.rd 5 status "$FAULT_STATUS"
+check_fails "no RDALL + SYS.RD failure: insmod fails" tdx_insmod
+check "no RDALL + SYS.RD failure: no device" tdx_gone
+emuctl clear >/dev/null
 
 # A delay well below the SEAMCALL timeout slows bring-up down but does not fail it.
 emuctl reset-counters >/dev/null
