@@ -3,10 +3,11 @@
 
 SHELL := /bin/bash
 
-# The Debian 6.12 distro kernel the module is built for: what scripts/install-deps.sh selected.
+# The Debian 6.12 distro kernel the module is built for: by default the one whose headers
+# scripts/install-deps.sh selected and installed (worked out when the recipe runs, so that a
+# fresh machine gets its packages first); KDIR=... builds against another tree.
+KDIR ?=
 TDX_CACHE ?= $(HOME)/.cache/tdx-host
-KVER ?= $(shell cat $(TDX_CACHE)/kver 2>/dev/null || ls /usr/src | sed -n 's/^linux-headers-\(6\.12\..*+deb12-amd64\)$$/\1/p' | sort -V | tail -n1)
-KDIR ?= /usr/src/linux-headers-$(KVER)
 BUILD ?= $(CURDIR)/build
 JOBS ?= $(shell nproc)
 
@@ -21,8 +22,9 @@ deps:
 
 # The kernel module, out of tree, for Debian's distro kernel: build/kmod/distro/tdx_host.ko.
 # The build log is kept for check-ko's objtool/warning check.
-module: deps
-	@scripts/build-module.sh distro $(KDIR) >/dev/null
+module:
+	@kdir="$(KDIR)"; [ -n "$$kdir" ] || kdir="/usr/src/linux-headers-$$(scripts/install-deps.sh)"; \
+		scripts/build-module.sh distro "$$kdir" >/dev/null
 
 check-ko: module
 	scripts/check-ko.sh $(BUILD)/kmod/distro/tdx_host.ko $(BUILD)/kmod/distro/build.log

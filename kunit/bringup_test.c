@@ -9,8 +9,16 @@
 
 #include "tdx_kunit.h"
 
-enum { SYS_KEY_CONFIG = 31, SYS_INIT = 33, SYS_RD = 34, SYS_LP_INIT = 35, SYS_TDMR_INIT = 36,
-       SYS_RDALL = 37, SYS_CONFIG = 45, SYS_DISABLE = 69 };
+/* Leaf numbers (ABI.md section 1). */
+enum {
+	SYS_KEY_CONFIG = 31,
+	SYS_INIT = 33,
+	SYS_LP_INIT = 35,
+	SYS_TDMR_INIT = 36,
+	SYS_RDALL = 37,
+	SYS_CONFIG = 45,
+	SYS_DISABLE = 69,
+};
 
 static void leave_tdx_up(void *unused)
 {

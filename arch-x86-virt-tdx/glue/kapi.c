@@ -5,7 +5,6 @@
 #include <linux/gfp.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
-#include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
@@ -209,34 +208,4 @@ int kapi_run_on_cpu_sleepable(unsigned int cpu, kapi_cpu_fn fn, void *ctx)
 kapi_u64 kapi_ktime_ns(void)
 {
 	return ktime_get_ns();
-}
-
-struct kapi_mutex {
-	struct mutex m;
-};
-
-struct kapi_mutex *kapi_mutex_create(void)
-{
-	struct kapi_mutex *m = kzalloc(sizeof(*m), GFP_KERNEL);
-
-	if (m)
-		mutex_init(&m->m);
-	return m;
-}
-
-void kapi_mutex_destroy(struct kapi_mutex *m)
-{
-	if (m)
-		mutex_destroy(&m->m);
-	kfree(m);
-}
-
-void kapi_mutex_lock(struct kapi_mutex *m)
-{
-	mutex_lock(&m->m);
-}
-
-void kapi_mutex_unlock(struct kapi_mutex *m)
-{
-	mutex_unlock(&m->m);
 }

@@ -63,13 +63,6 @@ KAPI_EXTERN int kapi_run_on_cpu_sleepable(unsigned int cpu, kapi_cpu_fn fn, void
 /* ---- time ---- */
 KAPI_EXTERN kapi_u64 kapi_ktime_ns(void);
 
-/* ---- mutual exclusion ---- */
-struct kapi_mutex;
-KAPI_EXTERN struct kapi_mutex *kapi_mutex_create(void);
-KAPI_EXTERN void kapi_mutex_destroy(struct kapi_mutex *m);
-KAPI_EXTERN void kapi_mutex_lock(struct kapi_mutex *m);
-KAPI_EXTERN void kapi_mutex_unlock(struct kapi_mutex *m);
-
 /* ---- SEAMCALL backends ---- */
 /*
  * The real instruction (arch-x86-virt-tdx/glue/seamcall_hw.S). regs points to 13 u64 in ABI
