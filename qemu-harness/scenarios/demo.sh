@@ -20,13 +20,13 @@ done
 check "emulator answers on its control channel" emuctl ping
 echo "    emulator: $(emuctl state)"
 
-step "2. insmod tdx_host.ko: SYS.INIT, LP.INIT on every CPU, metadata, TDMRs+PAMTs, SYS.CONFIG, KEY.CONFIG, TDMR.INIT"
+step "2. insmod tdx_host.ko: SYS.INIT, LP.INIT on every CPU, metadata (SYS.RDALL), TDMRs+PAMTs, SYS.CONFIG, KEY.CONFIG, TDMR.INIT"
 emuctl reset-counters >/dev/null
 dmesg -c >/dev/null
 check "insmod brings TDX up" insmod "$TDX_KO" seamcall=emu
 tdx_log
 
-step "3. what the TDX module (emulator) saw, per leaf: 33 SYS.INIT, 35 LP.INIT, 34 SYS.RD, 45 SYS.CONFIG, 31 KEY.CONFIG, 36 TDMR.INIT"
+step "3. what the TDX module (emulator) saw, per leaf: 33 SYS.INIT, 35 LP.INIT, 37 SYS.RDALL, 45 SYS.CONFIG, 31 KEY.CONFIG, 36 TDMR.INIT"
 echo "    $(emuctl counters)"
 echo "    $(emuctl state)"
 check "emulator reports SYS_READY" emu_state_is SYS_READY
