@@ -29,8 +29,13 @@ cxx_flags = -Wp,-MMD,$(depfile) $(NOSTDINC_FLAGS) \
 	$(filter-out $(CXX_DROP_FLAGS), $(_c_flags) $(modkern_cflags)) \
 	$(basename_flags) $(modname_flags) $(CXX_LANG_FLAGS)
 
+# COMDAT groups are dropped from the object: the core is one translation unit (see
+# arch-x86-virt-tdx/unity.cpp), so they select nothing, and 6.12's objtool, when it adds the
+# __pfx_ symbols of call padding, moves global symbols without renumbering the groups' signature
+# symbols; the final module link then discards live sections ("defined in discarded section").
 quiet_cmd_cc_o_cpp = CXX $(quiet_modtag) $@
-      cmd_cc_o_cpp = $(CC) $(cxx_flags) -c -o $@ $< $(cmd_objtool)
+      cmd_cc_o_cpp = $(CC) $(cxx_flags) -c -o $@ $< && $(OBJCOPY) --remove-section=.group $@ \
+		$(cmd_objtool)
 
 define rule_cc_o_cpp
 	$(call cmd_and_fixdep,cc_o_cpp)

@@ -33,12 +33,14 @@ debug_ko="$PWD/build/kmod/debug/tdx_host.ko"
 debug_kernel() { echo "$(qemu-harness/debug-kernel/build.sh)/bzImage"; }
 
 e2e_boot() {
-	# One QEMU boot running several guest scenarios against one emulator.
-	local kernel=$1 ko=$2 smp=$3
+	# One QEMU boot running several guest scenarios against one emulator. SMP is "N" or
+	# "N/P" for N CPUs in P packages.
+	local kernel=$1 ko=$2 smp=${3%/*} packages=1
+	[[ $3 == */* ]] && packages=${3#*/}
 	shift 3
 	local args=()
 	for s in "$@"; do args+=(--scenario "$s"); done
-	qemu-harness/run.sh --kernel "$kernel" --module "$ko" --smp "$smp" "${args[@]}"
+	qemu-harness/run.sh --kernel "$kernel" --module "$ko" --smp "$smp" --packages "$packages" "${args[@]}"
 }
 
 norbpmod_boot() {
@@ -61,14 +63,15 @@ if [ "$what" = all ]; then
 fi
 foundation=(bringup params faults leakcycle emudeath)
 stage "e2e distro smp=2: ${foundation[*]}" e2e_boot distro "$distro_ko" 2 "${foundation[@]}"
-stage "e2e distro smp=4: bringup faults leakcycle" e2e_boot distro "$distro_ko" 4 bringup faults leakcycle
+stage "e2e distro smp=4 in 2 packages: bringup faults leakcycle" \
+	e2e_boot distro "$distro_ko" 4/2 bringup faults leakcycle
 stage "e2e distro: SYS.DISABLE failing during rmmod" e2e_boot distro "$distro_ko" 2 rmmodfault
 stage "e2e distro: module without NO_RBP_MOD is refused" norbpmod_boot distro "$distro_ko"
 stage "kunit (debug kernel, kunit.py parse)" scripts/kunit.sh
 stage "e2e debug+sanitizers smp=2: ${foundation[*]}" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 "${foundation[@]}"
-stage "e2e debug+sanitizers smp=4: bringup faults leakcycle" \
-	e2e_boot "$(debug_kernel)" "$debug_ko" 4 bringup faults leakcycle
+stage "e2e debug+sanitizers smp=4 in 2 packages: bringup faults leakcycle" \
+	e2e_boot "$(debug_kernel)" "$debug_ko" 4/2 bringup faults leakcycle
 stage "e2e debug+sanitizers: rmmodfault" e2e_boot "$(debug_kernel)" "$debug_ko" 2 rmmodfault
 stage "e2e debug+sanitizers: NO_RBP_MOD refused" norbpmod_boot "$(debug_kernel)" "$debug_ko"
 
