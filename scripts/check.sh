@@ -65,14 +65,16 @@ foundation=(bringup params faults leakcycle emudeath)
 stage "e2e distro smp=2: ${foundation[*]}" e2e_boot distro "$distro_ko" 2 "${foundation[@]}"
 stage "e2e distro smp=4 in 2 packages: bringup faults leakcycle" \
 	e2e_boot distro "$distro_ko" 4/2 bringup faults leakcycle
-stage "e2e distro: SYS.DISABLE failing during rmmod" e2e_boot distro "$distro_ko" 2 rmmodfault
+stage "e2e distro: SYS.DISABLE failing or the emulator dying during rmmod" \
+	e2e_boot distro "$distro_ko" 2 rmmodfault emudeath_rmmod
 stage "e2e distro: module without NO_RBP_MOD is refused" norbpmod_boot distro "$distro_ko"
 stage "kunit (debug kernel, kunit.py parse)" scripts/kunit.sh
 stage "e2e debug+sanitizers smp=2: ${foundation[*]}" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 "${foundation[@]}"
 stage "e2e debug+sanitizers smp=4 in 2 packages: bringup faults leakcycle" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 4/2 bringup faults leakcycle
-stage "e2e debug+sanitizers: rmmodfault" e2e_boot "$(debug_kernel)" "$debug_ko" 2 rmmodfault
+stage "e2e debug+sanitizers: rmmodfault emudeath_rmmod" \
+	e2e_boot "$(debug_kernel)" "$debug_ko" 2 rmmodfault emudeath_rmmod
 stage "e2e debug+sanitizers: NO_RBP_MOD refused" norbpmod_boot "$(debug_kernel)" "$debug_ko"
 
 echo
