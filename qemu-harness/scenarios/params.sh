@@ -21,5 +21,15 @@ check "no tdx_host device after refusals" tdx_gone
 check "seamcall=auto picks the emulator" insmod "$TDX_KO"
 check "auto: the log names the emulator backend" kernel_log_has 'SEAMCALL backend: emu'
 check "auto: TDX is up" tdx_version_ok
+
+# debugfs bench_sys_rd: bad counts are refused, a good one runs and reports.
+BENCH=/sys/kernel/debug/tdx_host/bench_sys_rd
+check_fails "bench_sys_rd refuses 0 calls" sh -c "echo 0 > $BENCH"
+check_fails "bench_sys_rd refuses a non-number" sh -c "echo lots > $BENCH"
+check_fails "bench_sys_rd refuses more than 2^20 calls" sh -c "echo 2000000 > $BENCH"
+check "bench_sys_rd runs 100 calls" sh -c "echo 100 > $BENCH"
+check "bench_sys_rd reports them" expect_match "$(cat "$BENCH")" '^calls=100 rt_median_ns=[1-9][0-9]* rt_p99_ns=[0-9]+ svc_median_ns=[0-9]+ svc_p99_ns=[0-9]+$'
+
 check "rmmod" tdx_rmmod
+check "bench_sys_rd is gone with the module" path_absent "$BENCH"
 check "dmesg clean" dmesg_clean
