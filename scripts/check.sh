@@ -76,6 +76,8 @@ stage "e2e debug+sanitizers smp=4 in 2 packages: bringup faults leakcycle" \
 stage "e2e debug+sanitizers: rmmodfault emudeath_rmmod" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 rmmodfault emudeath_rmmod
 stage "e2e debug+sanitizers: NO_RBP_MOD refused" norbpmod_boot "$(debug_kernel)" "$debug_ko"
+stage "e2e debug: every allocation of the load failed in turn (fault injection)" \
+	e2e_boot "$(debug_kernel)" "$debug_ko" 2 allocfail
 
 echo
 echo "==== summary"
