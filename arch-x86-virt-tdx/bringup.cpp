@@ -2,7 +2,6 @@
 #include "bringup.h"
 
 #include <kapi/kapi.h>
-#include <kstd/bits.h>
 
 namespace tdx {
 
@@ -161,15 +160,7 @@ Status TdxModule::tdh_sys_config()
 /* The global KeyID is programmed once per package, by any CPU of it. */
 Status TdxModule::tdh_sys_key_config_all()
 {
-	u64 done[4] = {}; /* packages already configured, as a bitmap of up to 256 */
-	for (unsigned cpu = 0; cpu < kapi_nr_cpu_ids(); cpu++) {
-		if (!kapi_cpu_online(cpu))
-			continue;
-		unsigned pkg = kapi_cpu_package(cpu);
-		if (pkg >= 256)
-			return error(err::kERANGE);
-		if (done[pkg / 64] & bit(pkg % 64))
-			continue;
+	return for_each_package([this](unsigned cpu, unsigned pkg) -> Status {
 		TdxStatus s;
 		TRY(call_on_cpu(sc_, leaves::kSysKeyConfig, cpu, true, s));
 		if (!s.is_success()) {
@@ -177,9 +168,8 @@ Status TdxModule::tdh_sys_key_config_all()
 			log_seamcall_failure(leaves::kSysKeyConfig, s);
 			return status_to_errno(s);
 		}
-		done[pkg / 64] |= bit(pkg % 64);
-	}
-	return Status::ok();
+		return Status::ok();
+	});
 }
 
 /*

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <kapi/kapi.h>
 #include <kstd/new.h>
 
 #include "metadata.h"
@@ -15,6 +16,27 @@
 #include "tdmr.h"
 
 namespace tdx {
+
+/*
+ * Calls fn(cpu, package) -> Status for the first online CPU of each package, in CPU order, and
+ * stops at the first error; -ERANGE for a package id past 255.
+ */
+template <class Fn> Status for_each_package(Fn fn)
+{
+	u64 seen[4] = {}; /* packages visited, as a bitmap of up to 256 */
+	for (unsigned cpu = 0; cpu < kapi_nr_cpu_ids(); cpu++) {
+		if (!kapi_cpu_online(cpu))
+			continue;
+		unsigned pkg = kapi_cpu_package(cpu);
+		if (pkg >= 256)
+			return error(err::kERANGE);
+		if (seen[pkg / 64] & (1ull << (pkg % 64)))
+			continue;
+		seen[pkg / 64] |= 1ull << (pkg % 64);
+		TRY(fn(cpu, pkg));
+	}
+	return Status::ok();
+}
 
 struct TdmrTable {
 	TdmrDesc tdmrs[kMaxTdmrs];

@@ -39,7 +39,8 @@ Result<int> build_tdmrs(const tdx_kunit_range *ram, unsigned nr_ram, const tdx_k
 	u64 away = align_up(w->tdmrs[n ? n - 1 : 0].end(), abi::kTdmrAlignment);
 	for (usize i = 0; i < n; i++)
 		for (unsigned l = 0; l < abi::kNumPageLevels; l++)
-			w->tdmrs[i].pamt_base[l] = pamt_base ? pamt_base[3 * i + l] : away + (3 * i + l) * (8ull << 20);
+			w->tdmrs[i].pamt_base[l] = pamt_base ? pamt_base[abi::kNumPageLevels * i + l]
+							 : away + (abi::kNumPageLevels * i + l) * (8ull << 20);
 	Span<const TdmrDesc> all(w->tdmrs, n);
 	for (usize i = 0; i < n; i++) {
 		TdmrDesc &t = w->tdmrs[i];
@@ -142,16 +143,12 @@ extern "C" unsigned int tdx_kunit_nr_tdmrs(void)
 
 extern "C" unsigned int tdx_kunit_nr_packages(void)
 {
-	u64 seen[4] = {};
 	unsigned n = 0;
-	for (unsigned cpu = 0; cpu < kapi_nr_cpu_ids(); cpu++) {
-		unsigned pkg = kapi_cpu_package(cpu);
-		if (!kapi_cpu_online(cpu) || pkg >= 256 || (seen[pkg / 64] & kstd::bit(pkg % 64)))
-			continue;
-		seen[pkg / 64] |= kstd::bit(pkg % 64);
+	Status s = for_each_package([&n](unsigned, unsigned) {
 		n++;
-	}
-	return n;
+		return Status::ok();
+	});
+	return s.is_ok() ? n : 0;
 }
 
 extern "C" int tdx_kunit_ensure_up(void)

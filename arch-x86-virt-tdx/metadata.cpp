@@ -36,11 +36,12 @@ constexpr u64 kScalarFields[] = {
 	f::kPamt4kEntrySize,  f::kPamt2mEntrySize,    f::kPamt1gEntrySize,  f::kNumCmrs,
 };
 constexpr unsigned kNumScalars = sizeof(kScalarFields) / sizeof(kScalarFields[0]);
+constexpr unsigned kNumFields = kNumScalars + 2 * abi::kMaxCmrs;
 
 /* Values gathered by field id, from SYS.RD or from an RDALL list. */
 struct FieldTable {
-	u64 value[kNumScalars + 2 * abi::kMaxCmrs] = {};
-	bool found[kNumScalars + 2 * abi::kMaxCmrs] = {};
+	u64 value[kNumFields] = {};
+	bool found[kNumFields] = {};
 
 	static u64 id_at(unsigned i)
 	{
@@ -58,7 +59,7 @@ struct FieldTable {
 	void put(u64 field_id, u64 raw)
 	{
 		u64 id = key(field_id);
-		for (unsigned i = 0; i < kNumScalars + 2 * abi::kMaxCmrs; i++) {
+		for (unsigned i = 0; i < kNumFields; i++) {
 			if (key(id_at(i)) == id) {
 				value[i] = metadata_decode(id_at(i), raw);
 				found[i] = true;
@@ -68,7 +69,7 @@ struct FieldTable {
 	}
 	Result<u64> get(u64 field_id) const
 	{
-		for (unsigned i = 0; i < kNumScalars + 2 * abi::kMaxCmrs; i++)
+		for (unsigned i = 0; i < kNumFields; i++)
 			if (id_at(i) == field_id && found[i])
 				return value[i];
 		kapi_log(KAPI_LOG_ERR, "TDX module metadata lacks field 0x%016llx\n",
