@@ -33,9 +33,11 @@ check-ko: module
 debug-kernel: deps
 	@qemu-harness/debug-kernel/build.sh >/dev/null
 
-# tdx_host.ko and tdx_host_kunit.ko for the debug kernel: build/kmod/debug/.
+# tdx_host.ko for the debug kernel (build/kmod/debug/, as users build it), and the test build
+# with the KUnit hooks plus tdx_host_kunit.ko (build/kmod/debug-test/).
 module-debug: debug-kernel
 	@scripts/build-module.sh debug "$$(qemu-harness/debug-kernel/build.sh)/build" >/dev/null
+	@scripts/build-module.sh debug-test "$$(qemu-harness/debug-kernel/build.sh)/build" >/dev/null
 
 # KUnit suites on the debug kernel, results parsed by the kernel's kunit.py.
 kunit: module-debug emu

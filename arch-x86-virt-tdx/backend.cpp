@@ -10,37 +10,65 @@ using emu::MailboxSlot;
 
 namespace {
 inline void cpu_relax() { asm volatile("pause" ::: "memory"); }
-/* Check the clock only every so many spins: reading it costs far more than a pause. */
+/* Check the clock only every so many spins: reading it costs far more than a load. */
 constexpr u32 kSpinsPerClockCheck = 256;
 constexpr u32 kBusySpins = 1024;
+constexpr u64 kNsPerMs = 1000000;
+constexpr u64 kHeartbeatStaleNs = u64(emu::kHeartbeatStaleMs) * kNsPerMs;
+/* How often a long wait with interrupts off tells the lockup detectors it is fine. */
+constexpr u64 kTouchWatchdogsNs = 100 * kNsPerMs;
+
+/* The header is packed: its fields are reached by offset and loaded whole. */
+template <class T, int Order> T header_load(const MailboxHeader *h, usize offset)
+{
+	return __atomic_load_n(reinterpret_cast<const T *>(reinterpret_cast<const u8 *>(h) + offset), Order);
+}
+#define TDX_HDR_FIELD(T, name, field, order)                                                          \
+	T name(const MailboxHeader *h)                                                                  \
+	{                                                                                               \
+		return header_load<T, order>(h, __builtin_offsetof(MailboxHeader, field));            \
+	}
+TDX_HDR_FIELD(u64, hdr_magic, magic, __ATOMIC_ACQUIRE)
+TDX_HDR_FIELD(u64, hdr_epoch, epoch, __ATOMIC_RELAXED)
+TDX_HDR_FIELD(u64, hdr_heartbeat, heartbeat, __ATOMIC_RELAXED)
+TDX_HDR_FIELD(u32, hdr_state, emu_state, __ATOMIC_RELAXED)
+TDX_HDR_FIELD(u32, hdr_doorbell, doorbell, __ATOMIC_RELAXED)
+#undef TDX_HDR_FIELD
+
 } // namespace
 
-Status EmuBackend::probe(void *base, usize size, u32 nr_cpus)
+const char *EmuBackend::failure_name(Failure f)
 {
-	if (size < emu::kSlotOffset)
-		return error(err::kENODEV);
-	auto *h = static_cast<MailboxHeader *>(base);
-	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != emu::kMailboxMagic) {
-		kapi_log(KAPI_LOG_ERR, "emulator mailbox has no magic: is seam-emu running?\n");
-		return error(err::kENODEV);
+	switch (f) {
+	case Failure::kNone:
+		break;
+	case Failure::kTimeout:
+		return "timeout";
+	case Failure::kHeartbeat:
+		return "heartbeat stopped";
+	case Failure::kStopped:
+		return "emulator stopped";
+	case Failure::kEpoch:
+		return "epoch changed";
 	}
-	if (h->protocol_version != emu::kProtocolVersion || h->slot_offset != emu::kSlotOffset ||
-	    h->slot_size != emu::kSlotSize) {
-		kapi_log(KAPI_LOG_ERR, "emulator mailbox protocol %u not supported (want %u)\n",
-			 h->protocol_version, emu::kProtocolVersion);
-		return error(err::kENODEV);
-	}
-	if (h->slot_count < nr_cpus || emu::mailbox_bytes(h->slot_count) > size) {
-		kapi_log(KAPI_LOG_ERR, "emulator models %u logical CPUs, this guest has %u\n",
-			 h->slot_count, nr_cpus);
-		return error(err::kENODEV);
-	}
-	return Status::ok();
+	return "none";
 }
 
-EmuBackend::EmuBackend(void *base, u64 timeout_ns)
-	: hdr_(static_cast<MailboxHeader *>(base)), timeout_ns_(timeout_ns)
+bool EmuBackend::present(const void *base, usize size)
 {
+	return base && size >= sizeof(MailboxHeader) &&
+	       hdr_magic(static_cast<const MailboxHeader *>(base)) == emu::kMailboxMagic;
+}
+
+EmuBackend::EmuBackend(const kapi_emu_device &dev, u64 timeout_ns)
+	: hdr_(static_cast<MailboxHeader *>(dev.mailbox)), size_(dev.size), regs_(dev.regs), timeout_ns_(timeout_ns)
+{
+}
+
+EmuBackend::~EmuBackend()
+{
+	if (holds_device_)
+		kapi_emu_put();
 }
 
 MailboxSlot *EmuBackend::slot(u32 cpu) const
@@ -49,58 +77,206 @@ MailboxSlot *EmuBackend::slot(u32 cpu) const
 	return reinterpret_cast<MailboxSlot *>(bytes + emu::kSlotOffset + u64(cpu) * emu::kSlotSize);
 }
 
-u64 EmuBackend::call(u64 rax, RegBlock &regs)
+Status EmuBackend::probe(u32 nr_cpus)
 {
-	if (dead())
-		return kTdxSeamcallTimeout;
-
-	kapi_preempt_disable();
-	u32 cpu = kapi_this_cpu();
-	if (cpu >= hdr_->slot_count) {
-		kapi_preempt_enable();
-		return abi::kTdxSeamcallVmFailInvalid;
+	if (!present(hdr_, size_)) {
+		kapi_log(KAPI_LOG_ERR, "emulator mailbox has no magic: is seam-emu running?\n");
+		return error(err::kENODEV);
 	}
-	MailboxSlot *s = slot(cpu);
-	s->rax = rax;
-	s->regs = regs;
-	s->cpu = cpu;
-	s->apic_id = kapi_cpu_apic_id(cpu);
-	u32 seq = s->req_seq + 1;
-	__atomic_store_n(&s->req_seq, seq, __ATOMIC_RELEASE);
+	const MailboxHeader *h = hdr_;
+	if (h->protocol_version != emu::kProtocolVersion || h->slot_offset != emu::kSlotOffset ||
+	    h->slot_size != emu::kSlotSize) {
+		kapi_log(KAPI_LOG_ERR, "emulator mailbox protocol %u not supported (want %u)\n",
+			 h->protocol_version, emu::kProtocolVersion);
+		return error(err::kENODEV);
+	}
+	if (h->slot_count < nr_cpus || emu::mailbox_bytes(h->slot_count) > size_) {
+		kapi_log(KAPI_LOG_ERR, "emulator models %u logical CPUs, this guest has %u\n", h->slot_count,
+			 nr_cpus);
+		return error(err::kENODEV);
+	}
+	if (hdr_state(h) != emu::kEmuRunning || hdr_epoch(h) == 0) {
+		kapi_log(KAPI_LOG_ERR, "emulator is not running (state %u, epoch %llu)\n", hdr_state(h),
+			 (unsigned long long)hdr_epoch(h));
+		return error(err::kENODEV);
+	}
+	if (hdr_doorbell(h) && !regs_) {
+		kapi_log(KAPI_LOG_ERR, "emulator sleeps on the doorbell, but its device has no registers\n");
+		return error(err::kENODEV);
+	}
+	if (timeout_ns_ == 0 || timeout_ns_ > u64(TDX_SEAMCALL_TIMEOUT_MAX_MS) * kNsPerMs) {
+		kapi_log(KAPI_LOG_ERR, "SEAMCALL timeout of %llu ms outside 1..%u ms\n",
+			 (unsigned long long)(timeout_ns_ / kNsPerMs), TDX_SEAMCALL_TIMEOUT_MAX_MS);
+		return error(err::kEINVAL);
+	}
+	TRY(check_tdx_keyids(h->tdx_keyid_start, h->nr_tdx_keyids));
+	keyid_start_ = h->tdx_keyid_start;
+	nr_keyids_ = h->nr_tdx_keyids;
+	epoch_ = hdr_epoch(h);
+	nr_slots_ = nr_cpus;
 
-	/*
-	 * The emulator usually answers within a few hundred loads: spin on plain loads first (under
-	 * TCG a PAUSE leaves the translated code, which costs more than the whole call), then relax.
-	 * The clock is read only every kSpinsPerClockCheck spins, from the first check on.
-	 */
-	u64 start = 0;
-	for (u32 spins = 1; __atomic_load_n(&s->done_seq, __ATOMIC_ACQUIRE) != seq; spins++) {
+	for (u32 cpu = 0; cpu < nr_cpus; cpu++) {
+		MailboxSlot *s = slot(cpu);
+		/* Diagnostics the emulator reads with each call: constant, so written once here. */
+		s->cpu = cpu;
+		s->apic_id = kapi_cpu_apic_id(cpu);
+		Status st = drain(cpu);
+		if (st.is_error()) {
+			nr_slots_ = 0;
+			return st;
+		}
+	}
+	return Status::ok();
+}
+
+/*
+ * A request an earlier load left unanswered (it timed out) may still be in the emulator's hands.
+ * Its answer can never be taken for a new call's (the ids differ), but the TDX module's state must
+ * settle before this load decides how to bring it up: wait for that answer, bounded by the
+ * timeout, or refuse the mailbox.
+ */
+Status EmuBackend::drain(u32 cpu)
+{
+	MailboxSlot *s = slot(cpu);
+	u64 req = __atomic_load_n(&s->req_id, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&s->done_id, __ATOMIC_ACQUIRE) == req)
+		return Status::ok();
+	kapi_log(KAPI_LOG_WARN, "emulator mailbox slot %u: request %llu of an earlier load unanswered; waiting for it\n",
+		 cpu, (unsigned long long)req);
+	Failure f = wait_for(s, req, kapi_may_sleep());
+	if (f == Failure::kNone)
+		return Status::ok();
+	kapi_log(KAPI_LOG_ERR,
+		 "emulator mailbox slot %u: request %llu of an earlier load was never answered (%s); load again later or restart seam-emu\n",
+		 cpu, (unsigned long long)req, failure_name(f));
+	return error(err::kEBUSY);
+}
+
+EmuBackend::Failure EmuBackend::emulator_gone() const
+{
+	if (hdr_epoch(hdr_) != epoch_)
+		return Failure::kEpoch;
+	if (hdr_state(hdr_) != emu::kEmuRunning)
+		return Failure::kStopped;
+	return Failure::kNone;
+}
+
+/*
+ * Spins until the slot's done_id is id. The emulator usually answers within a few hundred loads:
+ * spin on plain loads first (under TCG a PAUSE leaves the translated code, which costs more than
+ * the whole call), then relax. The clock, the emulator's state and its heartbeat are read only
+ * every kSpinsPerClockCheck spins.
+ */
+EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep) const
+{
+	u64 start = 0, touched = 0, beat = 0, beat_at = 0;
+	for (u32 spins = 1; __atomic_load_n(&s->done_id, __ATOMIC_ACQUIRE) != id; spins++) {
 		if (spins > kBusySpins)
 			cpu_relax();
 		if (spins % kSpinsPerClockCheck)
 			continue;
 		u64 now = kapi_ktime_ns();
-		if (!start)
-			start = now;
-		else if (now - start > timeout_ns_) {
-			__atomic_store_n(&dead_, true, __ATOMIC_RELEASE);
-			kapi_preempt_enable();
-			kapi_log(KAPI_LOG_ERR,
-				 "SEAMCALL 0x%llx on CPU %u: emulator did not answer in %llu ms; TDX is unusable\n",
-				 (unsigned long long)rax, cpu,
-				 (unsigned long long)(timeout_ns_ / 1000000));
-			return kTdxSeamcallTimeout;
+		u64 hb = hdr_heartbeat(hdr_);
+		if (!start) {
+			start = touched = beat_at = now;
+			beat = hb;
+			continue;
+		}
+		if (Failure f = emulator_gone(); f != Failure::kNone)
+			return f;
+		if (now - start > timeout_ns_)
+			return Failure::kTimeout;
+		if (hb != beat) {
+			beat = hb;
+			beat_at = now;
+		} else if (now - beat_at > kHeartbeatStaleNs) {
+			return Failure::kHeartbeat;
+		}
+		if (now - touched > kTouchWatchdogsNs) {
+			kapi_touch_watchdogs();
+			touched = now;
+			if (may_sleep)
+				kapi_cond_resched();
 		}
 	}
-	u64 status = s->rax;
-	regs = s->regs;
-	kapi_preempt_enable();
+	return Failure::kNone;
+}
+
+u64 EmuBackend::call(u64 rax, RegBlock &regs)
+{
+	if (u64 dead = __atomic_load_n(&dead_status_, __ATOMIC_ACQUIRE))
+		return dead;
+
+	/* Interrupts off for the whole use of the slot: no IPI can start a call on it meanwhile. */
+	kapi_irqflags flags = kapi_local_irq_save();
+	u32 cpu = kapi_this_cpu();
+	if (cpu >= nr_slots_) {
+		kapi_local_irq_restore(flags);
+		return abi::kTdxSeamcallVmFailInvalid;
+	}
+	Failure f = emulator_gone();
+	if (f != Failure::kNone) {
+		kapi_local_irq_restore(flags);
+		return fail(f, rax, cpu);
+	}
+	MailboxSlot *s = slot(cpu);
+	u64 id = s->req_id + 1; /* only this CPU writes its slot's input half */
+	s->rax = rax;
+	s->regs = regs;
+	__atomic_store_n(&s->req_id, id, __ATOMIC_RELEASE);
+	/* The mirror image of the emulator's "emu_waiting = 1; fence; re-check req_id". */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (regs_ && hdr_doorbell(hdr_) && __atomic_load_n(&s->emu_waiting, __ATOMIC_RELAXED))
+		kapi_emu_ring_doorbell(regs_, emu::doorbell_value(cpu));
+
+	f = wait_for(s, id, false);
+	if (f != Failure::kNone) {
+		kapi_local_irq_restore(flags);
+		return fail(f, rax, cpu);
+	}
+	u64 status = s->status;
+	regs = s->out_regs;
+	kapi_local_irq_restore(flags);
+	return status;
+}
+
+/* Marks the backend dead (the first failure wins and is the one logged); interrupts are on. */
+u64 EmuBackend::fail(Failure f, u64 rax, u32 cpu)
+{
+	u64 status = f == Failure::kTimeout || f == Failure::kHeartbeat ? kTdxSeamcallTimeout : kTdxSeamcallEmuGone;
+	u64 expected = 0;
+	if (!__atomic_compare_exchange_n(&dead_status_, &expected, status, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return expected;
+	const char *leaf = leaf_name(Leaf::seamldr(rax));
+	unsigned long long ms = timeout_ns_ / kNsPerMs;
+	switch (f) {
+	case Failure::kTimeout:
+		kapi_log(KAPI_LOG_ERR, "%s on CPU %u: the emulator did not answer in %llu ms; TDX is unusable\n",
+			 leaf, cpu, ms);
+		break;
+	case Failure::kHeartbeat:
+		kapi_log(KAPI_LOG_ERR,
+			 "%s on CPU %u: the emulator did not answer and its heartbeat stopped for %u ms (killed?); TDX is unusable\n",
+			 leaf, cpu, emu::kHeartbeatStaleMs);
+		break;
+	case Failure::kStopped:
+		kapi_log(KAPI_LOG_ERR, "%s on CPU %u: the emulator has stopped; TDX is unusable\n", leaf, cpu);
+		break;
+	case Failure::kEpoch:
+		kapi_log(KAPI_LOG_ERR,
+			 "%s on CPU %u: another emulator took over the mailbox (epoch changed); TDX is unusable until the next load\n",
+			 leaf, cpu);
+		break;
+	case Failure::kNone:
+		break;
+	}
 	return status;
 }
 
 u64 EmuBackend::last_service_ns(u32 cpu) const
 {
-	return cpu < hdr_->slot_count ? __atomic_load_n(&slot(cpu)->service_ns, __ATOMIC_ACQUIRE) : 0;
+	return cpu < nr_slots_ ? __atomic_load_n(&slot(cpu)->service_ns, __ATOMIC_ACQUIRE) : 0;
 }
 
 u64 EmuBackend::leaf_calls(u16 leaf) const
@@ -113,8 +289,8 @@ u64 EmuBackend::leaf_calls(u16 leaf) const
 
 Status EmuBackend::tdx_keyids(u32 &start, u32 &nr)
 {
-	start = hdr_->tdx_keyid_start;
-	nr = hdr_->nr_tdx_keyids;
+	start = keyid_start_;
+	nr = nr_keyids_;
 	return nr ? Status::ok() : error(err::kENODEV);
 }
 
@@ -132,10 +308,11 @@ u64 HwBackend::call(u64 rax, RegBlock &regs)
 Status HwBackend::tdx_keyids(u32 &start, u32 &nr)
 {
 	unsigned s = 0, n = 0;
-	Status st = Status::from_kernel(kapi_hw_tdx_keyids(&s, &n));
+	TRY(Status::from_kernel(kapi_hw_tdx_keyids(&s, &n)));
+	TRY(check_tdx_keyids(s, n));
 	start = s;
 	nr = n;
-	return st;
+	return Status::ok();
 }
 
 } // namespace tdx

@@ -2,6 +2,7 @@
 /* The two SEAMCALL transports: the real instruction and the emulator's ivshmem mailbox. */
 #pragma once
 
+#include <kapi/kapi.h>
 #include <tdx/emu/mailbox.h>
 
 #include "seamcall.h"
@@ -19,30 +20,63 @@ public:
 };
 
 /*
- * The emulator's mailbox (include/tdx/emu/mailbox.h). Each CPU owns the slot of its number and
- * fills it with preemption off; the wait spins with a timeout, so it works with interrupts off
- * and never hangs: a timeout marks the backend dead, and every later call fails at once.
+ * The emulator's mailbox, protocol v2 (include/tdx/emu/mailbox.h: its header comment is the
+ * contract). Each CPU owns the slot of its number and uses it with interrupts off for the whole
+ * call, so an IPI's SEAMCALL can never start on a slot a process-context call is using. A call
+ * carries an id and accepts only the answer that echoes it. The wait spins with a timeout and
+ * watches the emulator (state, epoch, heartbeat); any failure marks the backend dead: every later
+ * call fails at once, and the pages of the failed call are the TDX module's for good (dead()).
  */
 class EmuBackend final : public SeamcallBackend {
 public:
-	/* Checks the header the emulator wrote (magic, protocol, slots for every possible CPU). */
-	static Status probe(void *base, usize size, u32 nr_cpus);
-	EmuBackend(void *base, u64 timeout_ns);
+	/* Whether a mailbox is published there (the magic): seamcall=auto then uses the emulator. */
+	static bool present(const void *base, usize size);
+
+	EmuBackend(const kapi_emu_device &dev, u64 timeout_ns);
+	~EmuBackend();
+	EmuBackend(const EmuBackend &) = delete;
+	EmuBackend &operator=(const EmuBackend &) = delete;
+
+	/*
+	 * The handshake: checks the header (magic, protocol, a slot for each of nr_cpus CPUs, a
+	 * running emulator with an epoch, a usable doorbell, the KeyIDs), records the epoch, writes
+	 * each slot's CPU and APIC id once, and drains a slot whose last request (an earlier load's)
+	 * was never answered: waits, bounded by the timeout, for that answer, else refuses the
+	 * mailbox (-EBUSY).
+	 */
+	Status probe(u32 nr_cpus);
+	/* From now on the backend owns the device: its destructor calls kapi_emu_put(). */
+	void hold_device() { holds_device_ = true; }
 
 	u64 call(u64 rax, RegBlock &regs) override;
 	Status tdx_keyids(u32 &start, u32 &nr) override;
 	const char *name() const override { return "emu"; }
-	bool dead() const { return __atomic_load_n(&dead_, __ATOMIC_ACQUIRE); }
+	bool dead() const override { return __atomic_load_n(&dead_status_, __ATOMIC_ACQUIRE) != 0; }
+
 	/* The emulator's monotonic count of calls of a leaf (mailbox header page). */
 	u64 leaf_calls(u16 leaf) const;
 	/* Service time the emulator reported for this CPU's last call. */
 	u64 last_service_ns(u32 cpu) const;
 
 private:
+	enum class Failure : u8 { kNone, kTimeout, kHeartbeat, kStopped, kEpoch };
+
+	static const char *failure_name(Failure f);
 	emu::MailboxSlot *slot(u32 cpu) const;
+	Failure emulator_gone() const;
+	Failure wait_for(emu::MailboxSlot *s, u64 id, bool may_sleep) const;
+	u64 fail(Failure f, u64 rax, u32 cpu);
+	Status drain(u32 cpu);
+
 	emu::MailboxHeader *hdr_;
+	usize size_;
+	void *regs_;
 	u64 timeout_ns_;
-	bool dead_ = false;
+	u64 epoch_ = 0;
+	u32 nr_slots_ = 0;
+	u32 keyid_start_ = 0, nr_keyids_ = 0;
+	u64 dead_status_ = 0; /* the status every call returns once the backend is dead */
+	bool holds_device_ = false;
 };
 
 } // namespace tdx

@@ -52,11 +52,12 @@ int bench_on_cpu(void *arg)
 
 Status bench_sys_rd(u32 calls, tdx_bench_result &out)
 {
-	EmuBackend *emu = emu_backend();
-	if (!emu)
-		return error(err::kEOPNOTSUPP);
 	if (calls == 0 || calls > (1u << 20))
 		return error(err::kEINVAL);
+	HostLock lock; /* the backend stays while the benchmark uses it */
+	EmuBackend *emu = host().emu_locked();
+	if (!emu)
+		return error(err::kEOPNOTSUPP);
 	auto *rt = static_cast<u64 *>(kapi_kzalloc(calls * sizeof(u64)));
 	auto *svc = static_cast<u64 *>(kapi_kzalloc(calls * sizeof(u64)));
 	BenchCtx c{emu, calls, rt, svc, Status::ok()};

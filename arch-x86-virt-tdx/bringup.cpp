@@ -63,20 +63,47 @@ Status TdxModule::tdh_sys_init()
 	return Status::ok();
 }
 
-/* LP.INIT must run on every logical CPU before SYS.CONFIG can succeed. */
+/*
+ * LP.INIT must run on every logical CPU the TDX module counts (all of the platform's) before
+ * SYS.CONFIG can succeed: a CPU that is offline now cannot get it, so say which one.
+ */
 Status TdxModule::tdh_sys_lp_init_all()
 {
+	for (unsigned cpu = 0; cpu < kapi_nr_cpu_ids(); cpu++) {
+		if (kapi_cpu_present(cpu) && !kapi_cpu_online(cpu)) {
+			kapi_log(KAPI_LOG_ERR,
+				 "CPU %u is offline: TDH.SYS.LP.INIT must run on every logical CPU; bring it online and load again\n",
+				 cpu);
+			return error(err::kEINVAL);
+		}
+	}
 	for (unsigned cpu = 0; cpu < kapi_nr_cpu_ids(); cpu++) {
 		if (!kapi_cpu_online(cpu))
 			continue;
 		TdxStatus s;
 		TRY(call_on_cpu(sc_, leaves::kSysLpInit, cpu, false, s));
 		if (!s.is_success()) {
-			kapi_log(KAPI_LOG_ERR, "LP.INIT on CPU %u failed\n", cpu);
+			kapi_log(KAPI_LOG_ERR, "TDH.SYS.LP.INIT on CPU %u failed\n", cpu);
 			log_seamcall_failure(leaves::kSysLpInit, s);
 			return status_to_errno(s);
 		}
+		set_lp_initialized(cpu);
 	}
+	return Status::ok();
+}
+
+Status TdxModule::cpu_online(unsigned cpu)
+{
+	if (!ready_ || lp_initialized(cpu))
+		return Status::ok();
+	RegBlock r{};
+	TdxStatus s = sc_.call(leaves::kSysLpInit, r);
+	if (!s.is_success()) {
+		kapi_log(KAPI_LOG_ERR, "LP.INIT on CPU %u coming online failed\n", cpu);
+		log_seamcall_failure(leaves::kSysLpInit, s);
+		return status_to_errno(s);
+	}
+	set_lp_initialized(cpu);
 	return Status::ok();
 }
 
@@ -91,24 +118,123 @@ Status TdxModule::check_features() const
 	return Status::ok();
 }
 
-Status TdxModule::alloc_pamts()
+namespace {
+
+constexpr PamtShape kPamtShapes[] = {PamtShape::kOneBlock, PamtShape::kPerTdmr, PamtShape::kPerLevel};
+
+/* PAMT slots (TDMR i, level l) = i * kNumPageLevels + l that one run of the shape holds. */
+usize slots_per_run(PamtShape shape, usize nr_tdmrs)
+{
+	switch (shape) {
+	case PamtShape::kOneBlock:
+		return nr_tdmrs * abi::kNumPageLevels;
+	case PamtShape::kPerTdmr:
+		return abi::kNumPageLevels;
+	case PamtShape::kPerLevel:
+		break;
+	}
+	return 1;
+}
+
+/* "up to N GiB" for a log line; the unlimited span names the largest TDMR instead. */
+unsigned long long span_gib(const MemList &list, u64 max_span)
+{
+	return (unsigned long long)(largest_tdmr(list, max_span) / kGiB);
+}
+
+/*
+ * The next span to try after max_span: the largest power of two GiB below its largest TDMR, or 0
+ * when that is 1 GiB already. Each step makes the largest TDMR smaller, so the search ends.
+ */
+u64 smaller_span(const MemList &list, u64 max_span)
+{
+	u64 largest = largest_tdmr(list, max_span);
+	u64 span = kGiB;
+	while (span * 2 < largest)
+		span *= 2;
+	return span < largest ? span : 0;
+}
+
+} // namespace
+
+/* Allocates every PAMT of the planned TDMRs in runs of the shape; -ENOMEM when a run is not there. */
+Status TdxModule::alloc_pamts(PamtShape shape)
 {
 	TdmrTable &t = *table_;
-	for (usize i = 0; i < t.count; i++) {
-		for (unsigned l = 0; l < abi::kNumPageLevels; l++) {
-			PageRun run = PageRun::alloc(t.tdmrs[i].pamt_size[l]);
-			if (!run) {
-				kapi_log(KAPI_LOG_ERR, "no memory for a %llu KiB PAMT\n",
-					 (unsigned long long)(t.tdmrs[i].pamt_size[l] >> 10));
-				return error(err::kENOMEM);
-			}
-			t.tdmrs[i].pamt_base[l] = run.pa().value();
-			t.pamt[i][l] = move(run);
+	usize nr_slots = t.count * abi::kNumPageLevels;
+	usize per_run = slots_per_run(shape, t.count);
+	for (usize first = 0; first < nr_slots; first += per_run) {
+		usize last = min(first + per_run, nr_slots);
+		u64 bytes = 0;
+		for (usize k = first; k < last; k++)
+			bytes += t.tdmrs[k / abi::kNumPageLevels].pamt_size[k % abi::kNumPageLevels];
+		PageRun run = PageRun::alloc(bytes);
+		if (!run) {
+			kapi_log(KAPI_LOG_DEBUG, "no %llu KiB of contiguous memory for PAMTs\n",
+				 (unsigned long long)(bytes >> 10));
+			return error(err::kENOMEM);
 		}
+		PhysAddr pa = run.pa();
+		for (usize k = first; k < last; k++) {
+			TdmrDesc &d = t.tdmrs[k / abi::kNumPageLevels];
+			d.pamt_base[k % abi::kNumPageLevels] = pa.value();
+			pa = pa + d.pamt_size[k % abi::kNumPageLevels];
+		}
+		t.pamt[t.nr_pamt++] = move(run);
 	}
 	return Status::ok();
 }
 
+void TdxModule::free_pamts()
+{
+	TdmrTable &t = *table_;
+	for (usize i = 0; i < t.nr_pamt; i++)
+		t.pamt[i].reset();
+	t.nr_pamt = 0;
+	for (usize i = 0; i < t.count; i++)
+		for (u64 &base : t.tdmrs[i].pamt_base)
+			base = 0;
+}
+
+/*
+ * One TDMR layout (TDMRs of at most max_span bytes) with its PAMTs and reserved areas. -ENOMEM:
+ * no shape of PAMT runs could be allocated; -E2BIG: a TDMR needs more reserved areas than the
+ * module has (a smaller shape would only need more). Either way nothing stays allocated.
+ */
+Status TdxModule::try_tdmr_layout(u64 max_span)
+{
+	TdmrTable &t = *table_;
+	t.count = TRY(plan_tdmrs(t.memlist, info_, Span<TdmrDesc>(t.tdmrs, kMaxTdmrs), max_span));
+	for (PamtShape shape : kPamtShapes) {
+		if (alloc_pamts(shape).is_error()) {
+			free_pamts();
+			continue;
+		}
+		Span<const TdmrDesc> all(t.tdmrs, t.count);
+		for (usize i = 0; i < t.count; i++) {
+			Status s = fill_reserved_areas(t.tdmrs[i], t.memlist, all, info_.max_reserved_per_tdmr);
+			if (s.is_error()) {
+				free_pamts();
+				return s;
+			}
+		}
+		return Status::ok();
+	}
+	u64 largest = 0;
+	for (usize i = 0; i < t.count; i++)
+		largest = max(largest, t.tdmrs[i].pamt_size[unsigned(abi::PageLevel::k4K)]);
+	kapi_log(KAPI_LOG_WARN, "no physically contiguous memory for the PAMTs of %zu TDMRs of up to %llu GiB (the largest %llu KiB)\n",
+		 (kstd::usize)t.count, span_gib(t.memlist, max_span), (unsigned long long)(largest >> 10));
+	return error(err::kENOMEM);
+}
+
+/*
+ * Covers System RAM with as few TDMRs as its layout allows, as Linux does (TDMRs from the 1 GiB
+ * boundary below each RAM range to the one above it, ranges that share a boundary sharing a TDMR).
+ * Their PAMTs can be large (4 MiB per GiB); when they cannot be allocated, or a TDMR runs out of
+ * reserved areas, the TDMRs are cut smaller (halving down to 1 GiB) while the module's MAX_TDMRS
+ * allows it.
+ */
 Status TdxModule::construct_tdmrs()
 {
 	table_ = Box<TdmrTable>(new (kAlloc) TdmrTable());
@@ -116,15 +242,39 @@ Status TdxModule::construct_tdmrs()
 		return error(err::kENOMEM);
 	TdmrTable &t = *table_;
 	TRY(Status::from_kernel(kapi_for_each_system_ram(add_ram_range, &t.memlist)));
-	if (t.memlist.empty())
+	if (t.memlist.empty()) {
+		kapi_log(KAPI_LOG_ERR, "no System RAM found\n");
 		return error(err::kEINVAL);
+	}
 	TRY(memlist_check_cmrs(t.memlist, info_.cmrs.cspan()));
-	t.count = TRY(plan_tdmrs(t.memlist, info_, Span<TdmrDesc>(t.tdmrs, kMaxTdmrs)));
-	TRY(alloc_pamts());
-	Span<const TdmrDesc> all(t.tdmrs, t.count);
-	for (usize i = 0; i < t.count; i++)
-		TRY(fill_reserved_areas(t.tdmrs[i], t.memlist, all, info_.max_reserved_per_tdmr));
-	return Status::ok();
+
+	usize limit = min<usize>(info_.max_tdmrs, kMaxTdmrs);
+	u64 span = kTdmrSpanUnlimited;
+	for (;;) {
+		Status s = try_tdmr_layout(span);
+		if (s.is_ok() || (s != error(err::kENOMEM) && s != error(err::kE2BIG)))
+			return s;
+		u64 next = smaller_span(t.memlist, span);
+		if (!next) {
+			kapi_log(KAPI_LOG_ERR, "cannot cover memory: not even TDMRs of 1 GiB work (%s)\n",
+				 s == error(err::kENOMEM) ? "no memory for their PAMTs" : "too many reserved areas");
+			return s;
+		}
+		usize need = count_tdmrs(t.memlist, next);
+		if (need > limit) {
+			kapi_log(KAPI_LOG_ERR,
+				 "cannot cover memory: TDMRs of up to %llu GiB failed (%s), and with TDMRs of at most %llu GiB memory needs %zu TDMRs, %s supports %zu\n",
+				 span_gib(t.memlist, span),
+				 s == error(err::kENOMEM) ? "no memory for their PAMTs" : "too many reserved areas",
+				 (unsigned long long)(next / kGiB), (kstd::usize)need,
+				 need > info_.max_tdmrs ? "the TDX module" : "tdx_host",
+				 (kstd::usize)(need > info_.max_tdmrs ? info_.max_tdmrs : kMaxTdmrs));
+			return s;
+		}
+		kapi_log(KAPI_LOG_WARN, "trying %zu TDMRs of at most %llu GiB\n", (kstd::usize)need,
+			 (unsigned long long)(next / kGiB));
+		span = next;
+	}
 }
 
 Status TdxModule::tdh_sys_config()
@@ -145,15 +295,19 @@ Status TdxModule::tdh_sys_config()
 
 	u32 keyid_start = 0, nr_keyids = 0;
 	TRY(sc_.backend().tdx_keyids(keyid_start, nr_keyids));
-	if (nr_keyids < 2) {
-		kapi_log(KAPI_LOG_ERR, "%u TDX KeyIDs: need a global one and one for TDs\n", nr_keyids);
-		return error(err::kENODEV);
-	}
+	TRY(check_tdx_keyids(keyid_start, nr_keyids));
 	RegBlock r{};
 	r.rcx = pa_array.pa().value();
 	r.rdx = t.count;
 	r.r8 = keyid_start; /* the global KeyID: the first TDX private KeyID */
-	return sc_.call_errno(leaves::kSysConfig, r);
+	Status s = sc_.call_errno(leaves::kSysConfig, r);
+	if (s.is_error() && sc_.dead()) {
+		/* The emulator may still read them: they are the TDX module's for good. */
+		u64 lost = infos.abandon_to_module() + pa_array.abandon_to_module();
+		kapi_log(KAPI_LOG_ERR, "TDH.SYS.CONFIG did not complete: %llu KiB of TDMR_INFO stay with the TDX module\n",
+			 (unsigned long long)(lost >> 10));
+	}
+	return s;
 	/* The module copied the TDMR_INFOs: infos and pa_array free themselves here. */
 }
 
@@ -164,7 +318,7 @@ Status TdxModule::tdh_sys_key_config_all()
 		TdxStatus s;
 		TRY(call_on_cpu(sc_, leaves::kSysKeyConfig, cpu, true, s));
 		if (!s.is_success()) {
-			kapi_log(KAPI_LOG_ERR, "KEY.CONFIG on package %u (CPU %u) failed\n", pkg, cpu);
+			kapi_log(KAPI_LOG_ERR, "TDH.SYS.KEY.CONFIG on package %u (CPU %u) failed\n", pkg, cpu);
 			log_seamcall_failure(leaves::kSysKeyConfig, s);
 			return status_to_errno(s);
 		}
@@ -173,13 +327,17 @@ Status TdxModule::tdh_sys_key_config_all()
 }
 
 /*
- * TDMR.INIT initializes a TDMR's PAMT a chunk per call; rdx says how far it got (the module may
- * report it at a coarse granularity, so several calls can return the same value). A module that
- * never finishes is bounded by kMaxTdmrInitCalls rather than trusted.
+ * TDMR.INIT initializes a chunk of a TDMR's PAMT per call and returns the next address to
+ * initialize, rounded down to 1 GiB (so the VMM never uses a partly initialized 1 GiB block): many
+ * calls in a row return the same rdx. The TDX module 1.5 covers at least 4 MiB of TDMR per call
+ * (1024 4K PAMT entries; 16 MiB with dynamic PAMT), so rdx moves at least every 256 calls. A
+ * module whose rdx has not moved in kTdmrInitStallCalls calls is stuck: give up then, not after
+ * an unbounded number of calls.
  */
 namespace {
-constexpr u32 kMaxTdmrInitCalls = 1u << 20;
-}
+constexpr u32 kTdmrInitCallsPerGiB = 256;
+constexpr u32 kTdmrInitStallCalls = 4 * kTdmrInitCallsPerGiB;
+} // namespace
 
 Status TdxModule::tdh_sys_tdmr_init_all()
 {
@@ -187,18 +345,23 @@ Status TdxModule::tdh_sys_tdmr_init_all()
 	for (usize i = 0; i < t.count; i++) {
 		const TdmrDesc &d = t.tdmrs[i];
 		u64 next = d.base;
-		for (u32 calls = 0; next < d.end(); calls++) {
-			if (calls == kMaxTdmrInitCalls) {
-				kapi_log(KAPI_LOG_ERR, "TDMR.INIT of 0x%llx did not finish in %u calls\n",
-					 (unsigned long long)d.base, kMaxTdmrInitCalls);
-				return error(err::kEIO);
-			}
+		for (u32 stalled = 0; next < d.end();) {
 			RegBlock r{};
 			r.rcx = d.base;
 			TRY(sc_.call_errno(leaves::kSysTdmrInit, r));
 			if (r.rdx < next || r.rdx > d.end()) {
-				kapi_log(KAPI_LOG_ERR, "TDMR.INIT of 0x%llx reported 0x%llx, outside the TDMR\n",
-					 (unsigned long long)d.base, (unsigned long long)r.rdx);
+				kapi_log(KAPI_LOG_ERR,
+					 "TDH.SYS.TDMR.INIT of TDMR %zu [0x%llx, 0x%llx) reported 0x%llx, outside the TDMR\n",
+					 (kstd::usize)i, (unsigned long long)d.base, (unsigned long long)d.end(),
+					 (unsigned long long)r.rdx);
+				return error(err::kEIO);
+			}
+			stalled = r.rdx == next ? stalled + 1 : 0;
+			if (stalled == kTdmrInitStallCalls) {
+				kapi_log(KAPI_LOG_ERR,
+					 "TDH.SYS.TDMR.INIT of TDMR %zu [0x%llx, 0x%llx) did not finish: no progress past 0x%llx in %u calls\n",
+					 (kstd::usize)i, (unsigned long long)d.base, (unsigned long long)d.end(),
+					 (unsigned long long)next, kTdmrInitStallCalls);
 				return error(err::kEIO);
 			}
 			next = r.rdx;
@@ -277,9 +440,8 @@ u64 TdxModule::pamt_bytes() const
 {
 	u64 sum = 0;
 	if (table_)
-		for (usize i = 0; i < table_->count; i++)
-			for (const PageRun &p : table_->pamt[i])
-				sum += p.bytes();
+		for (usize i = 0; i < table_->nr_pamt; i++)
+			sum += table_->pamt[i].bytes();
 	return sum;
 }
 
@@ -287,19 +449,25 @@ void TdxModule::teardown()
 {
 	ready_ = false;
 	bool module_released = true;
-	if (started_)
+	if (started_ && sc_.dead()) {
+		/* A dead transport fails every call at once: nothing can reach the module any more. */
+		kapi_log(KAPI_LOG_ERR, "SEAMCALL transport is dead: the TDX module cannot be disabled\n");
+		started_ = false;
+		module_released = false;
+	} else if (started_) {
 		module_released = tdh_sys_disable().is_ok();
+	}
 	if (!table_)
 		return;
 	/* The module wrote PAMTs with the global KeyID: flush before the kernel reuses them. */
 	kapi_wbinvd_on_all_cpus();
 	if (!module_released) {
 		u64 lost = 0;
-		for (usize i = 0; i < table_->count; i++)
-			for (PageRun &p : table_->pamt[i])
-				lost += p.abandon_to_module();
-		kapi_log(KAPI_LOG_ERR, "TDX module could not be disabled: %llu KiB of PAMT stay with it\n",
-			 (unsigned long long)(lost >> 10));
+		for (usize i = 0; i < table_->nr_pamt; i++)
+			lost += table_->pamt[i].abandon_to_module();
+		if (lost)
+			kapi_log(KAPI_LOG_ERR, "TDX module could not be disabled: %llu KiB of PAMT stay with it\n",
+				 (unsigned long long)(lost >> 10));
 	}
 	table_ = Box<TdmrTable>();
 }

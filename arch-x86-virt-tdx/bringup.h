@@ -38,10 +38,24 @@ template <class Fn> Status for_each_package(Fn fn)
 	return Status::ok();
 }
 
+/*
+ * How the PAMTs of a TDMR layout are allocated, tried in this order: each PAMT block is one
+ * reserved area in every TDMR it falls in, so fewer, larger blocks spare the module's
+ * MAX_RESERVED_PER_TDMR; smaller ones are easier to find (a PAMT of one level of a 1 GiB TDMR is
+ * a buddy allocation).
+ */
+enum class PamtShape : u8 {
+	kOneBlock, /* every PAMT of every TDMR in one run */
+	kPerTdmr,  /* one run per TDMR, its 4K, 2M and 1G PAMTs in a row (as Linux does) */
+	kPerLevel, /* one run per TDMR and page level */
+};
+
 struct TdmrTable {
 	TdmrDesc tdmrs[kMaxTdmrs];
-	PageRun pamt[kMaxTdmrs][abi::kNumPageLevels];
 	usize count = 0;
+	/* The runs holding the PAMTs the TDMRs point into (pamt_base), as the shape cut them. */
+	PageRun pamt[kMaxTdmrs * abi::kNumPageLevels];
+	usize nr_pamt = 0;
 	MemList memlist;
 };
 
@@ -71,11 +85,21 @@ public:
 	Status bring_up();
 	/* SYS.DISABLE, cache flush, free; safe to call in any state, and more than once. */
 	void teardown();
+	/*
+	 * CPU hotplug, on the CPU coming online after bring-up: LP.INIT if this logical CPU never had
+	 * it (the TDX module keeps an LP initialized across offline/online, as Linux assumes).
+	 */
+	Status cpu_online(unsigned cpu);
+	bool lp_initialized(unsigned cpu) const
+	{
+		return cpu < kMaxCpus && (__atomic_load_n(&lp_done_[cpu / 64], __ATOMIC_ACQUIRE) >> (cpu % 64)) & 1;
+	}
 
 	bool ready() const { return ready_; }
 	const TdxSysInfo &sys_info() const { return info_; }
 	u64 pamt_bytes() const;
 	usize nr_tdmrs() const { return table_ ? table_->count : 0; }
+	const TdmrTable *tdmr_table() const { return table_.get(); }
 
 	/* The steps, public so tests can drive them one by one. */
 	Status tdh_sys_init();
@@ -86,15 +110,25 @@ public:
 	Status tdh_sys_key_config_all();
 	Status tdh_sys_tdmr_init_all();
 
+	static constexpr unsigned kMaxCpus = 8192; /* x86 NR_CPUS limit */
+
 private:
+	void set_lp_initialized(unsigned cpu)
+	{
+		if (cpu < kMaxCpus)
+			__atomic_fetch_or(&lp_done_[cpu / 64], 1ull << (cpu % 64), __ATOMIC_RELEASE);
+	}
 	Status check_features() const;
-	Status alloc_pamts();
+	Status try_tdmr_layout(u64 max_span);
+	Status alloc_pamts(PamtShape shape);
+	void free_pamts();
 	Status tdh_sys_disable();
 
 	Seamcall &sc_;
 	TdxSysInfo info_;
 	Box<TdmrTable> table_;
 	bool started_ = false; /* SYS.INIT succeeded: the module holds state to disable */
+	u64 lp_done_[kMaxCpus / 64] = {}; /* CPUs whose LP.INIT succeeded */
 	bool ready_ = false;
 };
 

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The core's C entry points: backend choice, bring-up on load, teardown on unload. */
+/*
+ * The core's C entry points and TdxHost, the one owner of the TDX module's software state: the
+ * SEAMCALL backend, the bring-up and its status. Bring-up, teardown, sysfs reads, the KUnit hooks
+ * (and later runtime update and quoting) all go through it, under its lock.
+ */
 #include <kapi/kapi.h>
+#include <kstd/guard.h>
 #include <kstd/lazy_init.h>
 
 #include "backend.h"
@@ -15,24 +20,44 @@ kstd::LazyInit<EmuBackend> g_emu;
 kstd::LazyInit<HwBackend> g_hw;
 kstd::LazyInit<Seamcall> g_seamcall;
 kstd::LazyInit<TdxModule> g_module;
+TdxHost g_host;
 
+/*
+ * The emulator backend over its device, after the handshake (EmuBackend::probe). The backend owns
+ * the device from here on: destroying it releases the device.
+ */
+Result<SeamcallBackend *> start_emu(const tdx_core_params &p, const kapi_emu_device &dev)
+{
+	EmuBackend &emu = g_emu.init(dev, u64(p.seamcall_timeout_ms) * 1000000);
+	emu.hold_device();
+	Status s = emu.probe(kapi_nr_cpu_ids());
+	if (s.is_error()) {
+		kapi_log(KAPI_LOG_ERR, "no usable emulator mailbox (%d)\n", s.to_kernel());
+		g_emu.destroy();
+		return s;
+	}
+	return static_cast<SeamcallBackend *>(&emu);
+}
+
+/*
+ * seamcall=auto uses the emulator when its device is bound and carries a published mailbox (the
+ * magic), else the instruction; emu requires the emulator; hw never looks at the device.
+ */
 Result<SeamcallBackend *> pick_backend(const tdx_core_params &p)
 {
-	void *base = nullptr;
-	kapi_size size = 0;
-	bool have_emu = false;
-	if (p.seamcall_mode != TDX_SEAMCALL_HW)
-		have_emu = kapi_emu_mailbox(&base, &size) == 0 &&
-			   EmuBackend::probe(base, size, kapi_nr_cpu_ids()).is_ok();
-
-	if (p.seamcall_mode == TDX_SEAMCALL_EMU || (p.seamcall_mode == TDX_SEAMCALL_AUTO && have_emu)) {
-		if (!have_emu) {
-			kapi_log(KAPI_LOG_ERR, "seamcall=emu but no usable emulator mailbox\n");
+	kapi_emu_device dev{};
+	bool have_dev = p.seamcall_mode != TDX_SEAMCALL_HW && kapi_emu_get(&dev) == 0;
+	bool use_emu = p.seamcall_mode == TDX_SEAMCALL_EMU ||
+		       (p.seamcall_mode == TDX_SEAMCALL_AUTO && have_dev && EmuBackend::present(dev.mailbox, dev.size));
+	if (use_emu) {
+		if (!have_dev) {
+			kapi_log(KAPI_LOG_ERR, "seamcall=emu but no usable emulator mailbox (no 1af4:1110 device)\n");
 			return error(err::kENODEV);
 		}
-		u64 timeout_ns = u64(p.seamcall_timeout_ms) * 1000000;
-		return static_cast<SeamcallBackend *>(&g_emu.init(base, timeout_ns));
+		return start_emu(p, dev);
 	}
+	if (have_dev)
+		kapi_emu_put();
 	if (HwBackend::probe().is_error()) {
 		kapi_log(KAPI_LOG_ERR, "no TDX: the CPU does not report TDX with VMX on, and no emulator\n");
 		return error(err::kENODEV);
@@ -40,63 +65,147 @@ Result<SeamcallBackend *> pick_backend(const tdx_core_params &p)
 	return static_cast<SeamcallBackend *>(&g_hw.init());
 }
 
-void destroy_all()
+/* The state lock as a kstd::Guard policy. */
+struct StateLock {
+	void lock() { kapi_state_lock(); }
+	void unlock() { kapi_state_unlock(); }
+};
+StateLock g_state_lock;
+
+/* A CPU that comes online after bring-up: LP.INIT if it never had one (kapi_cpuhp_* callback). */
+int cpu_online_cb(unsigned int cpu)
 {
-	g_module.destroy(); /* tears the module down */
-	g_seamcall.destroy();
-	g_emu.destroy();
-	g_hw.destroy();
+	TdxModule *m = g_module.alive() ? &g_module.get() : nullptr;
+	return m ? m->cpu_online(cpu).to_kernel() : 0;
 }
 
-Status core_init(const tdx_core_params &p)
+} // namespace
+
+const char *module_status_name(ModuleStatus s)
+{
+	switch (s) {
+	case ModuleStatus::kUninitialized:
+		return "uninitialized";
+	case ModuleStatus::kInitialized:
+		return "initialized";
+	case ModuleStatus::kFailed:
+		return "failed";
+	}
+	return "?";
+}
+
+TdxHost &host() { return g_host; }
+
+void TdxHost::lock() { g_state_lock.lock(); }
+void TdxHost::unlock() { g_state_lock.unlock(); }
+
+Status TdxHost::init_locked(const tdx_core_params &p)
 {
 	SeamcallBackend *backend = TRY(pick_backend(p));
 	kapi_log(KAPI_LOG_INFO, "SEAMCALL backend: %s\n", backend->name());
 	Seamcall &sc = g_seamcall.init(*backend);
 	Status s = g_module.init(sc).bring_up();
-	if (s.is_error())
-		destroy_all();
-	return s;
+	if (s.is_error()) {
+		status_ = ModuleStatus::kFailed;
+		destroy_locked();
+		return s;
+	}
+	/* From here on a CPU coming online gets what the TDX module needs of it. */
+	s = Status::from_kernel(kapi_cpuhp_add(cpu_online_cb));
+	if (s.is_error()) {
+		kapi_log(KAPI_LOG_ERR, "could not register the CPU hotplug callback\n");
+		status_ = ModuleStatus::kFailed;
+		destroy_locked();
+		return s;
+	}
+	cpuhp_ = true;
+	status_ = ModuleStatus::kInitialized;
+	return Status::ok();
 }
 
-} // namespace
+Status TdxHost::init(const tdx_core_params &p)
+{
+	kstd::Guard<StateLock> g(g_state_lock);
+	if (status_ == ModuleStatus::kInitialized)
+		return error(err::kEBUSY);
+	return init_locked(p);
+}
 
-EmuBackend *emu_backend()
+void TdxHost::destroy_locked()
+{
+	if (cpuhp_) {
+		kapi_cpuhp_remove();
+		cpuhp_ = false;
+	}
+	g_module.destroy(); /* tears the TDX module down */
+	g_seamcall.destroy();
+	g_emu.destroy();
+	g_hw.destroy();
+	if (status_ == ModuleStatus::kInitialized)
+		status_ = ModuleStatus::kUninitialized;
+}
+
+void TdxHost::exit()
+{
+	kstd::Guard<StateLock> g(g_state_lock);
+	destroy_locked();
+	status_ = ModuleStatus::kUninitialized;
+}
+
+Status TdxHost::version(tdx_module_version &out)
+{
+	kstd::Guard<StateLock> g(g_state_lock);
+	if (status_ != ModuleStatus::kInitialized || !g_module.alive() || !g_module->ready())
+		return error(err::kENXIO);
+	const TdxSysInfo &i = g_module->sys_info();
+	out = {i.major, i.minor, i.update, i.build_num, i.build_date};
+	return Status::ok();
+}
+
+EmuBackend *TdxHost::emu_locked()
 {
 	return g_emu.alive() && g_seamcall.alive() ? &g_emu.get() : nullptr;
 }
 
-TdxModule *tdx_module()
+TdxModule *TdxHost::module_locked()
 {
 	return g_module.alive() ? &g_module.get() : nullptr;
 }
 
-Status recreate_module()
+Status TdxHost::recreate_module_locked()
 {
 	if (!g_seamcall.alive())
 		return error(err::kENODEV);
+	if (cpuhp_) {
+		kapi_cpuhp_remove();
+		cpuhp_ = false;
+	}
 	g_module.destroy();
 	g_module.init(g_seamcall.get());
+	status_ = ModuleStatus::kUninitialized;
 	return Status::ok();
+}
+
+void TdxHost::mark_ready_locked()
+{
+	if (!cpuhp_ && kapi_cpuhp_add(cpu_online_cb) == 0)
+		cpuhp_ = true;
+	status_ = ModuleStatus::kInitialized;
 }
 
 } // namespace tdx
 
 extern "C" int tdx_core_init(const struct tdx_core_params *params)
 {
-	return tdx::core_init(*params).to_kernel();
+	return tdx::host().init(*params).to_kernel();
 }
 
 extern "C" void tdx_core_exit(void)
 {
-	tdx::destroy_all();
+	tdx::host().exit();
 }
 
 extern "C" int tdx_core_version(struct tdx_module_version *out)
 {
-	if (!tdx::g_module.alive() || !tdx::g_module->ready())
-		return -kstd::err::kENXIO;
-	const tdx::TdxSysInfo &i = tdx::g_module->sys_info();
-	*out = {i.major, i.minor, i.update, i.build_num, i.build_date};
-	return 0;
+	return tdx::host().version(*out).to_kernel();
 }

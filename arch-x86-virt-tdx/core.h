@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What core.cpp shares with the rest of the core. */
+/*
+ * TdxHost: the one owner of the TDX module's software state (backend, bring-up, status), with
+ * the state lock every path takes: load and unload, sysfs reads, the KUnit hooks, and later
+ * runtime update and quoting. Its status follows Linux's tdx_module_status.
+ */
 #pragma once
+
+#include <kapi/kapi.h>
 
 #include "backend.h"
 
@@ -8,13 +14,48 @@ namespace tdx {
 
 class TdxModule;
 
-/* The emulator backend when it is the one in use, else nullptr. */
-EmuBackend *emu_backend();
+enum class ModuleStatus : u8 { kUninitialized, kInitialized, kFailed };
+const char *module_status_name(ModuleStatus s);
 
-/* The TDX module object while the core is loaded, else nullptr. */
-TdxModule *tdx_module();
+class TdxHost {
+public:
+	/* Picks the backend and brings the TDX module up; -EBUSY if it is up already. */
+	Status init(const tdx_core_params &p);
+	/* Tears everything down (SYS.DISABLE, cache flush, free); safe in any state. */
+	void exit();
+	/* The running module's version; -ENXIO unless it is initialized. */
+	Status version(tdx_module_version &out);
 
-/* Tears the current bring-up down and replaces it with a fresh, not yet started one. */
-Status recreate_module();
+	/* The state lock, for callers that need several steps at once (KUnit hooks, bench). */
+	void lock();
+	void unlock();
+	ModuleStatus status_locked() const { return status_; }
+	/* The emulator backend when it is the one in use, else nullptr. */
+	EmuBackend *emu_locked();
+	/* The bring-up object while the core is loaded, else nullptr. */
+	TdxModule *module_locked();
+	/* Tears the bring-up down and replaces it with a fresh, not yet started one (KUnit). */
+	Status recreate_module_locked();
+	/* A bring-up driven step by step (KUnit) finished: the module is initialized. */
+	void mark_ready_locked();
+
+private:
+	Status init_locked(const tdx_core_params &p);
+	void destroy_locked();
+
+	ModuleStatus status_ = ModuleStatus::kUninitialized;
+	bool cpuhp_ = false;
+};
+
+TdxHost &host();
+
+/* Holds the state lock for a scope. */
+class [[nodiscard]] HostLock {
+public:
+	HostLock() { host().lock(); }
+	~HostLock() { host().unlock(); }
+	HostLock(const HostLock &) = delete;
+	HostLock &operator=(const HostLock &) = delete;
+};
 
 } // namespace tdx

@@ -101,20 +101,24 @@ extern "C" int tdx_kunit_build_tdmrs(const struct tdx_kunit_range *ram, unsigned
 	return r.is_ok() ? r.value() : r.status().to_kernel();
 }
 
+/* The bring-up hooks go through the state owner's lock, like every other user of the state. */
 extern "C" int tdx_kunit_emu_active(void)
 {
-	return emu_backend() != nullptr;
+	HostLock lock;
+	return host().emu_locked() != nullptr;
 }
 
 extern "C" kapi_u64 tdx_kunit_emu_leaf_calls(unsigned int leaf)
 {
-	EmuBackend *emu = emu_backend();
+	HostLock lock;
+	EmuBackend *emu = host().emu_locked();
 	return emu ? emu->leaf_calls(u16(leaf)) : 0;
 }
 
 extern "C" int tdx_kunit_restart(void)
 {
-	return recreate_module().to_kernel();
+	HostLock lock;
+	return host().recreate_module_locked().to_kernel();
 }
 
 extern "C" unsigned int tdx_kunit_nr_steps(void)
@@ -124,42 +128,79 @@ extern "C" unsigned int tdx_kunit_nr_steps(void)
 
 extern "C" int tdx_kunit_run_step(unsigned int step)
 {
-	TdxModule *m = tdx_module();
+	HostLock lock;
+	TdxModule *m = host().module_locked();
 	if (!m || step >= unsigned(TdxModule::Step::kCount))
 		return -err::kEINVAL;
 	kapi_cpus_read_lock();
 	Status s = m->run_step(TdxModule::Step(step));
 	kapi_cpus_read_unlock();
-	if (s.is_ok() && step + 1 == unsigned(TdxModule::Step::kCount))
+	if (s.is_ok() && step + 1 == unsigned(TdxModule::Step::kCount)) {
 		m->finish();
+		host().mark_ready_locked();
+	}
 	return s.to_kernel();
 }
 
 extern "C" unsigned int tdx_kunit_nr_tdmrs(void)
 {
-	TdxModule *m = tdx_module();
+	HostLock lock;
+	TdxModule *m = host().module_locked();
 	return m ? unsigned(m->nr_tdmrs()) : 0;
 }
 
 extern "C" unsigned int tdx_kunit_nr_packages(void)
 {
 	unsigned n = 0;
+	kapi_cpus_read_lock();
 	Status s = for_each_package([&n](unsigned, unsigned) {
 		n++;
 		return Status::ok();
 	});
+	kapi_cpus_read_unlock();
 	return s.is_ok() ? n : 0;
 }
 
 extern "C" int tdx_kunit_ensure_up(void)
 {
-	TdxModule *m = tdx_module();
+	HostLock lock;
+	TdxModule *m = host().module_locked();
 	if (!m)
 		return -err::kENODEV;
 	if (m->ready())
 		return 0;
-	Status s = recreate_module();
+	Status s = host().recreate_module_locked();
 	if (s.is_ok())
-		s = tdx_module()->bring_up();
+		s = host().module_locked()->bring_up();
+	if (s.is_ok())
+		host().mark_ready_locked();
 	return s.to_kernel();
+}
+
+/* See kunit_hooks.h: the lock is held by the task between hold and release, not by the caller. */
+extern "C" int tdx_kunit_hold(void)
+{
+	host().lock();
+	if (host().emu_locked())
+		return 0;
+	host().unlock();
+	return -err::kENODEV;
+}
+
+extern "C" void tdx_kunit_release(void)
+{
+	host().unlock();
+}
+
+extern "C" int tdx_kunit_sys_rd(kapi_u64 field_id, kapi_u64 *value)
+{
+	EmuBackend *emu = host().emu_locked();
+	if (!emu)
+		return -err::kENODEV;
+	Seamcall sc(*emu);
+	Result<u64> v = sys_rd(sc, field_id);
+	if (v.is_error())
+		return v.status().to_kernel();
+	*value = v.value();
+	return 0;
 }

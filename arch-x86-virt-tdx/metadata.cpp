@@ -146,6 +146,12 @@ Status read_all(Seamcall &sc, FieldTable &t)
 			return error(err::kEOPNOTSUPP);
 		if (!s.is_success() && !s.is(st::kMetadataListOverflow)) {
 			log_seamcall_failure(leaves::kSysRdAll, s);
+			if (sc.dead()) {
+				/* The emulator may still write the list into it: the page is the module's now. */
+				u64 lost = page.abandon_to_module();
+				kapi_log(KAPI_LOG_ERR, "TDH.SYS.RDALL did not complete: its %llu KiB page stays with the TDX module\n",
+					 (unsigned long long)(lost >> 10));
+			}
 			return status_to_errno(s);
 		}
 		Status p = parse_md_list(static_cast<const u8 *>(page.va()), kPageSize,

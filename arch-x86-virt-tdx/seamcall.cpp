@@ -2,6 +2,7 @@
 #include "seamcall.h"
 
 #include <kapi/kapi.h>
+#include <tdx/abi/leaves.h>
 
 namespace tdx {
 
@@ -20,6 +21,8 @@ Status status_to_errno(TdxStatus s)
 		return error(err::kEACCES);
 	case kTdxSeamcallTimeout:
 		return error(err::kETIMEDOUT);
+	case kTdxSeamcallEmuGone:
+		return error(err::kENODEV);
 	default:
 		return error(err::kEIO);
 	}
@@ -43,6 +46,7 @@ constexpr StatusName kStatusNames[] = {
 	{st::kSysInitNotPending, "TDX_SYS_INIT_NOT_PENDING"},
 	{st::kSysLpInitNotDone, "TDX_SYS_LP_INIT_NOT_DONE"},
 	{st::kSysLpInitDone, "TDX_SYS_LP_INIT_DONE"},
+	{st::kSysLpInitNotPending, "TDX_SYS_LP_INIT_NOT_PENDING"},
 	{st::kSysNotReady, "TDX_SYS_NOT_READY"},
 	{st::kSysShutdown, "TDX_SYS_SHUTDOWN"},
 	{st::kSysKeyConfigNotPending, "TDX_SYS_KEY_CONFIG_NOT_PENDING"},
@@ -69,6 +73,8 @@ const char *status_name(TdxStatus s)
 		return "TDX_SEAMCALL_UD";
 	case kTdxSeamcallTimeout:
 		return "TDX_SEAMCALL_TIMEOUT";
+	case kTdxSeamcallEmuGone:
+		return "TDX_SEAMCALL_EMULATOR_GONE";
 	}
 	for (const auto &n : kStatusNames)
 		if (s.code() == n.code)
@@ -76,10 +82,40 @@ const char *status_name(TdxStatus s)
 	return "unknown";
 }
 
+const char *leaf_name(Leaf leaf)
+{
+	return leaf.is_seamldr() ? "P-SEAMLDR" : abi::leaf_spec_name(leaf.number());
+}
+
 void log_seamcall_failure(Leaf leaf, TdxStatus s)
 {
-	kapi_log(KAPI_LOG_ERR, "SEAMCALL (leaf %u v%u) failed: 0x%016llx (%s)\n", leaf.number(),
-		 leaf.version(), (unsigned long long)s.raw(), status_name(s));
+	if (leaf.is_seamldr() || !abi::find_leaf(leaf.number()))
+		kapi_log(KAPI_LOG_ERR, "SEAMCALL 0x%llx failed: %s (0x%016llx)\n", (unsigned long long)leaf.rax(),
+			 status_name(s), (unsigned long long)s.raw());
+	else if (leaf.version())
+		kapi_log(KAPI_LOG_ERR, "%s v%u failed: %s (0x%016llx)\n", leaf_name(leaf), leaf.version(),
+			 status_name(s), (unsigned long long)s.raw());
+	else
+		kapi_log(KAPI_LOG_ERR, "%s failed: %s (0x%016llx)\n", leaf_name(leaf), status_name(s),
+			 (unsigned long long)s.raw());
+}
+
+Status check_tdx_keyids(u32 start, u32 nr)
+{
+	if (start == 0) {
+		kapi_log(KAPI_LOG_ERR, "TDX KeyIDs start at 0: KeyID 0 is the host's and never a TDX KeyID\n");
+		return error(err::kENODEV);
+	}
+	if (u64(start) + nr - 1 > kMaxKeyId) {
+		kapi_log(KAPI_LOG_ERR, "TDX KeyIDs [%u, +%u) exceed the KeyID space (at most %llu)\n", start, nr,
+			 (unsigned long long)kMaxKeyId);
+		return error(err::kENODEV);
+	}
+	if (nr < 2) {
+		kapi_log(KAPI_LOG_ERR, "%u TDX KeyIDs: need a global one and one for TDs\n", nr);
+		return error(err::kENODEV);
+	}
+	return Status::ok();
 }
 
 TdxStatus Seamcall::call(Leaf leaf, RegBlock &regs)

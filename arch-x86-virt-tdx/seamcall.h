@@ -48,10 +48,22 @@ inline constexpr Leaf kSysDisable{abi::leaf::kSysDisable};
 static_assert(leaves::kSysConfigV1.rax() == 0x1002D);
 
 /*
- * Project-defined software status (class 0xFF, like the fault statuses): the emulator did not
- * answer within seamcall_timeout_ms. Never produced by a TDX module.
+ * Project-defined software statuses (class 0xFF, like the fault statuses), never produced by a
+ * TDX module. kTdxSeamcallTimeout: the emulator did not answer within seamcall_timeout_ms, or its
+ * heartbeat stopped (it was killed). kTdxSeamcallEmuGone: the emulator stopped (orderly exit) or
+ * was replaced by another one (a new epoch) since the backend was set up.
  */
 inline constexpr u64 kTdxSeamcallTimeout = 0x8000FF00FFFE0000ull;
+inline constexpr u64 kTdxSeamcallEmuGone = 0x8000FF00FFFD0000ull;
+
+/*
+ * TDX private KeyIDs as the platform reports them (IA32_MKTME_KEYID_PARTITIONING, or the
+ * emulator's header): KeyID 0 is the host's own key and never a TDX KeyID, the range must fit the
+ * 16-bit HKID space, and bring-up needs the global KeyID plus at least one for TDs. -ENODEV
+ * (logged) otherwise.
+ */
+inline constexpr u64 kMaxKeyId = 0xFFFF;
+Status check_tdx_keyids(u32 start, u32 nr);
 
 /* A completion status as the module (or the SEAMCALL path) returned it. */
 class TdxStatus {
@@ -87,6 +99,12 @@ public:
 	/* TDX private KeyID range (emulated or from the MSR). */
 	virtual Status tdx_keyids(u32 &start, u32 &nr) = 0;
 	virtual const char *name() const = 0;
+	/*
+	 * The transport failed (a call timed out, the emulator died or stopped): every later call
+	 * fails at once, and the other side may still write the pages a failed call referenced, so
+	 * the caller must never give those back to the kernel (PageRun::abandon_to_module()).
+	 */
+	virtual bool dead() const { return false; }
 
 protected:
 	~SeamcallBackend() = default;
@@ -112,12 +130,17 @@ public:
 	Status call_errno(Leaf leaf, RegBlock &regs);
 
 	SeamcallBackend &backend() { return backend_; }
+	/* See SeamcallBackend::dead(). */
+	bool dead() const { return backend_.dead(); }
 
 private:
 	SeamcallBackend &backend_;
 };
 
-/* Logs "SEAMCALL (leaf N) failed: 0x... (NAME)". */
+/* The leaf's spec name from the leaf table ("TDH.SYS.CONFIG"), "P-SEAMLDR" for its leaves. */
+const char *leaf_name(Leaf leaf);
+
+/* Logs "TDH.SYS.KEY.CONFIG failed: TDX_OPERAND_INVALID (0x...)" ("v1" after a versioned leaf). */
 void log_seamcall_failure(Leaf leaf, TdxStatus s);
 
 } // namespace tdx

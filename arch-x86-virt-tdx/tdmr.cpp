@@ -60,28 +60,76 @@ u64 pamt_level_bytes(u64 tdmr_size, PageLevel level, u16 entry_size)
 	return align_up(entries * entry_size, kPageSize);
 }
 
-Result<usize> plan_tdmrs(const MemList &list, const TdxSysInfo &info, Span<TdmrDesc> out)
+namespace {
+
+/* Calls fn(base, size) for each TDMR of the layout count_tdmrs describes, in ascending order. */
+template <class Fn> void for_each_tdmr(const MemList &list, u64 max_span, Fn fn)
+{
+	if (max_span != kTdmrSpanUnlimited)
+		max_span = max(kGiB, align_down(max_span, kGiB));
+	auto cut = [&](u64 start, u64 end) {
+		for (u64 base = start; base < end;) {
+			u64 size = min(max_span, end - base);
+			fn(base, size);
+			base += size;
+		}
+	};
+	u64 start = 0, end = 0; /* the run of 1 GiB regions being gathered; empty while end == 0 */
+	for (const MemRange &r : list) {
+		u64 s = align_down(r.start, kGiB), e = align_up(r.end, kGiB);
+		if (end && s <= end) {
+			end = max(end, e);
+			continue;
+		}
+		if (end)
+			cut(start, end);
+		start = s;
+		end = e;
+	}
+	if (end)
+		cut(start, end);
+}
+
+} // namespace
+
+usize count_tdmrs(const MemList &list, u64 max_span)
 {
 	usize n = 0;
-	u64 covered_to = 0;
-	for (const MemRange &r : list) {
-		u64 start = max(align_down(r.start, abi::kTdmrAlignment), covered_to);
-		u64 end = align_up(r.end, abi::kTdmrAlignment);
-		for (u64 base = start; base < end; base += kMaxTdmrSpan) {
-			if (n >= out.size() || n >= info.max_tdmrs) {
-				kapi_log(KAPI_LOG_ERR, "memory needs more than %u TDMRs\n",
-					 (unsigned)min<usize>(out.size(), info.max_tdmrs));
-				return error(err::kENOSPC);
-			}
-			TdmrDesc &t = out[n++];
-			t = TdmrDesc();
-			t.base = base;
-			t.size = min(kMaxTdmrSpan, end - base);
-			for (unsigned l = 0; l < abi::kNumPageLevels; l++)
-				t.pamt_size[l] = pamt_level_bytes(t.size, PageLevel(l), info.pamt_entry_size[l]);
-		}
-		covered_to = max(covered_to, end);
+	for_each_tdmr(list, max_span, [&n](u64, u64) { n++; });
+	return n;
+}
+
+u64 largest_tdmr(const MemList &list, u64 max_span)
+{
+	u64 largest = 0;
+	for_each_tdmr(list, max_span, [&largest](u64, u64 size) { largest = max(largest, size); });
+	return largest;
+}
+
+Result<usize> plan_tdmrs(const MemList &list, const TdxSysInfo &info, Span<TdmrDesc> out, u64 max_span)
+{
+	usize need = count_tdmrs(list, max_span);
+	if (need > info.max_tdmrs || need > out.size()) {
+		bool module_limit = need > info.max_tdmrs;
+		unsigned have = unsigned(module_limit ? info.max_tdmrs : out.size());
+		if (max_span == kTdmrSpanUnlimited)
+			kapi_log(KAPI_LOG_ERR, "memory needs %zu TDMRs, %s supports %u\n", (kstd::usize)need,
+				 module_limit ? "the TDX module" : "tdx_host", have);
+		else
+			kapi_log(KAPI_LOG_ERR, "with TDMRs of at most %llu GiB memory needs %zu TDMRs, %s supports %u\n",
+				 (unsigned long long)(max_span / kGiB), (kstd::usize)need,
+				 module_limit ? "the TDX module" : "tdx_host", have);
+		return error(err::kENOSPC);
 	}
+	usize n = 0;
+	for_each_tdmr(list, max_span, [&](u64 base, u64 size) {
+		TdmrDesc &t = out[n++];
+		t = TdmrDesc();
+		t.base = base;
+		t.size = size;
+		for (unsigned l = 0; l < abi::kNumPageLevels; l++)
+			t.pamt_size[l] = pamt_level_bytes(size, PageLevel(l), info.pamt_entry_size[l]);
+	});
 	return n;
 }
 
@@ -125,6 +173,8 @@ Status add_reserved(TdmrDesc &t, u64 start, u64 end, u16 max_reserved)
 Status fill_reserved_areas(TdmrDesc &t, const MemList &list, Span<const TdmrDesc> all,
 			   u16 max_reserved)
 {
+	/* The TDX module's limit, or what a TdmrDesc holds if that is less. */
+	max_reserved = u16(min<usize>(max_reserved, kMaxReservedAreas));
 	t.rsvd.clear();
 	u64 pos = t.base;
 	for (const MemRange &r : list) {
@@ -146,7 +196,7 @@ Status fill_reserved_areas(TdmrDesc &t, const MemList &list, Span<const TdmrDesc
 				goto too_many;
 	return Status::ok();
 too_many:
-	kapi_log(KAPI_LOG_ERR, "TDMR [0x%llx, 0x%llx) needs more than %u reserved areas\n",
+	kapi_log(KAPI_LOG_WARN, "TDMR [0x%llx, 0x%llx) needs more than %u reserved areas\n",
 		 (unsigned long long)t.base, (unsigned long long)t.end(), max_reserved);
 	return error(err::kE2BIG);
 }

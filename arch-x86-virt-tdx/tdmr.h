@@ -21,13 +21,16 @@ struct MemRange {
 };
 
 inline constexpr usize kMaxMemRanges = 128;
+/* TDMRs the core can describe (TDX 1.5 modules report MAX_TDMRS = 64). */
 inline constexpr usize kMaxTdmrs = 64;
 inline constexpr usize kMaxReservedAreas = 64;
 /*
- * Each TDMR spans at most 1 GiB so that its 4K PAMT (TDMR size / 4096 x entry size: 4 MiB at 16
- * bytes an entry) is one buddy allocation; the TDMR count limit (MAX_TDMRS) bounds the memory.
+ * The largest TDMR a plan may make. Unlimited is what Linux does and what real hosts need (64
+ * TDMRs of 1 GiB cover 64 GiB at most); a limit (a multiple of 1 GiB) makes smaller TDMRs, whose
+ * PAMTs are smaller allocations (4 MiB per GiB at 16-byte entries, one buddy block at 1 GiB).
  */
-inline constexpr u64 kMaxTdmrSpan = abi::kTdmrAlignment;
+inline constexpr u64 kTdmrSpanUnlimited = ~0ull;
+inline constexpr u64 kGiB = abi::kTdmrAlignment; /* the TDMR granule */
 
 using MemList = Array<MemRange, kMaxMemRanges>;
 
@@ -50,14 +53,27 @@ Status memlist_check_cmrs(const MemList &list, Span<const Cmr> cmrs);
 u64 pamt_level_bytes(u64 tdmr_size, abi::PageLevel level, u16 entry_size);
 
 /*
- * Covers the memory list with 1 GiB aligned TDMRs of at most kMaxTdmrSpan each, in ascending
- * order, and sizes their PAMTs. Returns the TDMR count; -ENOSPC over max_tdmrs.
+ * The TDMRs that cover a memory list, in ascending order: each range widened to 1 GiB boundaries;
+ * ranges whose widened spans overlap or touch share one TDMR (what lies between them becomes a
+ * reserved area: it costs no PAMT and saves a TDMR); and each such TDMR cut into pieces of at most
+ * max_span bytes (kTdmrSpanUnlimited, or a multiple of 1 GiB).
  */
-Result<usize> plan_tdmrs(const MemList &list, const TdxSysInfo &info, Span<TdmrDesc> out);
+usize count_tdmrs(const MemList &list, u64 max_span = kTdmrSpanUnlimited);
+/* The size of the largest of those TDMRs (0 for an empty list). */
+u64 largest_tdmr(const MemList &list, u64 max_span = kTdmrSpanUnlimited);
+
+/*
+ * Fills out with those TDMRs and sizes their PAMTs (bases left 0). Returns the TDMR count;
+ * -ENOSPC, logged as "memory needs N TDMRs, the TDX module supports M", when they are more than
+ * the module's MAX_TDMRS or than out holds.
+ */
+Result<usize> plan_tdmrs(const MemList &list, const TdxSysInfo &info, Span<TdmrDesc> out,
+			 u64 max_span = kTdmrSpanUnlimited);
 
 /*
  * Fills tdmr.rsvd: the parts of the TDMR not in the memory list, and every PAMT of every TDMR that
- * overlaps it, sorted and merged. -E2BIG over max_reserved.
+ * overlaps it, sorted and merged. -E2BIG (logged as a warning: the caller may try another layout)
+ * over max_reserved.
  */
 Status fill_reserved_areas(TdmrDesc &tdmr, const MemList &list, Span<const TdmrDesc> all,
 			   u16 max_reserved);

@@ -10,6 +10,7 @@
 #include "seamcall.cpp"
 #include "backend.cpp"
 #include "metadata.cpp"
+#include "pages.cpp"
 #include "tdmr.cpp"
 #include "bringup.cpp"
 #include "core.cpp"

@@ -165,7 +165,8 @@ cleanup() {
 	if [ -n "$work" ] && [ -s "$work/seam-emu.pid" ]; then
 		local p
 		p="$(cat "$work/seam-emu.pid")"
-		if [[ "$p" =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF "$sock"; then
+		# No pipe into grep -q under pipefail: grep's early exit could kill the writer (SIGPIPE).
+		if [[ "$p" =~ ^[0-9]+$ ]] && [[ "$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")" == *"$sock"* ]]; then
 			stop_pid "$p" seam-emu
 		fi
 	fi
@@ -210,8 +211,10 @@ mb_file="$work/mailbox"
 sock="$work/emuctl.sock"
 initrd="$work/initramfs.cpio.gz"
 
-# Mailbox: header page + one 256-byte slot per CPU, a power of two, at least 64 KiB.
-mb_need=$((4096 + smp * 256))
+ivshmem_sock="$work/ivshmem.sock"
+# Mailbox: header page + one 512-byte slot per CPU (include/tdx/emu/mailbox.h), a power of two
+# (an ivshmem BAR), at least 64 KiB. seam-emu maps it and hands it to QEMU as the ivshmem server.
+mb_need=$((4096 + smp * 512))
 mb_size=65536
 while [ "$mb_size" -lt "$mb_need" ]; do mb_size=$((mb_size * 2)); done
 truncate -s "${ram}M" "$ram_file"
@@ -247,6 +250,7 @@ read -r -a extra <<<"$emu_extra"
 SECONDS=0 # --timeout counts from here
 say "starting $emu (lps $smp, packages $packages, profile $profile)"
 "$emu" --ram "$ram_file" --mailbox "$mb_file" --control "$sock" --profile "$profile" \
+	--ivshmem-server "$ivshmem_sock" \
 	--lps "$smp" --packages "$packages" --pidfile "$work/seam-emu.pid" \
 	--log "$work/seam-emu.log" "${extra[@]}" </dev/null >"$work/seam-emu.out" 2>&1 &
 emu_pid=$!
@@ -275,8 +279,11 @@ qemu=(
 	-smp "$smp,sockets=$packages"
 	-m "${ram}M"
 	-object "memory-backend-file,id=ram0,size=${ram}M,mem-path=$ram_file,share=on"
-	-object "memory-backend-file,id=mb0,size=$mb_size,mem-path=$mb_file,share=on"
-	-device "ivshmem-plain,memdev=mb0"
+	# The mailbox: an ivshmem-doorbell device whose server is seam-emu (it sends the mailbox
+	# file and one eventfd per CPU: vector i of its peer wakes the emulator thread of slot i).
+	# ioeventfd=off: under TCG the Doorbell write is handled by the device model itself.
+	-chardev "socket,id=ivs,path=$ivshmem_sock"
+	-device "ivshmem-doorbell,chardev=ivs,vectors=$smp,ioeventfd=off"
 	-nodefaults -nographic -display none -monitor none -no-reboot
 	-kernel "$kernel" -initrd "$initrd"
 	-append "console=ttyS0 panic=-1 quiet loglevel=4 $append"
@@ -329,7 +336,9 @@ qemu_pid=""
 
 # The console's lines end in \r\n.
 summary="$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1 | tr -d '\r' || true)"
-if tr -d '\r' <"$log" | grep -a -q -x 'TDX-HARNESS-RESULT: PASS'; then
+# grep reads the file itself (no pipe into grep -q under pipefail, whose early exit could kill
+# the writer with SIGPIPE and turn a PASS into a FAIL).
+if grep -a -q -x -E $'TDX-HARNESS-RESULT: PASS\r?' "$log"; then
 	say "PASS ($summary, ${SECONDS}s)"
 	status=0
 else

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Builds tdx_host.ko (and tdx_host_kunit.ko where the kernel has KUnit) for one kernel, in a
-# copy of the module sources under build/kmod/FLAVOR, so that builds for different kernels never
-# share objects (6.12's Kbuild has no separate output directory for external modules).
+# Builds tdx_host.ko for one kernel, in a copy of the module sources under build/kmod/FLAVOR, so
+# that builds for different kernels never share objects (6.12's Kbuild has no separate output
+# directory for external modules). A FLAVOR ending in "-test" is the test build: tdx_host.ko with
+# the KUnit hooks, and tdx_host_kunit.ko (the kernel must have KUnit); any other FLAVOR is the
+# module users install, without test hooks.
 #   scripts/build-module.sh FLAVOR KDIR    -> prints the directory holding the .ko files
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,5 +18,7 @@ rsync -a --delete "${keep[@]}" --exclude tests/ Kbuild include arch-x86-virt-tdx
 	kvm-tdx kunit "$out/"
 rsync -a scripts/Kbuild.cxx "$out/scripts/"
 set -o pipefail
-make -C "$kdir" M="$out" modules 2>&1 | tee "$out/build.log" >&2
+test_build=0
+[[ $flavor == *-test ]] && test_build=1
+make -C "$kdir" M="$out" TDX_TEST_BUILD=$test_build modules 2>&1 | tee "$out/build.log" >&2
 echo "$out"

@@ -18,7 +18,7 @@ fi
 # Under KASAN the compiler registers globals through .init_array (the kernel runs those with
 # CONFIG_CONSTRUCTORS): only there may the section exist.
 table_sections=(.init_array .ctors .fini_array .dtors)
-if nm -u "$ko" | grep -qw __asan_register_globals; then
+if grep -qw __asan_register_globals <<<"$(nm -u "$ko")"; then
 	table_sections=(.ctors .dtors)
 fi
 for s in "${table_sections[@]}" .eh_frame .gcc_except_table; do
@@ -41,6 +41,18 @@ for s in .return_sites .orc_unwind .ibt_endbr_seal; do
 		fail=1
 	fi
 done
+
+# The module users install carries no test hooks: only the test build (build-module.sh FLAVOR-test)
+# exports them, and says so in its modinfo. CHECK_KO_AS_PRODUCTION=1 checks a .ko as if it were
+# the production build whatever its modinfo says (make check uses it to show the check can fail).
+if [ "${CHECK_KO_AS_PRODUCTION:-0}" = 1 ] || [ "$(modinfo -F tdx_test_build "$ko" 2>/dev/null)" != y ]; then
+	hooks=$(nm "$ko" | awk '{print $NF}' | grep -E '^(__ksymtab_)?tdx_kunit_' || true)
+	if [ -n "$hooks" ]; then
+		echo "check-ko: $ko is not a test build but has KUnit hooks:" >&2
+		echo "$hooks" | sed 's/^/  /' >&2
+		fail=1
+	fi
+fi
 
 if [ -n "$log" ] && grep -E 'objtool|warning:' "$log" >&2; then
 	echo "check-ko: the build log has objtool or compiler warnings (above)" >&2

@@ -48,9 +48,20 @@ norbpmod_boot() {
 		--profile qemu-harness/seam-emu/profiles/no-rbp-mod.json --scenario norbpmod
 }
 
+tdmr_boot() { # KERNEL KO RAM_MIB PROFILE SCENARIO [run.sh args]
+	qemu-harness/run.sh --kernel "$1" --module "$2" --ram "$3" \
+		--profile "qemu-harness/seam-emu/profiles/$4" --scenario "$5" "${@:6}"
+}
+
 debug_check_ko() {
 	make --no-print-directory module-debug &&
-		scripts/check-ko.sh build/kmod/debug/tdx_host.ko build/kmod/debug/build.log
+		scripts/check-ko.sh build/kmod/debug/tdx_host.ko build/kmod/debug/build.log &&
+		scripts/check-ko.sh build/kmod/debug-test/tdx_host.ko build/kmod/debug-test/build.log || return 1
+	# The hook check can fail: the test build, checked as a production module, is refused.
+	if CHECK_KO_AS_PRODUCTION=1 scripts/check-ko.sh build/kmod/debug-test/tdx_host.ko >/dev/null 2>&1; then
+		echo "check-ko did not notice the KUnit hooks of the test build" >&2
+		return 1
+	fi
 }
 
 if [ "$what" = all ]; then
@@ -61,13 +72,17 @@ if [ "$what" = all ]; then
 	stage "debug kernel (build or reuse from cache)" "${make_q[@]}" debug-kernel
 	stage "module build + check-ko (debug kernel)" debug_check_ko
 fi
-foundation=(bringup params faults leakcycle emudeath)
+foundation=(smoke bringup params faults retries leakcycle cpuhotplug emudeath)
 stage "e2e distro smp=2: ${foundation[*]}" e2e_boot distro "$distro_ko" 2 "${foundation[@]}"
 stage "e2e distro smp=4 in 2 packages: bringup faults leakcycle" \
 	e2e_boot distro "$distro_ko" 4/2 bringup faults leakcycle
 stage "e2e distro: SYS.DISABLE failing or the emulator dying during rmmod" \
 	e2e_boot distro "$distro_ko" 2 rmmodfault emudeath_rmmod
 stage "e2e distro: module without NO_RBP_MOD is refused" norbpmod_boot distro "$distro_ko"
+stage "e2e distro: 8 GiB with 4 TDMRs (TDMRs above 1 GiB, PAMTs from alloc_contig_range)" \
+	tdmr_boot distro "$distro_ko" 8192 max-tdmrs-4.json bigmem
+stage "e2e distro: RAM needing 2 TDMRs, module with 1: refused naming both numbers" \
+	tdmr_boot distro "$distro_ko" 3072 max-tdmrs-1.json toomanytdmrs
 stage "kunit (debug kernel, kunit.py parse)" scripts/kunit.sh
 stage "e2e debug+sanitizers smp=2: ${foundation[*]}" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 "${foundation[@]}"
@@ -76,6 +91,14 @@ stage "e2e debug+sanitizers smp=4 in 2 packages: bringup faults leakcycle" \
 stage "e2e debug+sanitizers: rmmodfault emudeath_rmmod" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 rmmodfault emudeath_rmmod
 stage "e2e debug+sanitizers: NO_RBP_MOD refused" norbpmod_boot "$(debug_kernel)" "$debug_ko"
+stage "e2e debug+sanitizers: late answer after a timeout, emulator device unbound" \
+	e2e_boot "$(debug_kernel)" "$debug_ko" 2 lateanswer emuunbind
+stage "e2e debug+sanitizers: the emulator dies in LP.INIT (IPI context)" \
+	e2e_boot "$(debug_kernel)" "$debug_ko" 2 emudeath_lpinit
+stage "e2e debug+sanitizers: the emulator dies in SYS.CONFIG (process context)" \
+	e2e_boot "$(debug_kernel)" "$debug_ko" 2 emudeath_sysconfig
+stage "e2e debug+sanitizers: 8 GiB without CONTIG_ALLOC: 8 TDMRs of 1 GiB" \
+	tdmr_boot "$(debug_kernel)" "$debug_ko" 8192 default.json bigmem --env BIGMEM_MAX_TDMRS=64
 stage "e2e debug: every allocation of the load failed in turn (fault injection)" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 allocfail
 

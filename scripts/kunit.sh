@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dbg=$(qemu-harness/debug-kernel/build.sh)
-kmod=$(scripts/build-module.sh debug "$dbg/build" 2>/dev/null)
+# The test build of the module (KUnit hooks) and the suites' module: build/kmod/debug-test/.
+kmod=$(scripts/build-module.sh debug-test "$dbg/build" 2>/dev/null)
 mkdir -p build/logs
 log=build/logs/kunit.log
 suites=(tdx_seamcall tdx_metadata tdx_tdmr tdx_bringup)

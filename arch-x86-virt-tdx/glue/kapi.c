@@ -4,7 +4,9 @@
 #include <linux/cpumask.h>
 #include <linux/gfp.h>
 #include <linux/ioport.h>
+#include <linux/irqflags.h>
 #include <linux/mm.h>
+#include <linux/nmi.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
@@ -70,22 +72,7 @@ void kapi_kfree(const void *p)
 	kvfree(p);
 }
 
-void *kapi_alloc_pages(unsigned int order)
-{
-	if (order > MAX_PAGE_ORDER)
-		return NULL;
-	return (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, order);
-}
-
-void kapi_free_pages(void *va, unsigned int order)
-{
-	free_pages((unsigned long)va, order);
-}
-
-kapi_u64 kapi_virt_to_phys(const void *va)
-{
-	return virt_to_phys((void *)va);
-}
+/* kapi_alloc_contig_pages, kapi_free_contig_pages, kapi_virt_to_phys: glue/pages.c */
 
 void kapi_wbinvd_on_all_cpus(void)
 {
@@ -95,13 +82,15 @@ void kapi_wbinvd_on_all_cpus(void)
 struct ram_walk {
 	kapi_ram_range_fn fn;
 	void *ctx;
+	int err; /* the callback's own error: walk_iomem_res_desc's -EINVAL also means "no range" */
 };
 
 static int ram_walk_one(struct resource *res, void *arg)
 {
 	struct ram_walk *w = arg;
 
-	return w->fn(w->ctx, res->start, res->end + 1);
+	w->err = w->fn(w->ctx, res->start, res->end + 1);
+	return w->err;
 }
 
 int kapi_for_each_system_ram(kapi_ram_range_fn fn, void *ctx)
@@ -111,7 +100,10 @@ int kapi_for_each_system_ram(kapi_ram_range_fn fn, void *ctx)
 
 	ret = walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
 				  0, U64_MAX, &w, ram_walk_one);
-	return ret == -EINVAL ? 0 : ret; /* -EINVAL: no (more) matching resource */
+	if (w.err)
+		return w.err;
+	/* Without a callback error the walk either saw every range (0) or found none (-EINVAL). */
+	return ret == -EINVAL ? 0 : ret;
 }
 
 unsigned int kapi_nr_cpu_ids(void)
@@ -208,4 +200,22 @@ int kapi_run_on_cpu_sleepable(unsigned int cpu, kapi_cpu_fn fn, void *ctx)
 kapi_u64 kapi_ktime_ns(void)
 {
 	return ktime_get_ns();
+}
+
+kapi_irqflags kapi_local_irq_save(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	return flags;
+}
+
+void kapi_local_irq_restore(kapi_irqflags flags)
+{
+	local_irq_restore(flags);
+}
+
+void kapi_touch_watchdogs(void)
+{
+	touch_nmi_watchdog(); /* the hard-lockup detector, and the soft-lockup one with it */
 }

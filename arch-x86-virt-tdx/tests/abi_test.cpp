@@ -63,11 +63,18 @@ TEST(Abi, TdmrInfoLayout)
 TEST(Abi, MailboxLayout)
 {
 	using namespace tdx::emu;
-	EXPECT_EQ(sizeof(MailboxHeader), 64u);
+	EXPECT_EQ(kProtocolVersion, 2u);
+	EXPECT_EQ(sizeof(MailboxHeader), 128u);
+	EXPECT_EQ(offsetof(MailboxHeader, epoch), 64u);
 	EXPECT_EQ(sizeof(MailboxSlot), kSlotSize);
 	EXPECT_EQ(alignof(MailboxSlot), 64u);
-	EXPECT_EQ(offsetof(MailboxSlot, regs), 24u);
-	EXPECT_EQ(mailbox_bytes(4), 4096u + 4 * 256);
-	/* "TDXSEAM1" read as a little-endian u64 */
-	EXPECT_EQ(kMailboxMagic, 0x314D414553584454ull);
+	/* The guest's input half and the emulator's output half never share a cache line. */
+	EXPECT_EQ(offsetof(MailboxSlot, regs), 16u);
+	EXPECT_EQ(offsetof(MailboxSlot, done_id), 128u);
+	EXPECT_EQ(offsetof(MailboxSlot, out_regs), 144u);
+	EXPECT_EQ(offsetof(MailboxSlot, emu_waiting), 256u);
+	EXPECT_EQ(mailbox_bytes(4), 4096u + 4 * 512);
+	EXPECT_EQ(doorbell_value(3), 3u); /* peer 0, vector 3 */
+	/* "TDXSEAM2" read as a little-endian u64 */
+	EXPECT_EQ(kMailboxMagic, 0x324D414553584454ull);
 }

@@ -1,21 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The emulator mailbox transport, against an in-memory mailbox served by a thread. */
+/*
+ * The emulator mailbox transport (protocol v2, include/tdx/emu/mailbox.h), against an in-memory
+ * mailbox served by a fake emulator: a thread for plain round trips, or the fake clock's hook
+ * (fake::Kernel::on_clock, run inside the waiting call's own clock reads) where the order of
+ * events matters, so those tests do not depend on thread scheduling.
+ */
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstring>
+#include <cstddef>
 #include <thread>
 #include <vector>
 
 #include <kapi/kapi.h>
 
 #include "backend.h"
+#include "bringup.h"
 #include "fake_kapi.h"
+#include "model_backend.h"
 
 using namespace tdx;
 using namespace tdx::emu;
+namespace lf = tdx::abi::leaf;
 
 namespace {
+
+constexpr u64 kEpoch = 0x5EA5EA5EA5ull;
+constexpr u64 kMs = 1000000;
 
 class Mailbox {
 public:
@@ -26,35 +37,64 @@ public:
 		h->slot_count = slots;
 		h->slot_offset = kSlotOffset;
 		h->slot_size = kSlotSize;
+		h->emu_state = kEmuRunning;
 		h->tdx_keyid_start = 16;
 		h->nr_tdx_keyids = 8;
+		h->num_packages = 1;
+		h->epoch = kEpoch;
 		h->magic = kMailboxMagic;
 	}
 	~Mailbox() { stop(); }
 	void *base() { return mem_.data(); }
 	usize size() const { return mem_.size() * 8; }
+	kapi_emu_device dev(void *regs = nullptr) { return {base(), size(), regs}; }
 	MailboxHeader *hdr() { return reinterpret_cast<MailboxHeader *>(mem_.data()); }
 	MailboxSlot *slot(u32 i)
 	{
 		return reinterpret_cast<MailboxSlot *>(reinterpret_cast<u8 *>(mem_.data()) + kSlotOffset + i * kSlotSize);
 	}
 
-	/* Serves every call: status = leaf number, rdx = rcx + 1, service_ns = 42. */
-	void serve()
+	/* Header fields the emulator changes while the guest runs (packed: by offset, whole). */
+	template <class T> void set(usize offset, T v)
+	{
+		__atomic_store_n(reinterpret_cast<T *>(reinterpret_cast<u8 *>(mem_.data()) + offset), v, __ATOMIC_RELEASE);
+	}
+	void set_epoch(u64 e) { set<u64>(offsetof(MailboxHeader, epoch), e); }
+	void set_state(u32 s) { set<u32>(offsetof(MailboxHeader, emu_state), s); }
+	void set_doorbell(u32 d) { set<u32>(offsetof(MailboxHeader, doorbell), d); }
+	void beat() { set<u64>(offsetof(MailboxHeader, heartbeat), ++beats_); }
+
+	u64 req_id(u32 i) { return __atomic_load_n(&slot(i)->req_id, __ATOMIC_ACQUIRE); }
+	u64 done_id(u32 i) { return __atomic_load_n(&slot(i)->done_id, __ATOMIC_ACQUIRE); }
+	bool pending(u32 i) { return req_id(i) != done_id(i); }
+
+	/* Outputs, then done_id = id (release), as the emulator answers. */
+	void answer(u32 i, u64 id, u64 status, const RegBlock &out)
+	{
+		MailboxSlot *s = slot(i);
+		s->status = status;
+		s->out_regs = out;
+		s->service_ns = 42;
+		__atomic_store_n(&s->done_id, id, __ATOMIC_RELEASE);
+	}
+	/* The default service: status = leaf number, rdx = rcx + 1, r8 = 1000 + rdx (a SYS.RD value). */
+	void serve(u32 i)
+	{
+		MailboxSlot *s = slot(i);
+		u64 id = req_id(i);
+		RegBlock out{};
+		out.rdx = s->regs.rcx + 1;
+		out.r8 = 1000 + s->regs.rdx;
+		answer(i, id, s->rax & 0xFFFF, out);
+	}
+	/* A thread that serves every slot's requests as they come. */
+	void serve_in_thread()
 	{
 		server_ = std::thread([this] {
-			while (!stop_.load()) {
-				for (u32 i = 0; i < hdr()->slot_count; i++) {
-					MailboxSlot *s = slot(i);
-					u32 req = __atomic_load_n(&s->req_seq, __ATOMIC_ACQUIRE);
-					if (req == s->done_seq)
-						continue;
-					s->regs.rdx = s->regs.rcx + 1;
-					s->rax = s->rax & 0xFFFF;
-					s->service_ns = 42;
-					__atomic_store_n(&s->done_seq, req, __ATOMIC_RELEASE);
-				}
-			}
+			while (!stop_.load())
+				for (u32 i = 0; i < hdr()->slot_count; i++)
+					if (pending(i))
+						serve(i);
 		});
 	}
 	void stop()
@@ -68,83 +108,423 @@ private:
 	std::vector<u64> mem_;
 	std::thread server_;
 	std::atomic<bool> stop_{false};
+	u64 beats_ = 0;
+};
+
+class EmuTest : public ::testing::Test {
+protected:
+	void SetUp() override { fake::reset(); }
+	void TearDown() override { fake::reset(); }
 };
 
 } // namespace
 
-TEST(EmuBackend, ProbeChecksTheHeader)
+TEST_F(EmuTest, ProbeChecksTheHeader)
 {
-	fake::reset();
 	Mailbox mb(2);
-	EXPECT_TRUE(EmuBackend::probe(mb.base(), mb.size(), 2).is_ok());
-	EXPECT_EQ(EmuBackend::probe(mb.base(), mb.size(), 3), error(err::kENODEV)); /* too few slots */
-	EXPECT_TRUE(fake::kernel().log_contains("models 2 logical CPUs"));
-	EXPECT_EQ(EmuBackend::probe(mb.base(), 100, 2), error(err::kENODEV)); /* BAR too small */
-	mb.hdr()->protocol_version = 2;
-	EXPECT_EQ(EmuBackend::probe(mb.base(), mb.size(), 2), error(err::kENODEV));
+	EXPECT_TRUE(EmuBackend::present(mb.base(), mb.size()));
+	{
+		EmuBackend b(mb.dev(), kMs);
+		EXPECT_TRUE(b.probe(2).is_ok());
+	}
+	{
+		EmuBackend b(mb.dev(), kMs);
+		EXPECT_EQ(b.probe(3), error(err::kENODEV)); /* too few slots */
+		EXPECT_TRUE(fake::kernel().log_contains("models 2 logical CPUs"));
+	}
+	kapi_emu_device small = mb.dev();
+	small.size = 100;
+	EXPECT_FALSE(EmuBackend::present(small.mailbox, small.size)); /* BAR too small */
+	{
+		EmuBackend b(small, kMs);
+		EXPECT_EQ(b.probe(2), error(err::kENODEV));
+	}
+	mb.hdr()->protocol_version = 1;
+	{
+		EmuBackend b(mb.dev(), kMs);
+		EXPECT_EQ(b.probe(2), error(err::kENODEV));
+		EXPECT_TRUE(fake::kernel().log_contains("protocol 1 not supported"));
+	}
 	mb.hdr()->protocol_version = kProtocolVersion;
+	mb.set_state(kEmuStopped);
+	{
+		EmuBackend b(mb.dev(), kMs);
+		EXPECT_EQ(b.probe(2), error(err::kENODEV));
+		EXPECT_TRUE(fake::kernel().log_contains("not running"));
+	}
+	mb.set_state(kEmuRunning);
+	mb.set_epoch(0);
+	{
+		EmuBackend b(mb.dev(), kMs);
+		EXPECT_EQ(b.probe(2), error(err::kENODEV));
+	}
+	mb.set_epoch(kEpoch);
+	mb.set_doorbell(1); /* the emulator sleeps on a doorbell the guest cannot ring */
+	{
+		EmuBackend b(mb.dev(), kMs);
+		EXPECT_EQ(b.probe(2), error(err::kENODEV));
+		EXPECT_TRUE(fake::kernel().log_contains("no registers"));
+	}
+	mb.set_doorbell(0);
+	{
+		/* Above the bound a wait with interrupts off could trip the lockup detectors. */
+		EmuBackend b(mb.dev(), u64(TDX_SEAMCALL_TIMEOUT_MAX_MS + 1) * kMs);
+		EXPECT_EQ(b.probe(2), error(err::kEINVAL));
+	}
 	mb.hdr()->magic = 0;
-	EXPECT_EQ(EmuBackend::probe(mb.base(), mb.size(), 2), error(err::kENODEV));
-	EXPECT_TRUE(fake::kernel().log_contains("no magic"));
+	EXPECT_FALSE(EmuBackend::present(mb.base(), mb.size()));
+	{
+		EmuBackend b(mb.dev(), kMs);
+		EXPECT_EQ(b.probe(2), error(err::kENODEV));
+		EXPECT_TRUE(fake::kernel().log_contains("no magic"));
+	}
 }
 
-TEST(EmuBackend, CallRoundTrip)
+struct KeyIdCase {
+	u32 start, nr;
+	bool ok;
+	const char *log;
+};
+
+class EmuKeyIds : public EmuTest, public ::testing::WithParamInterface<KeyIdCase> {};
+
+TEST_P(EmuKeyIds, ValidatedAtProbe)
 {
-	fake::reset();
+	Mailbox mb(1);
+	mb.hdr()->tdx_keyid_start = GetParam().start;
+	mb.hdr()->nr_tdx_keyids = GetParam().nr;
+	EmuBackend b(mb.dev(), kMs);
+	Status s = b.probe(1);
+	u32 start = 0, nr = 0;
+	if (GetParam().ok) {
+		ASSERT_TRUE(s.is_ok());
+		ASSERT_TRUE(b.tdx_keyids(start, nr).is_ok());
+		EXPECT_EQ(start, GetParam().start);
+		EXPECT_EQ(nr, GetParam().nr);
+	} else {
+		EXPECT_EQ(s, error(err::kENODEV));
+		EXPECT_TRUE(fake::kernel().log_contains(GetParam().log)) << GetParam().log;
+		EXPECT_EQ(b.tdx_keyids(start, nr), error(err::kENODEV));
+	}
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Ranges, EmuKeyIds,
+	::testing::Values(KeyIdCase{16, 8, true, ""}, KeyIdCase{1, 2, true, ""}, KeyIdCase{0xFFFE, 2, true, ""},
+			  KeyIdCase{0, 8, false, "KeyID 0 is the host's"}, KeyIdCase{16, 1, false, "need a global one"},
+			  KeyIdCase{16, 0, false, "need a global one"},
+			  KeyIdCase{0xFFFF, 2, false, "exceed the KeyID space"},
+			  KeyIdCase{0xFFFFFFFF, 2, false, "exceed the KeyID space"}, /* start + nr overflows u32 */
+			  KeyIdCase{1, 0xFFFFFFFF, false, "exceed the KeyID space"}));
+
+TEST_F(EmuTest, CallRoundTrip)
+{
 	Mailbox mb(2);
-	mb.serve();
-	EmuBackend b(mb.base(), 1000000000ull);
+	EmuBackend b(mb.dev(), 1000 * kMs);
+	ASSERT_TRUE(b.probe(2).is_ok());
+	/* Each slot's diagnostics are written once, at probe. */
+	EXPECT_EQ(mb.slot(1)->cpu, 1u);
+	EXPECT_EQ(mb.slot(1)->apic_id, 1u);
+	mb.serve_in_thread();
 	fake::kernel().current_cpu = 1;
 	RegBlock r{};
 	r.rcx = 7;
+	r.rdx = 9;
 	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
 	EXPECT_EQ(r.rdx, 8u);
+	EXPECT_EQ(r.r8, 1009u);
+	EXPECT_EQ(r.rcx, 0u); /* the outputs are the emulator's out_regs, whole */
 	EXPECT_EQ(b.last_service_ns(1), 42u);
-	EXPECT_EQ(mb.slot(1)->cpu, 1u);
-	EXPECT_EQ(mb.slot(1)->req_seq, 1u);
+	EXPECT_EQ(mb.req_id(1), 1u);
+	EXPECT_EQ(mb.slot(1)->regs.rcx, 7u); /* the input half is never written by the emulator */
 	EXPECT_EQ(b.call(tdx::abi::leaf_rax(35), r), 35u);
-	EXPECT_EQ(mb.slot(1)->req_seq, 2u);
-	EXPECT_EQ(mb.slot(0)->req_seq, 0u); /* CPU 1 only used its own slot */
-	u32 start = 0, nr = 0;
-	EXPECT_TRUE(b.tdx_keyids(start, nr).is_ok());
-	EXPECT_EQ(start, 16u);
-	EXPECT_EQ(nr, 8u);
+	EXPECT_EQ(mb.req_id(1), 2u);
+	EXPECT_EQ(mb.done_id(1), 2u);
+	EXPECT_EQ(mb.req_id(0), 0u); /* CPU 1 only used its own slot */
+	EXPECT_FALSE(b.dead());
+	EXPECT_EQ(fake::kernel().irq_depth, 0); /* interrupts restored */
+	EXPECT_TRUE(fake::kernel().doorbell_rings.empty());
 }
 
-TEST(EmuBackend, CpuWithoutASlotIsVmFailInvalid)
+TEST_F(EmuTest, InterruptsAreOffForTheWholeUseOfTheSlot)
 {
-	fake::reset();
 	Mailbox mb(1);
-	EmuBackend b(mb.base(), 1000000);
-	fake::kernel().current_cpu = 3;
+	EmuBackend b(mb.dev(), 1000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	/* Answer at the third clock read of the wait, checking interrupts are off meanwhile. */
+	int reads = 0, reads_irqs_on = 0;
+	fake::kernel().on_clock = [&] {
+		reads_irqs_on += fake::kernel().irq_depth == 0;
+		if (++reads == 3)
+			mb.serve(0);
+	};
 	RegBlock r{};
-	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), tdx::abi::kTdxSeamcallVmFailInvalid);
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+	EXPECT_EQ(reads, 3);
+	EXPECT_EQ(reads_irqs_on, 0);
+	EXPECT_EQ(fake::kernel().irq_depth, 0);
 }
 
-TEST(EmuBackend, SilentEmulatorTimesOutAndMarksTdxUnusable)
+TEST_F(EmuTest, AnswerWithAnotherIdIsIgnored)
 {
-	fake::reset();
-	Mailbox mb(1); /* nobody serves it */
-	EmuBackend b(mb.base(), 2000000); /* 2 ms of fake clock */
+	Mailbox mb(1);
+	EmuBackend b(mb.dev(), 1000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	mb.serve_in_thread();
 	RegBlock r{};
-	EXPECT_EQ(b.call(tdx::abi::leaf_rax(33), r), kTdxSeamcallTimeout);
+	ASSERT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u); /* id 1 answered */
+	mb.stop();
+
+	/*
+	 * Call id 2: answers with other ids come first, and the guest spins past each through a
+	 * clock read: the late answer of an older call (id 1 again, outputs rewritten), then one
+	 * with an id past this call's; only then the answer for id 2.
+	 */
+	int reads = 0;
+	fake::kernel().on_clock = [&] {
+		RegBlock stale{};
+		stale.rdx = 0xBAD;
+		reads++;
+		if (reads == 1)
+			mb.answer(0, 1, 0xBADBADull, stale);
+		else if (reads == 2)
+			mb.answer(0, 3, 0xBADBADull, stale);
+		else if (reads == 4)
+			mb.serve(0);
+	};
+	r = RegBlock{};
+	r.rcx = 1;
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(33), r), 33u);
+	EXPECT_EQ(r.rdx, 2u);
+	EXPECT_EQ(reads, 4);
+	EXPECT_FALSE(b.dead());
+}
+
+TEST_F(EmuTest, TimeoutKillsTheBackendForGood)
+{
+	Mailbox mb(1); /* nobody answers */
+	EmuBackend b(mb.dev(), 2 * kMs); /* 2 ms of fake clock */
+	ASSERT_TRUE(b.probe(1).is_ok());
+	RegBlock r{};
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(lf::kSysInit), r), kTdxSeamcallTimeout);
 	EXPECT_TRUE(b.dead());
-	EXPECT_TRUE(fake::kernel().log_contains("did not answer in 2 ms"));
-	/* Later calls fail at once, without touching the mailbox. */
-	u32 seq = mb.slot(0)->req_seq;
-	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), kTdxSeamcallTimeout);
-	EXPECT_EQ(mb.slot(0)->req_seq, seq);
+	EXPECT_TRUE(fake::kernel().log_contains("TDH.SYS.INIT on CPU 0: the emulator did not answer in 2 ms"));
+	EXPECT_EQ(fake::kernel().irq_depth, 0);
+	/* A late answer changes nothing: later calls fail at once, without touching the mailbox. */
+	mb.serve(0);
+	u64 req = mb.req_id(0);
+	u64 reads = fake::clock_reads();
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(lf::kSysRd), r), kTdxSeamcallTimeout);
+	EXPECT_EQ(mb.req_id(0), req);
+	EXPECT_EQ(fake::clock_reads(), reads);
 	EXPECT_EQ(status_to_errno(TdxStatus(kTdxSeamcallTimeout)), error(err::kETIMEDOUT));
 }
 
-TEST(EmuBackend, NoKeyIdsIsAnError)
+TEST_F(EmuTest, LongWaitTouchesTheWatchdogs)
 {
-	fake::reset();
 	Mailbox mb(1);
-	mb.hdr()->nr_tdx_keyids = 0;
-	EmuBackend b(mb.base(), 1000000);
-	u32 start, nr;
-	EXPECT_EQ(b.tdx_keyids(start, nr), error(err::kENODEV));
+	fake::set_clock_step(kMs); /* 1 ms per clock read */
+	EmuBackend b(mb.dev(), 1000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	/* A live heartbeat, and the answer after 900 ms. */
+	int reads = 0;
+	fake::kernel().on_clock = [&] {
+		if (++reads % 100 == 0)
+			mb.beat();
+		if (reads == 900)
+			mb.serve(0);
+	};
+	RegBlock r{};
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+	EXPECT_GE(fake::kernel().watchdog_touches, 8); /* every 100 ms */
+}
+
+TEST_F(EmuTest, EpochChangeFailsAtOnce)
+{
+	Mailbox mb(1);
+	mb.serve_in_thread();
+	EmuBackend b(mb.dev(), 1000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	RegBlock r{};
+	ASSERT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+	mb.set_epoch(kEpoch + 1); /* another emulator took over */
+	u64 req = mb.req_id(0);
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), kTdxSeamcallEmuGone);
+	EXPECT_EQ(mb.req_id(0), req); /* nothing was sent to the new emulator */
+	EXPECT_TRUE(b.dead());
+	EXPECT_TRUE(fake::kernel().log_contains("epoch changed"));
+	mb.set_epoch(kEpoch);
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), kTdxSeamcallEmuGone); /* dead for good */
+	EXPECT_EQ(status_to_errno(TdxStatus(kTdxSeamcallEmuGone)), error(err::kENODEV));
+}
+
+TEST_F(EmuTest, EpochChangeDuringACallFailsItAtOnce)
+{
+	Mailbox mb(1);
+	fake::set_clock_step(kMs);
+	EmuBackend b(mb.dev(), 10000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	int reads = 0;
+	fake::kernel().on_clock = [&] {
+		if (++reads == 2)
+			mb.set_epoch(kEpoch + 1);
+	};
+	RegBlock r{};
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), kTdxSeamcallEmuGone);
+	EXPECT_LE(reads, 3); /* at the next clock check, not after the 10 s timeout */
+}
+
+TEST_F(EmuTest, StoppedEmulatorFailsAtOnce)
+{
+	Mailbox mb(1);
+	EmuBackend b(mb.dev(), 1000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	mb.set_state(kEmuStopped);
+	RegBlock r{};
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), kTdxSeamcallEmuGone);
+	EXPECT_EQ(mb.req_id(0), 0u);
+	EXPECT_TRUE(b.dead());
+	EXPECT_TRUE(fake::kernel().log_contains("TDH.SYS.RD on CPU 0: the emulator has stopped"));
+}
+
+TEST_F(EmuTest, EmulatorStoppingDuringACallFailsItAtOnce)
+{
+	Mailbox mb(1);
+	fake::set_clock_step(kMs);
+	EmuBackend b(mb.dev(), 10000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	int reads = 0;
+	fake::kernel().on_clock = [&] {
+		if (++reads == 2)
+			mb.set_state(kEmuStopped);
+	};
+	RegBlock r{};
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), kTdxSeamcallEmuGone);
+	EXPECT_LE(reads, 3);
+}
+
+TEST_F(EmuTest, StaleHeartbeatFailsTheCallEarly)
+{
+	Mailbox mb(1); /* killed: no answer, no heartbeat */
+	fake::set_clock_step(kMs);
+	EmuBackend b(mb.dev(), 10000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	u64 reads = fake::clock_reads();
+	RegBlock r{};
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(lf::kSysLpInit), r), kTdxSeamcallTimeout);
+	u64 waited_ms = fake::clock_reads() - reads;
+	EXPECT_GT(waited_ms, u64(kHeartbeatStaleMs));
+	EXPECT_LT(waited_ms, u64(kHeartbeatStaleMs) + 10); /* not the 10 s timeout */
+	EXPECT_TRUE(fake::kernel().log_contains("TDH.SYS.LP.INIT on CPU 0: the emulator did not answer and its heartbeat stopped"));
+	EXPECT_TRUE(b.dead());
+}
+
+TEST_F(EmuTest, LiveHeartbeatKeepsASlowCallAlive)
+{
+	Mailbox mb(1);
+	fake::set_clock_step(kMs);
+	EmuBackend b(mb.dev(), 10000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	int reads = 0;
+	fake::kernel().on_clock = [&] {
+		if (++reads % kHeartbeatPeriodMs == 0)
+			mb.beat();
+		if (reads == 6000) /* a 6 s call, longer than the heartbeat's staleness */
+			mb.serve(0);
+	};
+	RegBlock r{};
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+	EXPECT_FALSE(b.dead());
+}
+
+TEST_F(EmuTest, DoorbellRungOnlyWhenTheEmulatorSleeps)
+{
+	Mailbox mb(2);
+	int regs_token;
+	fake::kernel().emu_regs = &regs_token;
+	EmuBackend b(mb.dev(&regs_token), 1000 * kMs);
+	ASSERT_TRUE(b.probe(2).is_ok());
+	fake::kernel().current_cpu = 1;
+	fake::kernel().on_clock = [&] {
+		if (mb.pending(1))
+			mb.serve(1);
+	};
+	RegBlock r{};
+	/* No doorbell connection: never rung, even with the thread asleep. */
+	mb.slot(1)->emu_waiting = 1;
+	ASSERT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+	EXPECT_TRUE(fake::kernel().doorbell_rings.empty());
+	/* Doorbell connected, thread awake (spinning): not rung. */
+	mb.set_doorbell(1);
+	mb.slot(1)->emu_waiting = 0;
+	ASSERT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+	EXPECT_TRUE(fake::kernel().doorbell_rings.empty());
+	/* Doorbell connected, thread asleep: rung once, for this CPU's vector, interrupts off. */
+	mb.slot(1)->emu_waiting = 1;
+	ASSERT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+	ASSERT_EQ(fake::kernel().doorbell_rings.size(), 1u);
+	EXPECT_EQ(fake::kernel().doorbell_rings[0].value, doorbell_value(1));
+	EXPECT_EQ(fake::kernel().doorbell_rings[0].value, (kDoorbellPeer << 16) | 1u);
+	EXPECT_GT(fake::kernel().doorbell_rings[0].irq_depth, 0);
+}
+
+TEST_F(EmuTest, ProbeDrainsARequestAnEarlierLoadLeftUnanswered)
+{
+	Mailbox mb(2);
+	{
+		EmuBackend first(mb.dev(), 2 * kMs);
+		ASSERT_TRUE(first.probe(2).is_ok());
+		RegBlock r{};
+		ASSERT_EQ(first.call(tdx::abi::leaf_rax(lf::kSysRdAll), r), kTdxSeamcallTimeout);
+	}
+	ASSERT_TRUE(mb.pending(0));
+	/* The late answer comes while the next load's probe waits for it. */
+	int reads = 0;
+	fake::kernel().on_clock = [&] {
+		if (++reads == 5 && mb.pending(0)) {
+			RegBlock late{};
+			late.rdx = 0x1A7E;
+			mb.answer(0, mb.req_id(0), 0x1A7Eull, late);
+		}
+	};
+	EmuBackend second(mb.dev(), 1000 * kMs);
+	ASSERT_TRUE(second.probe(2).is_ok());
+	EXPECT_TRUE(fake::kernel().log_contains("slot 0: request 1 of an earlier load unanswered"));
+	EXPECT_FALSE(mb.pending(0));
+	/* The next call is id 2 and gets its own answer. */
+	fake::kernel().on_clock = [&] {
+		if (mb.pending(0))
+			mb.serve(0);
+	};
+	RegBlock r{};
+	r.rcx = 4;
+	EXPECT_EQ(second.call(tdx::abi::leaf_rax(lf::kSysInit), r), u64(lf::kSysInit));
+	EXPECT_EQ(r.rdx, 5u);
+	EXPECT_EQ(mb.req_id(0), 2u);
+}
+
+TEST_F(EmuTest, ProbeRefusesASlotThatStaysUnanswered)
+{
+	Mailbox mb(2);
+	mb.slot(1)->req_id = 5;
+	mb.slot(1)->done_id = 4;
+	fake::kernel().on_clock = [&] { mb.beat(); }; /* alive, but that call never finishes */
+	EmuBackend b(mb.dev(), 3 * kMs);
+	EXPECT_EQ(b.probe(2), error(err::kEBUSY));
+	EXPECT_TRUE(fake::kernel().log_contains("slot 1: request 5 of an earlier load was never answered"));
+	RegBlock r{};
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), tdx::abi::kTdxSeamcallVmFailInvalid); /* not usable */
+}
+
+TEST_F(EmuTest, CpuWithoutASlotIsVmFailInvalid)
+{
+	Mailbox mb(1);
+	EmuBackend b(mb.dev(), kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	fake::kernel().current_cpu = 3;
+	RegBlock r{};
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), tdx::abi::kTdxSeamcallVmFailInvalid);
+	EXPECT_EQ(fake::kernel().irq_depth, 0);
 }
 
 TEST(HwBackend, RefusesWithoutTdxCpu)
@@ -177,10 +557,18 @@ TEST(CoreInit, ChoosesTheBackend)
 	fake::kernel().mailbox_size = mb.size();
 	p.seamcall_mode = TDX_SEAMCALL_AUTO;
 	EXPECT_EQ(tdx_core_init(&p), -19);
-	/* seamcall=hw ignores a working emulator. */
+	EXPECT_FALSE(fake::kernel().emu_in_use); /* the device was given back */
+	/* seamcall=hw ignores a working emulator, without taking its device. */
 	mb.hdr()->magic = kMailboxMagic;
 	p.seamcall_mode = TDX_SEAMCALL_HW;
 	EXPECT_EQ(tdx_core_init(&p), -19);
+	EXPECT_FALSE(fake::kernel().emu_in_use);
+	/* seamcall=emu with a mailbox it refuses (bad KeyIDs) fails with the reason. */
+	mb.hdr()->tdx_keyid_start = 0;
+	p.seamcall_mode = TDX_SEAMCALL_EMU;
+	EXPECT_EQ(tdx_core_init(&p), -19);
+	EXPECT_TRUE(fake::kernel().log_contains("KeyID 0"));
+	EXPECT_FALSE(fake::kernel().emu_in_use);
 	tdx_module_version v;
 	EXPECT_EQ(tdx_core_version(&v), -6); /* -ENXIO: no module */
 	EXPECT_EQ(fake::kernel().live_allocs, 0);
@@ -195,10 +583,140 @@ TEST(CoreInit, AutoPicksAWorkingEmulatorAndTimesOutCleanly)
 	tdx_core_params p{TDX_SEAMCALL_AUTO, 1};
 	EXPECT_EQ(tdx_core_init(&p), -110);
 	EXPECT_TRUE(fake::kernel().log_contains("SEAMCALL backend: emu"));
+	EXPECT_TRUE(fake::kernel().log_contains("TDH.SYS.INIT failed: TDX_SEAMCALL_TIMEOUT"));
 	EXPECT_EQ(fake::kernel().live_allocs, 0);
+	EXPECT_FALSE(fake::kernel().emu_in_use);
 	tdx_module_version v;
 	EXPECT_EQ(tdx_core_version(&v), -6);
-	/* And a second load starts from scratch (no state left from the first). */
+	/* The next load is a new handshake: it waits for the unanswered SYS.INIT, then refuses. */
+	EXPECT_EQ(tdx_core_init(&p), -16);
+	EXPECT_TRUE(fake::kernel().log_contains("never answered"));
+	EXPECT_FALSE(fake::kernel().emu_in_use);
+	/* Once the late answer came, a load works again (as far as this silent emulator allows). */
+	mb.serve(0);
 	EXPECT_EQ(tdx_core_init(&p), -110);
 	tdx_core_exit();
+}
+
+TEST(CoreInit, TimeoutBoundIsEnforced)
+{
+	fake::reset();
+	Mailbox mb(2);
+	fake::kernel().mailbox = mb.base();
+	fake::kernel().mailbox_size = mb.size();
+	tdx_core_params p{TDX_SEAMCALL_EMU, TDX_SEAMCALL_TIMEOUT_MAX_MS + 1};
+	EXPECT_EQ(tdx_core_init(&p), -22);
+	EXPECT_TRUE(fake::kernel().log_contains("outside 1..10000 ms"));
+	EXPECT_FALSE(fake::kernel().emu_in_use);
+}
+
+/*
+ * Bring-up over a transport that dies: a backend that forwards to the TDX module model until the
+ * nth call of a leaf, which times out; from then on it is dead, as EmuBackend is.
+ */
+namespace {
+
+class DyingBackend final : public SeamcallBackend {
+public:
+	DyingBackend(fake::ModelBackend &m, u16 leaf, int nth) : m_(m), leaf_(leaf), left_(nth) {}
+	u64 call(u64 rax, RegBlock &regs) override
+	{
+		if (dead_)
+			return kTdxSeamcallTimeout;
+		if ((rax & 0xFFFF) == leaf_ && --left_ == 0) {
+			dead_ = true;
+			return kTdxSeamcallTimeout;
+		}
+		return m_.call(rax, regs);
+	}
+	Status tdx_keyids(u32 &start, u32 &nr) override { return m_.tdx_keyids(start, nr); }
+	const char *name() const override { return "dying"; }
+	bool dead() const override { return dead_; }
+
+private:
+	fake::ModelBackend &m_;
+	u16 leaf_;
+	int left_;
+	bool dead_ = false;
+};
+
+/* Which pages a bring-up whose transport dies at a leaf must leave to the TDX module. */
+enum class Lost { kRdAllPage, kConfigPagesAndPamts, kPamts };
+
+struct DeathCase {
+	u16 leaf;
+	Lost lost;
+	const char *log;
+};
+
+class TransportDeath : public EmuTest, public ::testing::WithParamInterface<DeathCase> {};
+
+} // namespace
+
+TEST_P(TransportDeath, PagesOfTheFailedCallStayWithTheModule)
+{
+	/* The sizes a clean bring-up uses: PAMT pages and the TDMR count. */
+	u64 pamt_pages = 0, tdmrs = 0;
+	{
+		fake::ModelBackend clean;
+		Seamcall sc(clean);
+		TdxModule mod(sc);
+		ASSERT_TRUE(mod.bring_up().is_ok());
+		pamt_pages = mod.pamt_bytes() / kstd::kPageSize;
+		tdmrs = mod.nr_tdmrs();
+	}
+	u64 config_pages = div_round_up(tdx::abi::tdmr_info_stride(16) * tdmrs, kstd::kPageSize) +
+			   div_round_up(tdmrs * sizeof(u64), kstd::kPageSize);
+	u64 want = GetParam().lost == Lost::kRdAllPage ? 1
+		   : GetParam().lost == Lost::kPamts   ? pamt_pages
+						       : pamt_pages + config_pages;
+
+	fake::ModelBackend m;
+	DyingBackend dying(m, GetParam().leaf, 1);
+	Seamcall sc(dying);
+	PageCounts before = page_counts();
+	{
+		TdxModule mod(sc);
+		EXPECT_EQ(mod.bring_up(), error(err::kETIMEDOUT));
+	}
+	PageCounts after = page_counts();
+	EXPECT_EQ(after.held, before.held); /* everything else was freed */
+	EXPECT_EQ(after.abandoned - before.abandoned, want);
+	EXPECT_TRUE(fake::kernel().log_contains(GetParam().log)) << GetParam().log;
+	/* A dead transport is not asked to disable the module. */
+	EXPECT_EQ(m.count(lf::kSysDisable), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	AtEachPageLeaf, TransportDeath,
+	::testing::Values(DeathCase{lf::kSysRdAll, Lost::kRdAllPage, "TDH.SYS.RDALL did not complete: its 4 KiB page stays"},
+			  DeathCase{lf::kSysConfig, Lost::kConfigPagesAndPamts, "TDH.SYS.CONFIG did not complete"},
+			  DeathCase{lf::kSysKeyConfig, Lost::kPamts, "KiB of PAMT stay with it"},
+			  DeathCase{lf::kSysTdmrInit, Lost::kPamts, "KiB of PAMT stay with it"}));
+
+TEST_F(EmuTest, TdmrInitWithCoarseProgressFinishes)
+{
+	/* As the TDX module 1.5 does: 4 MiB per call, rdx rounded down to 1 GiB (256 calls per GiB). */
+	fake::ModelBackend m;
+	m.profile.work_budget.tdmr_init_bytes = 4ull << 20;
+	Seamcall sc(m);
+	TdxModule mod(sc);
+	ASSERT_TRUE(mod.bring_up().is_ok());
+	EXPECT_EQ(m.count(lf::kSysTdmrInit), 2 * 256);
+}
+
+TEST_F(EmuTest, TdmrInitWithoutProgressIsGivenUpSoon)
+{
+	/* 64 KiB a call: rdx stays at the TDMR base for 16384 calls. */
+	fake::ModelBackend m;
+	m.profile.work_budget.tdmr_init_bytes = 64 << 10;
+	Seamcall sc(m);
+	{
+		TdxModule mod(sc);
+		EXPECT_EQ(mod.bring_up(), error(err::kEIO));
+	}
+	EXPECT_EQ(m.count(lf::kSysTdmrInit), 1024); /* not 2^20 */
+	EXPECT_TRUE(fake::kernel().log_contains("TDH.SYS.TDMR.INIT of TDMR 0 [0x0, 0x"));
+	EXPECT_TRUE(fake::kernel().log_contains(") did not finish: no progress past 0x0 in 1024 calls"));
+	EXPECT_EQ(fake::kernel().live_allocs, 0);
 }

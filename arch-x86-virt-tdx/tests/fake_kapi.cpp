@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "fake_kapi.h"
 
+#include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -9,10 +10,11 @@
 
 #include <kapi/kapi.h>
 
+#include "phys_mem.h"
+
 namespace fake {
 
 Kernel g_kernel;
-std::map<const void *, size_t> g_pages; /* live page runs, for leak checks */
 namespace {
 
 bool alloc_should_fail()
@@ -26,13 +28,19 @@ bool alloc_should_fail()
 
 Kernel &kernel() { return g_kernel; }
 
+namespace {
+std::atomic<uint64_t> g_now{0}, g_clock_step{1000}, g_clock_reads{0};
+} // namespace
+
+void set_clock_step(uint64_t ns) { g_clock_step = ns; }
+uint64_t clock_reads() { return g_clock_reads.load(); }
+
 void reset()
 {
 	/* Pages a test left with the "TDX module" on purpose go back here. */
-	for (auto &[p, bytes] : g_pages)
-		free(const_cast<void *>(p));
-	g_pages.clear();
+	phys_reset();
 	g_kernel = Kernel();
+	g_clock_step = 1000;
 }
 
 bool Kernel::log_contains(const std::string &s) const
@@ -82,28 +90,38 @@ void kapi_kfree(const void *p)
 	free(const_cast<void *>(p));
 }
 
-void *kapi_alloc_pages(unsigned order)
+void *kapi_alloc_contig_pages(kapi_u64 nr_pages)
 {
+	fake::Kernel &k = fake::kernel();
+	if (k.max_contig_pages && nr_pages > k.max_contig_pages) {
+		k.contig_refused++;
+		return nullptr;
+	}
 	if (fake::alloc_should_fail())
 		return nullptr;
-	size_t bytes = size_t(4096) << order;
-	void *p = aligned_alloc(4096, bytes);
-	memset(p, 0, bytes);
-	fake::g_pages[p] = bytes;
-	fake::kernel().live_allocs++;
-	fake::kernel().total_allocs++;
+	/* From the fake physical memory (phys_mem.h), which the TDX module model reads too. */
+	void *p = fake::phys_alloc(nr_pages);
+	if (!p)
+		return nullptr;
+	k.live_allocs++;
+	k.total_allocs++;
 	return p;
 }
 
-void kapi_free_pages(void *va, unsigned)
+void kapi_free_contig_pages(void *va, kapi_u64 nr_pages)
 {
-	if (!fake::g_pages.erase(va))
-		kapi_bug("freeing pages that were not allocated");
+	if (!fake::phys_free(va, nr_pages))
+		kapi_bug("freeing pages that were not allocated, or with another count");
 	fake::kernel().live_allocs--;
-	free(va);
 }
 
-kapi_u64 kapi_virt_to_phys(const void *va) { return reinterpret_cast<uintptr_t>(va); }
+kapi_u64 kapi_virt_to_phys(const void *va)
+{
+	kapi_u64 pa = fake::phys_addr_of(va);
+	if (pa == ~0ull) /* as the kernel warns for a vmalloc address */
+		kapi_log(KAPI_LOG_WARN, "kapi_virt_to_phys: %p is not in the direct map\n", va);
+	return pa;
+}
 
 void kapi_wbinvd_on_all_cpus(void) { fake::kernel().wbinvd_calls++; }
 
@@ -150,19 +168,74 @@ int kapi_run_on_cpu_sleepable(unsigned cpu, kapi_cpu_fn fn, void *ctx)
 	return kapi_run_on_cpu(cpu, fn, ctx);
 }
 
-static kapi_u64 g_now;
-kapi_u64 kapi_ktime_ns(void) { return g_now += 1000; }
+kapi_u64 kapi_ktime_ns(void)
+{
+	(g_kernel.irq_depth ? g_kernel.clock_reads_irqs_off : g_kernel.clock_reads_irqs_on)++;
+	fake::g_clock_reads++;
+	kapi_u64 now = fake::g_now += fake::g_clock_step;
+	if (g_kernel.on_clock)
+		g_kernel.on_clock();
+	return now;
+}
+
+kapi_irqflags kapi_local_irq_save(void) { return kapi_irqflags(g_kernel.irq_depth++); }
+void kapi_local_irq_restore(kapi_irqflags flags)
+{
+	if (--g_kernel.irq_depth != int(flags))
+		kapi_bug("interrupts restored out of order");
+}
+void kapi_touch_watchdogs(void) { g_kernel.watchdog_touches++; }
 
 kapi_u64 kapi_seamcall_hw(kapi_u64, kapi_u64 *) { return 0x8000FF00FFFF0000ull; }
 int kapi_hw_seam_available(void) { return 0; }
 int kapi_hw_tdx_keyids(unsigned *, unsigned *) { return -19; }
-int kapi_emu_mailbox(void **base, kapi_size *size)
+int kapi_emu_get(struct kapi_emu_device *dev)
 {
-	if (!g_kernel.mailbox)
+	if (!g_kernel.mailbox || g_kernel.emu_in_use)
 		return -19;
-	*base = g_kernel.mailbox;
-	*size = g_kernel.mailbox_size;
+	*dev = {g_kernel.mailbox, g_kernel.mailbox_size, g_kernel.emu_regs};
+	g_kernel.emu_in_use = true;
 	return 0;
 }
+void kapi_emu_put(void)
+{
+	if (!g_kernel.emu_in_use)
+		kapi_bug("emulator device put without a get");
+	g_kernel.emu_in_use = false;
+}
+void kapi_emu_ring_doorbell(void *regs, unsigned value)
+{
+	if (regs != g_kernel.emu_regs)
+		kapi_bug("doorbell rung on unknown registers");
+	g_kernel.doorbell_rings.push_back({value, g_kernel.irq_depth});
+}
 
+} // extern "C"
+
+/* The state owner's lock and CPU hotplug (glue/host.c in the module). */
+namespace fake {
+int g_state_lock_depth;
+kapi_cpuhp_fn g_cpuhp_online;
+} // namespace fake
+
+extern "C" {
+int kapi_cpu_present(unsigned cpu) { return cpu < g_kernel.nr_cpus; }
+void kapi_state_lock(void)
+{
+	if (fake::g_state_lock_depth++)
+		kapi_bug("state lock taken twice (it is not recursive)");
+}
+void kapi_state_unlock(void)
+{
+	if (fake::g_state_lock_depth-- != 1)
+		kapi_bug("state lock released while not held");
+}
+int kapi_cpuhp_add(kapi_cpuhp_fn online)
+{
+	if (fake::g_cpuhp_online)
+		return -16; /* -EBUSY */
+	fake::g_cpuhp_online = online;
+	return 0;
+}
+void kapi_cpuhp_remove(void) { fake::g_cpuhp_online = nullptr; }
 } // extern "C"

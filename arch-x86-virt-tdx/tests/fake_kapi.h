@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,17 +16,35 @@ struct Kernel {
 	std::vector<bool> offline; /* by CPU; missing = online */
 	std::vector<std::pair<uint64_t, uint64_t>> ram = {{0x1000, 0x9f000}, {0x100000, 0x7ffe0000}};
 	int fail_alloc_at = 0; /* the Nth allocation (kzalloc or pages) from now fails; 0 = never */
+	uint64_t max_contig_pages = 0; /* larger page runs are refused (fragmentation); 0 = no limit */
 	int ram_walk_error = 0;
-	void *mailbox = nullptr; /* what kapi_emu_mailbox hands out; nullptr = no device */
+	void *mailbox = nullptr; /* the emulator device kapi_emu_get hands out; nullptr = none */
 	size_t mailbox_size = 0;
+	void *emu_regs = nullptr; /* its registers: an opaque token here */
+	/*
+	 * Runs inside every kapi_ktime_ns(), on the caller's thread: a fake emulator driven by the
+	 * clock reads of a waiting call is deterministic (no thread scheduling involved).
+	 */
+	std::function<void()> on_clock;
 
 	/* observations */
 	long live_allocs = 0;
 	long total_allocs = 0;
+	int contig_refused = 0; /* page runs refused for max_contig_pages */
 	int wbinvd_calls = 0;
 	int cpus_lock_depth = 0;
 	unsigned current_cpu = 0;
 	std::vector<std::string> log;
+	bool emu_in_use = false; /* between kapi_emu_get and kapi_emu_put */
+	int irq_depth = 0;        /* kapi_local_irq_save nesting */
+	int watchdog_touches = 0;
+	struct Ring {
+		unsigned value;
+		int irq_depth; /* interrupts were off (> 0) when the doorbell was rung */
+	};
+	std::vector<Ring> doorbell_rings;
+	long clock_reads_irqs_on = 0; /* kapi_ktime_ns with interrupts on */
+	long clock_reads_irqs_off = 0;
 
 	bool log_contains(const std::string &s) const;
 };
@@ -33,5 +52,12 @@ struct Kernel {
 /* The one fake kernel; reset() between tests. */
 Kernel &kernel();
 void reset();
+
+/*
+ * The fake clock: every kapi_ktime_ns() advances it by the step (1 us unless set; reset()
+ * restores it). clock_reads() may be read from another thread (a fake emulator).
+ */
+void set_clock_step(uint64_t ns);
+uint64_t clock_reads();
 
 } // namespace fake

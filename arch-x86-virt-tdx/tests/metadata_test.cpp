@@ -6,7 +6,11 @@
 #include <utility>
 #include <vector>
 
+#include "fake_kapi.h"
 #include "metadata.h"
+#include "model_backend.h"
+#include "pages.h"
+#include "phys_mem.h"
 
 using namespace tdx;
 
@@ -101,4 +105,124 @@ TEST(Metadata, DecodeBySize)
 	EXPECT_EQ(metadata_decode(tdx::abi::field::kBuildDate, 0x1FFFFFFFF), 0xFFFFFFFFu);
 	EXPECT_EQ(metadata_decode(tdx::abi::field::kNoDowngrade, 0x101), 1u);
 	EXPECT_EQ(metadata_decode(tdx::abi::field::kTdxFeatures0, ~0ull), ~0ull);
+}
+
+namespace {
+
+/* Answers every TDH.SYS.RDALL with a status; dead() once that status is the transport's timeout. */
+class RdAllFails final : public SeamcallBackend {
+public:
+	explicit RdAllFails(u64 status) : status_(status) {}
+	u64 call(u64, RegBlock &) override
+	{
+		calls_++;
+		return status_;
+	}
+	Status tdx_keyids(u32 &, u32 &) override { return error(err::kENODEV); }
+	const char *name() const override { return "rdall-fails"; }
+	bool dead() const override { return status_ == kTdxSeamcallTimeout && calls_ > 0; }
+
+private:
+	u64 status_;
+	int calls_ = 0;
+};
+
+} // namespace
+
+TEST(Metadata, RdAllPageOfATimedOutCallStaysWithTheModule)
+{
+	fake::reset();
+	RdAllFails b(kTdxSeamcallTimeout);
+	Seamcall sc(b);
+	TdxSysInfo info;
+	PageCounts before = page_counts();
+	EXPECT_EQ(read_sys_info(sc, info), error(err::kETIMEDOUT));
+	PageCounts after = page_counts();
+	EXPECT_EQ(after.abandoned - before.abandoned, 1u);
+	EXPECT_EQ(after.held, before.held);
+	EXPECT_TRUE(fake::kernel().log_contains("TDH.SYS.RDALL failed: TDX_SEAMCALL_TIMEOUT"));
+	EXPECT_TRUE(fake::kernel().log_contains("its 4 KiB page stays with the TDX module"));
+	fake::reset();
+}
+
+TEST(Metadata, RdAllPageOfAFailedCallIsFreed)
+{
+	fake::reset();
+	/* The module answered (an error): it is done with the page, which goes back to the kernel. */
+	RdAllFails b(tdx::abi::status::kOperandInvalid | tdx::abi::kOperandIdRcx);
+	Seamcall sc(b);
+	TdxSysInfo info;
+	PageCounts before = page_counts();
+	EXPECT_EQ(read_sys_info(sc, info), error(err::kEIO));
+	PageCounts after = page_counts();
+	EXPECT_EQ(after.abandoned, before.abandoned);
+	EXPECT_EQ(after.held, before.held);
+	EXPECT_EQ(fake::kernel().live_allocs, 0);
+}
+
+/* ---- against the emulator's model ---------------------------------------------------------- */
+
+namespace {
+
+constexpr u64 kG = 1ull << 30;
+
+void expect_default_profile(const TdxSysInfo &i)
+{
+	EXPECT_EQ(i.major, 1);
+	EXPECT_EQ(i.minor, 5);
+	EXPECT_EQ(i.update, 6);
+	EXPECT_EQ(i.build_num, 744);
+	EXPECT_EQ(i.build_date, 20240229u);
+	EXPECT_EQ(i.features0, tdx::abi::features0::kNoRbpMod | tdx::abi::features0::kTdPreserving);
+	EXPECT_EQ(i.max_tdmrs, 64);
+	EXPECT_EQ(i.max_reserved_per_tdmr, 16);
+	for (u16 e : i.pamt_entry_size)
+		EXPECT_EQ(e, 16);
+	/* The CMRs are the fake physical memory's RAM: 8 GiB as q35 lays it out. */
+	ASSERT_EQ(i.cmrs.size(), 2u);
+	EXPECT_EQ(i.cmrs[0].base, 0u);
+	EXPECT_EQ(i.cmrs[0].size, 2 * kG);
+	EXPECT_EQ(i.cmrs[1].base, 4 * kG);
+	EXPECT_EQ(i.cmrs[1].size, 6 * kG);
+}
+
+} // namespace
+
+TEST(Metadata, RdAllAndSysRdReadWhatTheModelReports)
+{
+	fake::reset();
+	fake::set_phys_bytes(8 * kG);
+	PageCounts before = page_counts();
+	fake::ModelBackend m;
+	Seamcall sc(m);
+	RegBlock r{};
+	ASSERT_TRUE(sc.call(leaves::kSysInit, r).is_success());
+	r = RegBlock{};
+	ASSERT_TRUE(sc.call(leaves::kSysLpInit, r).is_success()); /* CPU 0: SYS.RD needs its LP.INIT */
+	TdxSysInfo all;
+	ASSERT_TRUE(read_sys_info(sc, all).is_ok());
+	EXPECT_EQ(m.count(tdx::abi::leaf::kSysRdAll), 1);
+	expect_default_profile(all);
+	/* Field by field (a module without RDALL), the same values. */
+	m.fail(tdx::abi::leaf::kSysRdAll, 1, tdx::abi::status::kOperandInvalid | tdx::abi::kOperandIdRax);
+	TdxSysInfo by_field;
+	ASSERT_TRUE(read_sys_info(sc, by_field).is_ok());
+	EXPECT_EQ(m.count(tdx::abi::leaf::kSysRd), 12 + 2 * 2);
+	expect_default_profile(by_field);
+	EXPECT_EQ(page_counts().held, before.held);
+	fake::reset();
+}
+
+TEST(Metadata, ReadOnACpuWithoutLpInitFails)
+{
+	fake::reset();
+	fake::ModelBackend m;
+	Seamcall sc(m);
+	RegBlock r{};
+	ASSERT_TRUE(sc.call(leaves::kSysInit, r).is_success());
+	TdxSysInfo info;
+	EXPECT_EQ(read_sys_info(sc, info), error(err::kEIO));
+	EXPECT_TRUE(fake::kernel().log_contains("TDH.SYS.RDALL failed: TDX_SYS_LP_INIT_NOT_DONE"));
+	EXPECT_EQ(fake::kernel().live_allocs, 0);
+	fake::reset();
 }

@@ -13,8 +13,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
-#include <linux/version.h>
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#include <kapi/compat.h>
+#if TDX_HAVE_FAUX_BUS
 #include <linux/device/faux.h>
 #endif
 
@@ -29,7 +29,10 @@ MODULE_PARM_DESC(seamcall, "SEAMCALL backend: auto (emulator if present, else ha
 static unsigned int seamcall_timeout_ms = 5000;
 module_param(seamcall_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(seamcall_timeout_ms,
-		 "emulator backend: ms a SEAMCALL may take before TDX is marked unusable");
+		 "emulator backend: ms a SEAMCALL may take before TDX is marked unusable (1..10000)");
+
+/* The emulator's pci_driver is registered (not with seamcall=hw). */
+static bool emu_driver_registered;
 
 static ssize_t version_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
@@ -48,7 +51,7 @@ static struct attribute *tdx_host_attrs[] = {
 };
 ATTRIBUTE_GROUPS(tdx_host);
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#if TDX_HAVE_FAUX_BUS
 /* The kernel has the faux bus: use it, as upstream's tdx_host does. */
 static struct faux_device *tdx_host_fdev;
 
@@ -193,13 +196,22 @@ static int __init tdx_host_init(void)
 		pr_err("tdx_host: seamcall=%s: expected auto, hw or emu\n", seamcall);
 		return -EINVAL;
 	}
-	if (!seamcall_timeout_ms) {
-		pr_err("tdx_host: seamcall_timeout_ms must be at least 1\n");
+	/* A call waits with interrupts off: the bound keeps that wait clear of the lockup reports. */
+	if (!seamcall_timeout_ms || seamcall_timeout_ms > TDX_SEAMCALL_TIMEOUT_MAX_MS) {
+		pr_err("tdx_host: seamcall_timeout_ms=%u: must be 1..%u (a call waits with interrupts off)\n",
+		       seamcall_timeout_ms, TDX_SEAMCALL_TIMEOUT_MAX_MS);
 		return -EINVAL;
+	}
+	/* The emulator's device is bound (probed) before the core looks for it. */
+	if (p.seamcall_mode != TDX_SEAMCALL_HW) {
+		ret = tdx_emu_driver_register();
+		if (ret)
+			return ret;
+		emu_driver_registered = true;
 	}
 	ret = tdx_core_init(&p);
 	if (ret)
-		goto release;
+		goto unregister;
 	ret = tdx_host_device_create();
 	if (ret)
 		goto exit_core;
@@ -207,8 +219,10 @@ static int __init tdx_host_init(void)
 	return 0;
 exit_core:
 	tdx_core_exit();
-release:
-	tdx_emu_mailbox_release();
+unregister:
+	if (emu_driver_registered)
+		tdx_emu_driver_unregister();
+	tdx_core_report_pages();
 	return ret;
 }
 
@@ -217,7 +231,9 @@ static void __exit tdx_host_exit(void)
 	debugfs_remove(tdx_host_debugfs);
 	tdx_host_device_destroy();
 	tdx_core_exit();
-	tdx_emu_mailbox_release();
+	if (emu_driver_registered)
+		tdx_emu_driver_unregister();
+	tdx_core_report_pages(); /* "0 pages still held" on a clean unload */
 }
 
 module_init(tdx_host_init);

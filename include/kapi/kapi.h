@@ -26,22 +26,37 @@ KAPI_EXTERN void kapi_log(int level, const char *fmt, ...) __attribute__((format
 KAPI_EXTERN KAPI_NORETURN void kapi_bug(const char *what);
 
 /* ---- memory ---- */
+/*
+ * Zeroed memory that is only virtually contiguous (kvzalloc): for the core's own objects. Never
+ * hand it to the TDX module by physical address.
+ */
 KAPI_EXTERN void *kapi_kzalloc(kapi_size size);
 KAPI_EXTERN void kapi_kfree(const void *p);
-/* 2^order zeroed, physically contiguous pages; returns the kernel virtual address or NULL. */
-KAPI_EXTERN void *kapi_alloc_pages(unsigned int order);
-KAPI_EXTERN void kapi_free_pages(void *va, unsigned int order);
+/*
+ * nr_pages zeroed, physically contiguous pages in the direct map, for memory the TDX module is
+ * given by physical address: exactly nr_pages from the page allocator (up to 2^MAX_PAGE_ORDER
+ * pages), else a free range of a zone taken with alloc_contig_range (kernels with
+ * CONFIG_CONTIG_ALLOC). Returns the kernel virtual address or NULL; free with the same count.
+ */
+KAPI_EXTERN void *kapi_alloc_contig_pages(kapi_u64 nr_pages);
+KAPI_EXTERN void kapi_free_contig_pages(void *va, kapi_u64 nr_pages);
+/* Physical address of direct-map memory; a vmalloc address is a bug (warns, returns ~0). */
 KAPI_EXTERN kapi_u64 kapi_virt_to_phys(const void *va);
 /* Write back and invalidate caches on every CPU (before memory the TDX module used is reused). */
 KAPI_EXTERN void kapi_wbinvd_on_all_cpus(void);
 
-/* System RAM ranges, ascending, [start, end) in bytes; the callback returns non-zero to stop. */
+/*
+ * System RAM ranges, ascending, [start, end) in bytes. The callback returns 0 to go on or -errno
+ * to stop; the walk returns 0 when it saw every range (none is not an error), else the callback's
+ * -errno as it was (-EINVAL included).
+ */
 typedef int (*kapi_ram_range_fn)(void *ctx, kapi_u64 start, kapi_u64 end);
 KAPI_EXTERN int kapi_for_each_system_ram(kapi_ram_range_fn fn, void *ctx);
 
 /* ---- CPUs ---- */
 KAPI_EXTERN unsigned int kapi_nr_cpu_ids(void);
 KAPI_EXTERN int kapi_cpu_online(unsigned int cpu);
+KAPI_EXTERN int kapi_cpu_present(unsigned int cpu);
 KAPI_EXTERN unsigned int kapi_cpu_package(unsigned int cpu);
 KAPI_EXTERN unsigned int kapi_cpu_apic_id(unsigned int cpu);
 /* Only valid with preemption off. */
@@ -60,6 +75,18 @@ KAPI_EXTERN int kapi_run_on_cpu(unsigned int cpu, kapi_cpu_fn fn, void *ctx);
 /* Run fn(ctx) on cpu in a sleepable context (a kworker bound to cpu) and wait. */
 KAPI_EXTERN int kapi_run_on_cpu_sleepable(unsigned int cpu, kapi_cpu_fn fn, void *ctx);
 
+/*
+ * CPU hotplug (glue/host.c): fn(cpu) runs on each CPU that comes online from now on, until
+ * kapi_cpuhp_remove(); a non-zero return refuses the CPU. One registration at a time.
+ */
+typedef int (*kapi_cpuhp_fn)(unsigned int cpu);
+KAPI_EXTERN int kapi_cpuhp_add(kapi_cpuhp_fn online);
+KAPI_EXTERN void kapi_cpuhp_remove(void);
+
+/* The lock of the core's one owner of the TDX module state (glue/host.c; a sleeping mutex). */
+KAPI_EXTERN void kapi_state_lock(void);
+KAPI_EXTERN void kapi_state_unlock(void);
+
 /* ---- time ---- */
 KAPI_EXTERN kapi_u64 kapi_ktime_ns(void);
 
@@ -75,10 +102,30 @@ KAPI_EXTERN int kapi_hw_seam_available(void);
 /* IA32_MKTME_KEYID_PARTITIONING on real hardware: TDX KeyIDs are [start, start + nr). */
 KAPI_EXTERN int kapi_hw_tdx_keyids(unsigned int *start, unsigned int *nr);
 /*
- * The emulator's ivshmem mailbox, if the PCI device is present: mapped (write-back, shared with
- * the emulator) at *base, *size bytes. Returns 0, or -ENODEV when there is no such device.
+ * The emulator's ivshmem device (arch-x86-virt-tdx/glue/emu_pci.c, a pci_driver): the mailbox
+ * (BAR2, mapped write-back, shared with the emulator) and the device registers (BAR0, iomapped;
+ * NULL when the device has none).
  */
-KAPI_EXTERN int kapi_emu_mailbox(void **base, kapi_size *size);
+struct kapi_emu_device {
+	void *mailbox;
+	kapi_size size;
+	void *regs;
+};
+/*
+ * 0 and the device when the driver has bound one, else -ENODEV. The device is then in use until
+ * kapi_emu_put(): removing it first tears the core down (tdx_core_exit).
+ */
+KAPI_EXTERN int kapi_emu_get(struct kapi_emu_device *dev);
+KAPI_EXTERN void kapi_emu_put(void);
+/* Writes value to the Doorbell register of the device's registers (regs from kapi_emu_get). */
+KAPI_EXTERN void kapi_emu_ring_doorbell(void *regs, unsigned int value);
+
+/* ---- interrupts and watchdogs (a SEAMCALL through the emulator spins with interrupts off) ---- */
+typedef unsigned long kapi_irqflags;
+KAPI_EXTERN kapi_irqflags kapi_local_irq_save(void);
+KAPI_EXTERN void kapi_local_irq_restore(kapi_irqflags flags);
+/* Tells the soft- and hard-lockup detectors that this CPU, spinning with interrupts off, is fine. */
+KAPI_EXTERN void kapi_touch_watchdogs(void);
 
 /* ---- the core's entry points (implemented in C++) ---- */
 enum tdx_seamcall_mode { TDX_SEAMCALL_AUTO = 0, TDX_SEAMCALL_HW = 1, TDX_SEAMCALL_EMU = 2 };
@@ -87,6 +134,11 @@ struct tdx_core_params {
 	int seamcall_mode;               /* enum tdx_seamcall_mode */
 	unsigned int seamcall_timeout_ms; /* emulator backend: how long a call may take */
 };
+/*
+ * The largest seamcall_timeout_ms: a call waits with interrupts off, so the wait must stay well
+ * below the soft-lockup (20 s) and RCU-stall (21 s) reports (the hard-lockup detector is touched).
+ */
+#define TDX_SEAMCALL_TIMEOUT_MAX_MS 10000
 
 struct tdx_module_version {
 	unsigned int major, minor, update;
@@ -99,6 +151,11 @@ KAPI_EXTERN int tdx_core_init(const struct tdx_core_params *params);
 KAPI_EXTERN void tdx_core_exit(void);
 /* 0 and the running module's version, or -ENXIO when no module is up. */
 KAPI_EXTERN int tdx_core_version(struct tdx_module_version *out);
+/*
+ * Logs the page ledger: "N pages still held, M abandoned to the TDX module" (held must be 0
+ * once the core is down; abandoned pages are the ones the TDX module may still use).
+ */
+KAPI_EXTERN void tdx_core_report_pages(void);
 
 /* Benchmark: SEAMCALL round trip through the emulator's mailbox vs the emulator's service time. */
 struct tdx_bench_result {

@@ -62,4 +62,15 @@ KAPI_EXTERN unsigned int tdx_kunit_nr_packages(void);
 /* Leaves TDX up (a full bring-up when it is not): every suite's cleanup. */
 KAPI_EXTERN int tdx_kunit_ensure_up(void);
 
+/*
+ * The SEAMCALL path from any context (IPI handlers included): tdx_kunit_hold() takes the state
+ * lock (so the backend stays) and returns 0 when the emulator backend is in use, else -ENODEV
+ * with the lock released; tdx_kunit_release() drops it, from the same task. In between, any
+ * context may call tdx_kunit_sys_rd(): TDH.SYS.RD of one field on the calling CPU, 0 and the
+ * value or -errno.
+ */
+KAPI_EXTERN int tdx_kunit_hold(void);
+KAPI_EXTERN void tdx_kunit_release(void);
+KAPI_EXTERN int tdx_kunit_sys_rd(kapi_u64 field_id, kapi_u64 *value);
+
 #endif

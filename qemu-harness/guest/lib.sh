@@ -14,16 +14,22 @@
 #            kernel_log_has REGEX (on tdx_host: lines), tdx_version_ok, tdx_gone
 #            After a failed check that makes the rest pointless, a scenario stops with
 #            "|| return 0" (the failure is already counted).
-# Emulator:  emuctl CMD...   one line to the emulator's control socket, one JSON line back
-#            (printed); 0 when the reply says "ok":true, 2 when it does not, 1 on no reply.
-#            emu_state       prints the emulator's "state" value
-#            emu_count N     calls of leaf number N since reset-counters; leaf_number NAME
+# Emulator:  emuctl CMD...   one line to the emulator's control socket, one line back, printed:
+#            "ok key=value ..." (status 0) or "error MESSAGE" (status 2); no reply: status 1.
+#            The first emuctl of a boot switches the channel to that format ("format kv").
+#            kv_get KEY LINE prints KEY's value in such a reply (fails when absent)
+#            emu_state       prints the emulator's "state"; fails when the emulator does not answer
+#            emu_count LEAF  calls of LEAF (a leaf name, e.g. sys.lp.init) since reset-counters;
+#                            fails when the emulator does not answer
+#            leaf_number LEAF the leaf's number, as the emulator's leaf table has it
 # Module:    tdx_insmod [PARAM=V...] (seamcall=emu added), tdx_rmmod, tdx_ensure_unloaded;
 #            insmod is the single-attempt /sbin/insmod (see below), not busybox's
-# Misc:      note MSG (a "# MSG" line), mem_free_kb, drop_caches, json_get KEY (stdin)
+# Misc:      note MSG (a "# MSG" line), mem_free_kb, drop_caches
 
 HARNESS_RESULTS=/run/harness/results
 HARNESS_EMUCTL_STALE=/run/harness/emuctl-stale
+# Exists once the control channel has been switched to "format kv" (once per boot).
+HARNESS_EMUCTL_KV=/run/harness/emuctl-kv
 # Seconds to wait for an emulator reply (TCG guests are slow; the emulator answers at once).
 EMUCTL_TIMEOUT="${EMUCTL_TIMEOUT:-10}"
 # Kernel log lines that make a run unclean.
@@ -145,10 +151,15 @@ dmesg_clean() {
 # frames count as tdx_host's too. Other reports are printed as notes.
 kmemleak_clean() {
 	_kml=/sys/kernel/debug/kmemleak
+	[ -e "$_kml" ] || { echo "no $_kml: kmemleak is not built in"; return 1; }
 	sleep 6
-	echo scan >"$_kml"
-	echo scan >"$_kml"
-	_rep="$(cat "$_kml")"
+	# A disabled kmemleak (it turns itself off when its own allocation fails) refuses "scan" with
+	# EPERM: then nothing was checked, which must not pass for "no leak".
+	if ! { echo scan >"$_kml" && echo scan >"$_kml"; } 2>/dev/null; then
+		echo "kmemleak refused to scan: it is disabled (see the kernel log), nothing was checked"
+		return 1
+	fi
+	_rep="$(cat "$_kml")" || { echo "could not read $_kml"; return 1; }
 	echo clear >"$_kml"
 	[ -n "$_rep" ] || return 0
 	if printf '%s\n' "$_rep" | grep -E -q 'tdx_host|^[[:space:]]*(\[<[0-9a-f]+>\] )?0x[0-9a-f]+$'; then
@@ -169,18 +180,31 @@ drop_caches() {
 	echo 3 >/proc/sys/vm/drop_caches
 }
 
-# The value of a top-level string or number KEY in the one-line JSON object on stdin.
-json_get() {
-	sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",}]*\).*/\1/p" | head -n 1
+# kv_get KEY LINE: the value of KEY in a control reply "ok key=value ..." (values never contain
+# blanks). Prints nothing and fails when KEY is not there.
+kv_get() {
+	case $- in
+	*f*) _kv_noglob=1 ;;
+	*) _kv_noglob=0; set -f ;;
+	esac
+	_kv_rc=1
+	for _kv_w in $2; do
+		case "$_kv_w" in
+		"$1="*)
+			printf '%s\n' "${_kv_w#*=}"
+			_kv_rc=0
+			break
+			;;
+		esac
+	done
+	[ "$_kv_noglob" = 1 ] || set +f
+	return "$_kv_rc"
 }
 
-# emuctl CMD...: sends "CMD..." to the emulator over /dev/ttyS1 (fd 8, opened by /init and
-# connected by QEMU to the emulator's control socket) and prints its one-line JSON reply.
-emuctl() {
-	if ! { true <&8; } 2>/dev/null; then
-		echo '{"ok":false,"error":"no control channel (fd 8)"}'
-		return 1
-	fi
+_EMUCTL_CR="$(printf '\r')"
+
+# One line to the emulator, its reply line in _reply; 1 when no reply came in time.
+_emuctl_line() {
 	# A reply that came too late for an earlier call must not be taken for this call's.
 	if [ -e "$HARNESS_EMUCTL_STALE" ]; then
 		while read -r -t 1 _junk <&8; do :; done
@@ -190,38 +214,85 @@ emuctl() {
 	# Busybox ash's read -t is a timeout on the read itself: no reader process to leak.
 	if ! read -r -t "$EMUCTL_TIMEOUT" _reply <&8; then
 		: >"$HARNESS_EMUCTL_STALE"
-		echo '{"ok":false,"error":"no reply from the emulator within '"$EMUCTL_TIMEOUT"'s"}'
 		return 1
 	fi
-	_reply="$(printf '%s' "$_reply" | tr -d '\r')"
+	_reply="${_reply%"$_EMUCTL_CR"}"
+	return 0
+}
+
+# emuctl CMD...: sends "CMD..." to the emulator over /dev/ttyS1 (fd 8, opened by /init and
+# connected by QEMU to the emulator's control socket) and prints its one-line reply.
+emuctl() {
+	if ! { true <&8; } 2>/dev/null; then
+		echo 'error no control channel (fd 8)'
+		return 1
+	fi
+	if [ ! -e "$HARNESS_EMUCTL_KV" ]; then
+		if ! _emuctl_line format kv; then
+			echo "error no reply from the emulator within ${EMUCTL_TIMEOUT}s"
+			return 1
+		fi
+		case "$_reply" in
+		'ok format=kv') : >"$HARNESS_EMUCTL_KV" ;;
+		*)
+			echo "error the emulator did not switch to format kv: $_reply"
+			return 1
+			;;
+		esac
+	fi
+	if ! _emuctl_line "$@"; then
+		echo "error no reply from the emulator within ${EMUCTL_TIMEOUT}s"
+		return 1
+	fi
 	printf '%s\n' "$_reply"
 	case "$_reply" in
-	*'"ok":true'* | *'"ok": true'*) return 0 ;;
+	ok | 'ok '*) return 0 ;;
 	*) return 2 ;;
 	esac
 }
 
 emu_state() {
-	emuctl state | json_get state
+	_es_r="$(emuctl state)" || { echo "emulator: $_es_r" >&2; return 1; }
+	kv_get state "$_es_r" || { echo "emulator: no state in '$_es_r'" >&2; return 1; }
 }
 
 emu_state_is() {
-	_st="$(emu_state)"
+	_st="$(emu_state 2>&1)" || { echo "no emulator state: $_st"; return 1; }
 	[ "$_st" = "$1" ] || { echo "emulator state '$_st', want '$1'"; return 1; }
 }
 
 emu_state_is_not() {
-	_st="$(emu_state)"
-	if [ -z "$_st" ] || [ "$_st" = "$1" ]; then
-		echo "emulator state '$_st', want anything but '$1'"
-		return 1
-	fi
+	_st="$(emu_state 2>&1)" || { echo "no emulator state: $_st"; return 1; }
+	[ "$_st" != "$1" ] || { echo "emulator state '$_st', want anything but '$1'"; return 1; }
 }
 
-# Number of calls of leaf number N (decimal) since the last reset-counters (0 if none).
+# The single "name=value" of a reply such as "ok sys.lp.init=2"; fails on anything else.
+_emu_one_value() {
+	case "$1" in
+	'ok '*=*) ;;
+	*) return 1 ;;
+	esac
+	_ov="${1#ok }"
+	case "$_ov" in
+	*' '*) return 1 ;;
+	esac
+	printf '%s\n' "${_ov#*=}"
+}
+
+# emu_count LEAF: calls of LEAF (name or alias the emulator knows) since the last reset-counters.
 emu_count() {
-	_c="$(emuctl counters | sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9]*\).*/\1/p")"
-	echo "${_c:-0}"
+	_ec_r="$(emuctl counters "$1")" || { echo "emulator: counters $1: $_ec_r" >&2; return 1; }
+	_ec_n="$(_emu_one_value "$_ec_r")" || { echo "emulator: counters $1: '$_ec_r'" >&2; return 1; }
+	case "$_ec_n" in
+	'' | *[!0-9]*) echo "emulator: counters $1: '$_ec_r'" >&2; return 1 ;;
+	esac
+	echo "$_ec_n"
+}
+
+# leaf_number LEAF: the leaf's number, from the emulator's leaf table (include/tdx/abi/leaves.h).
+leaf_number() {
+	_ln_r="$(emuctl leaves "$1")" || { echo "emulator: leaves $1: $_ln_r" >&2; return 1; }
+	_emu_one_value "$_ln_r" || { echo "emulator: leaves $1: '$_ln_r'" >&2; return 1; }
 }
 
 # The mailbox: the ivshmem-plain PCI device (1af4:1110) whose BAR2 the emulator shares.
@@ -260,22 +331,6 @@ insmod() {
 	/sbin/insmod "$@"
 }
 
-# Leaf numbers (ABI.md) of the emulator's leaf names, for its "counters" reply.
-leaf_number() {
-	case "$1" in
-	key.config) echo 31 ;;
-	sys.init) echo 33 ;;
-	sys.rd) echo 34 ;;
-	lp.init) echo 35 ;;
-	tdmr.init) echo 36 ;;
-	sys.rdall) echo 37 ;;
-	cache.wb) echo 40 ;;
-	sys.config) echo 45 ;;
-	sys.disable) echo 69 ;;
-	*) echo "unknown leaf name '$1'" >&2; return 1 ;;
-	esac
-}
-
 # tdx_insmod [PARAM=VALUE...]: loads the module on the emulated backend.
 tdx_insmod() {
 	/sbin/insmod "$TDX_KO" seamcall=emu "$@"
@@ -286,12 +341,14 @@ tdx_rmmod() {
 }
 
 # expect_count LEAF WANT: the emulator counted WANT calls of LEAF (a name) since reset-counters.
+# Fails, never reads 0, when the emulator does not answer.
 expect_count() {
-	expect_eq "$(emu_count "$(leaf_number "$1")")" "$2"
+	_n="$(emu_count "$1" 2>&1)" || { echo "$_n"; return 1; }
+	expect_eq "$_n" "$2"
 }
 
 expect_count_min() { # LEAF MIN
-	_n="$(emu_count "$(leaf_number "$1")")"
+	_n="$(emu_count "$1" 2>&1)" || { echo "$_n"; return 1; }
 	[ "$_n" -ge "$2" ] || { echo "$1 called $_n times, want at least $2"; return 1; }
 }
 
@@ -317,4 +374,78 @@ tdx_version_ok() {
 # Passes when the module is not loaded and left no device behind.
 tdx_gone() {
 	module_absent tdx_host && path_absent "$TDX_SYSFS"
+}
+
+# --- checks that prove something ---------------------------------------------------------------
+
+# Lockdep is still watching: it turns itself off (debug_locks = 0) after its first report, and
+# every later locking bug would go unseen.
+lockdep_active() {
+	_dl="$(awk '/debug_locks:/ { print $2 }' /proc/lockdep_stats 2>/dev/null)"
+	[ -n "$_dl" ] || { echo "no debug_locks in /proc/lockdep_stats: lockdep is not built in"; return 1; }
+	[ "$_dl" = 1 ] || { echo "lockdep turned itself off (debug_locks=$_dl): see its report in the kernel log"; return 1; }
+}
+
+# Reports of a CPU or task stuck (soft/hard lockup, RCU stall, hung task, CSD lock wait).
+LOCKUP_BAD='soft lockup|hard LOCKUP|rcu_.*detected stall|RCU stall|blocked for more than|csd: Detected'
+no_lockup_reports() {
+	_bad="$(dmesg | grep -E "$LOCKUP_BAD")"
+	[ -z "$_bad" ] || { printf '%s\n' "$_bad" | head -n 10; return 1; }
+}
+
+# Every online CPU still schedules work: a CPU left spinning with interrupts off, or wedged in a
+# SEAMCALL, would not run this within 20 s.
+all_cpus_respond() {
+	for _c in $(seq 0 $(($(nproc --all) - 1))); do
+		[ "$(cat "/sys/devices/system/cpu/cpu$_c/online" 2>/dev/null || echo 1)" = 1 ] || continue
+		_r="$(timeout 20 taskset -c "$_c" sh -c 'echo ran' 2>&1)"
+		[ "$_r" = ran ] || { echo "CPU $_c did not run a task within 20 s ($_r)"; return 1; }
+	done
+}
+
+# The guest is alive and not wedged: every CPU runs a task, time advances, no lockup report.
+guest_alive() {
+	_u0="$(cut -d' ' -f1 /proc/uptime)"
+	all_cpus_respond || return 1
+	sleep 1
+	_u1="$(cut -d' ' -f1 /proc/uptime)"
+	[ "${_u1%.*}${_u1#*.}" -gt "${_u0%.*}${_u0#*.}" ] || { echo "uptime did not advance ($_u0 -> $_u1)"; return 1; }
+	no_lockup_reports
+}
+
+# A failed load or an unload left the TDX module disabled: SYS.DISABLE ran since the last
+# reset-counters (its counter moved) and the emulator is back in SYSINIT_PENDING, where SYS.INIT
+# works again. Not "anything but SYS_READY": a bring-up that failed before its last step was never
+# SYS_READY, so that check could not fail.
+tdx_left_disabled() {
+	expect_count_min sys.disable 1 || return 1
+	emu_state_is SYSINIT_PENDING
+}
+
+# The same for a load that may have failed before SYS.INIT succeeded (allocation sweeps): once any
+# LP.INIT ran (SYS.INIT had succeeded), SYS.DISABLE must have run too.
+tdx_left_disabled_if_started() {
+	_lps="$(emu_count sys.lp.init)" || { echo "the emulator did not report its counters"; return 1; }
+	if [ "$_lps" -gt 0 ]; then
+		tdx_left_disabled
+	else
+		emu_state_is SYSINIT_PENDING
+	fi
+}
+
+# The kernel log without the stack dumps fault injection prints for each injected failure
+# ("FAULT_INJECTION: forcing a failure" up to the end of its trace).
+dmesg_without_fault_dumps() {
+	dmesg | awk '/FAULT_INJECTION: forcing a failure/ { skip = 1 } !skip { print } skip && /<\/TASK>/ { skip = 0 }'
+}
+
+# dmesg_clean, on the log with fault-injection dumps taken out.
+dmesg_clean_but_injected() {
+	_bad="$(dmesg_without_fault_dumps | grep -E "$DMESG_BAD")"
+	[ -z "$_bad" ] || { printf '%s\n' "$_bad" | head -n 20; return 1; }
+}
+
+# kmemleak is on: it accepts a scan (a disabled kmemleak refuses with EPERM).
+kmemleak_on() {
+	{ echo scan >/sys/kernel/debug/kmemleak; } 2>/dev/null || { echo "kmemleak is off (or not built in)"; return 1; }
 }

@@ -24,5 +24,5 @@ if tdx_insmod 2>/dev/null; then
 else
 	note "a later insmod fails (the TDX module was left enabled)"
 fi
-check "guest still alive" true
+check "the guest is alive: every CPU runs a task, no lockup report" guest_alive
 check "dmesg clean" dmesg_clean

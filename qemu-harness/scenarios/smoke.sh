@@ -10,24 +10,29 @@ smoke_magic() {
 	_m="$(dd if="$_dev/resource2" bs=8 count=1 2>/dev/null)"
 	if [ -n "$_m" ]; then
 		note "resource2 read: '$_m'"
-		expect_eq "$_m" TDXSEAM1
+		expect_eq "$_m" TDXSEAM2
 		return
 	fi
 	_m="$(mailbox_read 0 64)" || return 1
 	note "magic via devmem: $_m"
-	# "TDXSEAM1" read as a little-endian u64.
-	expect_eq "$_m" 0x314D414553584454
+	# "TDXSEAM2" read as a little-endian u64.
+	expect_eq "$_m" 0x324D414553584454
 }
 
 smoke_header() {
 	_v="$(mailbox_read 8 32)" || return 1
-	expect_eq "$((_v))" 1 || return 1
+	expect_eq "$((_v))" 2 || return 1
 	_n="$(mailbox_read 12 32)" || return 1
 	expect_eq "$((_n))" "$(nproc)" || return 1
 	_p="$(mailbox_read 56 32)" || return 1
 	expect_eq "$((_p))" "${HARNESS_PACKAGES:-1}" || return 1
 	_s="$(mailbox_read 40 32)" || return 1
-	expect_eq "$((_s))" 1 # kEmuRunning
+	expect_eq "$((_s))" 1 || return 1 # kEmuRunning
+	# QEMU is connected to the emulator's ivshmem server: the emulator sleeps on the doorbell.
+	_d="$(mailbox_read 44 32)" || return 1
+	expect_eq "$((_d))" 1 || return 1
+	_e="$(mailbox_read 64 64)" || return 1
+	[ "$((_e))" -ne 0 ] || { echo "epoch is 0"; return 1; }
 }
 
 # Offsets of include/tdx/emu/mailbox.h's MailboxHeader.
@@ -45,8 +50,8 @@ smoke_ping() {
 }
 
 check "ivshmem device present" ivshmem_dev
-check "mailbox magic TDXSEAM1" smoke_magic
-check "mailbox header: protocol 1, one slot per CPU, packages, running" smoke_header
+check "mailbox magic TDXSEAM2" smoke_magic
+check "mailbox header: protocol 2, one slot per CPU, packages, running, doorbell, epoch" smoke_header
 check "emulator heartbeat moves" smoke_heartbeat
 check "emuctl ping" smoke_ping
 check "emuctl state answers" emuctl state

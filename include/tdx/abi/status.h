@@ -60,6 +60,8 @@ inline constexpr u64 kInvalidReservedInTdmr = 0xC0000A2000000000ull;
 inline constexpr u64 kNonOrderedReservedInTdmr = 0xC0000A2100000000ull;
 inline constexpr u64 kMetadataListOverflow = 0xC0000C0400000000ull;
 inline constexpr u64 kMetadataFirstFieldIdInContext = 0x00000C0B00000000ull; /* not an error */
+inline constexpr u64 kNoHkidReadyToWbcache = 0x0000082100000000ull; /* CACHE.WB: nothing to flush; not an error */
+inline constexpr u64 kWbcacheResumeError = 0xC000082300000000ull;   /* CACHE.WB resume without a session */
 } // namespace status
 
 /* Class of a status (bits 47:40); the TDMR/PAMT errors of TDH.SYS.CONFIG all share class 0x0A. */
@@ -93,5 +95,8 @@ inline constexpr u64 kOperandIdRdx = 2;
 inline constexpr u64 kOperandIdR8 = 8;
 inline constexpr u64 kOperandIdR9 = 9;
 static_assert(kOperandIdR9 == kOperandIdR8 + 1);
+/* Operand ids of the module's internal objects (tdx_error_codes_defs.h, TDX module 1.5). */
+inline constexpr u64 kOperandIdKot = 186;     /* the key ownership table */
+inline constexpr u64 kOperandIdWbcache = 188; /* a package's CACHE.WB state */
 
 } // namespace tdx::abi

@@ -1,20 +1,43 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The guest <-> seam-emu mailbox (project-defined protocol, version 1).
+ * The guest <-> seam-emu mailbox (project-defined protocol, version 2).
  *
- * The mailbox is the shared memory behind an ivshmem-plain PCI device (vendor 0x1af4, device
- * 0x1110, BAR2). Page 0 holds a MailboxHeader written by the emulator; from kSlotOffset on there
- * is one MailboxSlot per logical CPU, indexed by the guest's CPU number.
+ * The mailbox is the shared memory behind an ivshmem PCI device (vendor 0x1af4, device 0x1110):
+ * BAR2 is the memory, BAR0 the device registers (its Doorbell register wakes the emulator).
+ * seam-emu is the device's ivshmem server: it hands QEMU the mailbox file and, as peer
+ * kDoorbellPeer, one eventfd per slot (vector i wakes the emulator thread of slot i).
  *
- * A call, seen from the guest CPU that owns slot i (preemption off, interrupts may be off):
- *   1. write rax (leaf) and regs, apic_id and cpu;
- *   2. store-release req_seq = previous req_seq + 1;
- *   3. spin (cpu_relax) until load-acquire done_seq == req_seq, or until the timeout;
- *   4. read rax (completion status) and regs.
- * The emulator polls req_seq != done_seq (load-acquire), serves the call, writes rax, regs and
- * service_ns, then store-releases done_seq = req_seq. Only the guest writes req_seq; only the
- * emulator writes done_seq. A guest that timed out never reuses the slot without a fresh handshake
- * (it marks TDX unusable).
+ * Page 0 holds a MailboxHeader written by the emulator; from kSlotOffset on there is one
+ * MailboxSlot per logical CPU, indexed by the guest's CPU number.
+ *
+ * A call, seen from the guest CPU that owns slot i (interrupts off for the whole call, so an IPI
+ * can never start a second call on the same slot):
+ *   1. check the header: emu_state == kEmuRunning and epoch == the epoch seen at probe;
+ *   2. id = req_id + 1; write rax, regs, cpu, apic_id;
+ *   3. store-release req_id = id; full fence; if header.doorbell and slot.emu_waiting, write
+ *      (kDoorbellPeer << 16 | i) to the Doorbell register;
+ *   4. spin until load-acquire done_id == id (or a timeout, or the emulator stopped: see below);
+ *   5. read status, out_regs.
+ * The emulator's thread for slot i loads req_id (acquire); when it differs from done_id it copies
+ * the inputs, serves the call, writes status, out_regs and service_ns, then store-releases
+ * done_id = the req_id it served. Only the guest writes the input half, only the emulator the
+ * output half: an answer that comes after the guest gave up can never overwrite the inputs of a
+ * later call, and carries an id the guest no longer waits for.
+ *
+ * Sleeping: before blocking on its eventfd the emulator thread stores emu_waiting = 1, issues a
+ * full fence and re-checks req_id (the guest does the mirror image in step 3), so a request is
+ * never left unseen; after waking it stores emu_waiting = 0. Without a doorbell connection
+ * (header.doorbell == 0) the emulator polls and the guest never rings.
+ *
+ * Liveness: the emulator bumps heartbeat every kHeartbeatPeriodMs from a thread of its own (a slow
+ * call does not stop it). emu_state == kEmuStopped (orderly exit) or a changed epoch (a new
+ * emulator) fails a call at once; a heartbeat that has not moved for kHeartbeatStaleMs means the
+ * emulator was killed.
+ *
+ * After a timeout the guest treats the backend as dead for the rest of its life (every later call
+ * fails at once) and never hands the pages of the timed-out call back to the kernel. A new load
+ * is a new handshake: it probes the header again and drains (waits for done_id == req_id) or
+ * refuses a slot whose last request was never answered.
  *
  * The header also carries the platform facts that real hardware reports through MSRs
  * (the TDX KeyID partitioning), since the emulated guest has no such MSRs.
@@ -28,15 +51,25 @@ namespace tdx::emu {
 
 using namespace tdx::abi;
 
-inline constexpr u64 kMailboxMagic = 0x314D414553584454ull; /* "TDXSEAM1" little-endian */
-inline constexpr u32 kProtocolVersion = 1;
+inline constexpr u64 kMailboxMagic = 0x324D414553584454ull; /* "TDXSEAM2" little-endian */
+inline constexpr u32 kProtocolVersion = 2;
 inline constexpr u64 kSlotOffset = 4096;
-inline constexpr u64 kSlotSize = 256;
+inline constexpr u64 kSlotSize = 512;
 inline constexpr u16 kIvshmemVendor = 0x1af4;
 inline constexpr u16 kIvshmemDevice = 0x1110;
 inline constexpr unsigned kIvshmemBar = 2;
+inline constexpr unsigned kIvshmemRegBar = TDX_EMU_IVSHMEM_REG_BAR;
+inline constexpr u32 kIvshmemDoorbellReg = TDX_EMU_IVSHMEM_DOORBELL; /* offset in BAR0 */
+/* The emulator's ivshmem peer id; QEMU (the guest) gets kGuestPeer. */
+inline constexpr u32 kDoorbellPeer = 0;
+inline constexpr u32 kGuestPeer = 1;
+inline constexpr u32 kHeartbeatPeriodMs = 250;
+inline constexpr u32 kHeartbeatStaleMs = 2000;
 static_assert(kIvshmemVendor == TDX_EMU_IVSHMEM_VENDOR && kIvshmemDevice == TDX_EMU_IVSHMEM_DEVICE &&
 	      kIvshmemBar == TDX_EMU_IVSHMEM_BAR);
+
+/* The value the guest writes to the Doorbell register to wake the thread of `slot`. */
+constexpr u32 doorbell_value(u32 slot) { return (kDoorbellPeer << 16) | (slot & 0xFFFF); }
 
 enum EmuState : u32 {
 	kEmuStarting = 0,
@@ -45,38 +78,54 @@ enum EmuState : u32 {
 };
 
 struct MailboxHeader {
-	u64 magic;            /* kMailboxMagic once the emulator is ready */
+	u64 magic;            /* kMailboxMagic once the emulator is ready (written last) */
 	u32 protocol_version; /* kProtocolVersion */
 	u32 slot_count;       /* number of slots = logical CPUs the emulator models */
 	u64 slot_offset;      /* kSlotOffset */
 	u64 slot_size;        /* kSlotSize */
-	u64 heartbeat;        /* incremented by the emulator at least every 100 ms while it runs */
+	u64 heartbeat;        /* incremented every kHeartbeatPeriodMs while the emulator runs */
 	u32 emu_state;        /* EmuState */
-	u32 reserved0;
+	u32 doorbell;         /* 1: the emulator sleeps on the Doorbell (ring when emu_waiting); 0: it polls */
 	/* Emulated IA32_MKTME_KEYID_PARTITIONING: TDX private KeyIDs are [tdx_keyid_start, +nr). */
 	u32 tdx_keyid_start;
 	u32 nr_tdx_keyids;
 	u32 num_packages; /* packages the emulator models; LP i is in package i / (slot_count / num_packages) */
 	u32 reserved1;
+	u64 epoch; /* non-zero, different for every emulator start; written before magic */
+	u64 reserved2[7];
 } __attribute__((packed));
-static_assert(sizeof(MailboxHeader) == 64);
+static_assert(sizeof(MailboxHeader) == 128);
 static_assert(__builtin_offsetof(MailboxHeader, heartbeat) == 32);
+static_assert(__builtin_offsetof(MailboxHeader, emu_state) == 40);
+static_assert(__builtin_offsetof(MailboxHeader, doorbell) == 44);
 static_assert(__builtin_offsetof(MailboxHeader, tdx_keyid_start) == 48);
+static_assert(__builtin_offsetof(MailboxHeader, epoch) == 64);
 
 struct alignas(64) MailboxSlot {
-	u32 req_seq;  /* guest -> emulator, store-release */
-	u32 done_seq; /* emulator -> guest, store-release */
-	u32 apic_id;  /* guest: x2APIC id of the calling CPU (diagnostics) */
-	u32 cpu;      /* guest: CPU number, equal to the slot index */
-	u64 rax;      /* in: leaf (ABI.md §1 encoding); out: completion status */
-	RegBlock regs;  /* in/out, ABI order */
-	u64 service_ns; /* emulator: time it spent serving this call */
-	u8 reserved[256 - 24 - sizeof(RegBlock) - 8];
+	/* Input half: written by the guest only. */
+	u64 req_id;    /* the call's identity: previous req_id + 1, store-release last */
+	u64 rax;       /* leaf (ABI.md §1 encoding) */
+	RegBlock regs; /* input registers, ABI order */
+	u32 cpu;       /* CPU number, equal to the slot index (diagnostics) */
+	u32 apic_id;   /* x2APIC id of the calling CPU (diagnostics) */
+	/* Output half: written by the emulator only. */
+	u64 done_id;       /* req_id of the call the outputs answer, store-release last */
+	u64 status;        /* completion status (RAX out) */
+	RegBlock out_regs; /* output registers, ABI order */
+	u64 service_ns;    /* time the emulator spent serving the call */
+	/* Emulator thread state. */
+	u32 emu_waiting; /* 1 while the slot's emulator thread sleeps on its doorbell vector */
+	u8 reserved[512 - 260];
 };
 static_assert(sizeof(MailboxSlot) == kSlotSize);
-static_assert(__builtin_offsetof(MailboxSlot, rax) == 16);
-static_assert(__builtin_offsetof(MailboxSlot, regs) == 24);
-static_assert(__builtin_offsetof(MailboxSlot, service_ns) == 24 + 13 * 8);
+static_assert(__builtin_offsetof(MailboxSlot, rax) == 8);
+static_assert(__builtin_offsetof(MailboxSlot, regs) == 16);
+static_assert(__builtin_offsetof(MailboxSlot, cpu) == 120);
+static_assert(__builtin_offsetof(MailboxSlot, done_id) == 128);
+static_assert(__builtin_offsetof(MailboxSlot, status) == 136);
+static_assert(__builtin_offsetof(MailboxSlot, out_regs) == 144);
+static_assert(__builtin_offsetof(MailboxSlot, service_ns) == 248);
+static_assert(__builtin_offsetof(MailboxSlot, emu_waiting) == 256);
 
 /*
  * Per-leaf call counters the emulator keeps in the header page (u64 each, indexed by leaf number

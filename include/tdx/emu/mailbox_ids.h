@@ -5,6 +5,8 @@
 
 #define TDX_EMU_IVSHMEM_VENDOR 0x1af4
 #define TDX_EMU_IVSHMEM_DEVICE 0x1110
-#define TDX_EMU_IVSHMEM_BAR 2
+#define TDX_EMU_IVSHMEM_BAR 2     /* the shared memory */
+#define TDX_EMU_IVSHMEM_REG_BAR 0 /* the device registers */
+#define TDX_EMU_IVSHMEM_DOORBELL 12 /* Doorbell register offset in BAR0 (ivshmem spec) */
 
 #endif

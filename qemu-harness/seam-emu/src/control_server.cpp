@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "control_server.h"
+#include "unix_socket.h"
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,11 +22,11 @@ struct Client {
 	int fd;
 	std::string in;
 	std::string out;
+	ControlFormat format = ControlFormat::kJson; /* per connection: the "format" command */
 	bool discarding = false; /* inside an over-long line: drop bytes until its newline */
 	bool closing = false;    /* peer closed: flush what is left, then close */
 };
 
-void set_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 /* Split complete lines off c.in and queue one reply per non-empty line. */
 void handle_input(Emulator &emu, Client &c)
@@ -37,15 +39,19 @@ void handle_input(Emulator &emu, Client &c)
 			c.discarding = false;
 			continue;
 		}
+		if (line.size() > ControlServer::kMaxLine) {
+			c.out += Emulator::error_reply("line too long", c.format);
+			continue;
+		}
 		/* Serial clients send \r\n or stray \r: carriage returns never matter. */
 		std::erase(line, '\r');
 		if (line.find_first_not_of(" \t") == std::string::npos)
 			continue;
-		c.out += emu.control(line);
+		c.out += emu.control(line, &c.format);
 	}
 	if (c.in.size() > ControlServer::kMaxLine) {
 		if (!c.discarding)
-			c.out += "{\"ok\":false,\"error\":\"line too long\"}\n";
+			c.out += Emulator::error_reply("line too long", c.format);
 		c.discarding = true;
 		c.in.clear();
 	}
@@ -59,46 +65,39 @@ ControlServer::~ControlServer() { stop(); }
 
 bool ControlServer::open(std::string *err)
 {
-	sockaddr_un addr{};
-	addr.sun_family = AF_UNIX;
-	if (path_.size() >= sizeof(addr.sun_path)) {
-		*err = "control socket path too long: " + path_;
+	stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (stop_fd_ < 0) {
+		*err = std::string("eventfd: ") + std::strerror(errno);
 		return false;
 	}
-	std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
-	struct stat st;
-	if (lstat(path_.c_str(), &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			*err = path_ + " exists and is not a socket";
-			return false;
-		}
-		unlink(path_.c_str());
-	}
-	listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) != 0 ||
-	    listen(listen_fd_, 16) != 0) {
-		*err = "control socket " + path_ + ": " + std::strerror(errno);
-		return false;
-	}
-	set_nonblock(listen_fd_);
-	return true;
+	listen_fd_ = listen_unix(path_, 16, "control socket", err);
+	return listen_fd_ >= 0;
 }
 
-void ControlServer::start(std::function<void()> tick)
+void ControlServer::start()
 {
-	tick_ = std::move(tick);
 	thread_ = std::thread([this] { loop(); });
 }
 
 void ControlServer::stop()
 {
 	stop_ = true;
+	if (stop_fd_ >= 0) {
+		const u64 one = 1;
+		if (write(stop_fd_, &one, sizeof(one)) < 0) {
+			/* the loop wakes anyway: the counter is non-zero */
+		}
+	}
 	if (thread_.joinable())
 		thread_.join();
 	if (listen_fd_ >= 0) {
 		close(listen_fd_);
 		listen_fd_ = -1;
 		unlink(path_.c_str());
+	}
+	if (stop_fd_ >= 0) {
+		close(stop_fd_);
+		stop_fd_ = -1;
 	}
 }
 
@@ -107,17 +106,19 @@ void ControlServer::loop()
 	std::vector<Client> clients;
 	while (!stop_) {
 		std::vector<pollfd> fds;
+		fds.push_back({stop_fd_, POLLIN, 0});
 		fds.push_back({listen_fd_, POLLIN, 0});
 		for (const auto &c : clients)
 			fds.push_back({c.fd, short((c.closing ? 0 : POLLIN) | (c.out.empty() ? 0 : POLLOUT)), 0});
-		int n = poll(fds.data(), fds.size(), 50);
-		if (tick_)
-			tick_();
+		int n = poll(fds.data(), fds.size(), -1);
 		if (n <= 0)
 			continue;
+		emu_.note_wakeup();
+		if (stop_)
+			break;
 		for (size_t i = 0; i < clients.size(); i++) {
 			Client &c = clients[i];
-			short re = fds[i + 1].revents;
+			short re = fds[i + 2].revents;
 			if (re & (POLLIN | POLLHUP | POLLERR)) {
 				char buf[4096];
 				ssize_t r = read(c.fd, buf, sizeof(buf));
@@ -143,12 +144,12 @@ void ControlServer::loop()
 			}
 			return false;
 		});
-		if (fds[0].revents & POLLIN) {
+		if (fds[1].revents & POLLIN) {
 			for (;;) {
 				int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
 				if (fd < 0)
 					break;
-				clients.push_back({fd, {}, {}});
+				clients.push_back({fd, {}, {}, ControlFormat::kJson});
 			}
 		}
 	}

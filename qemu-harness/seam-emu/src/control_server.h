@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-// The control socket: a unix stream socket, line protocol, many clients, one poll() thread.
+// The control socket: a unix stream socket, line protocol, many clients, one poll() thread that
+// sleeps until a client speaks (no periodic wake-up).
 #pragma once
 
 #include <atomic>
-#include <functional>
 #include <string>
 #include <thread>
 
@@ -21,8 +21,8 @@ public:
 
 	/* Bind (replacing a stale socket file) and listen; false with *err on failure. */
 	bool open(std::string *err);
-	/* Serve in a thread; `tick` runs at least every 50 ms (the heartbeat). */
-	void start(std::function<void()> tick);
+	/* Serve in a thread of its own. */
+	void start();
 	void stop();
 
 private:
@@ -31,8 +31,8 @@ private:
 	Emulator &emu_;
 	std::string path_;
 	int listen_fd_ = -1;
+	int stop_fd_ = -1; /* an eventfd: written by stop() to wake the loop */
 	std::atomic<bool> stop_{false};
-	std::function<void()> tick_;
 	std::thread thread_;
 };
 

@@ -7,10 +7,10 @@
 #include <chrono>
 #include <cinttypes>
 #include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include <tdx/abi/leaves.h>
 #include <tdx/abi/status.h>
 
 namespace seam_emu {
@@ -19,39 +19,16 @@ namespace {
 
 using json = nlohmann::ordered_json; /* "ok" first, as written */
 
-struct LeafName {
+/* Names older scenarios and docs use, beside the leaf table's short names. */
+struct LeafAlias {
 	const char *name;
 	u16 leaf;
 };
-
-constexpr LeafName kLeafNames[] = {
-	{"mng.addcx", leaf::kMngAddcx},
-	{"mng.key.config", leaf::kMngKeyConfig},
-	{"mng.create", leaf::kMngCreate},
-	{"mr.extend", leaf::kMrExtend},
-	{"mr.finalize", leaf::kMrFinalize},
-	{"mng.key.freeid", leaf::kMngKeyFreeid},
-	{"mng.init", leaf::kMngInit},
-	{"phymem.page.reclaim", leaf::kPhymemPageReclaim},
+constexpr LeafAlias kLeafAliases[] = {
 	{"key.config", leaf::kSysKeyConfig},
-	{"sys.key.config", leaf::kSysKeyConfig},
-	{"sys.init", leaf::kSysInit},
-	{"sys.rd", leaf::kSysRd},
 	{"lp.init", leaf::kSysLpInit},
-	{"sys.lp.init", leaf::kSysLpInit},
 	{"tdmr.init", leaf::kSysTdmrInit},
-	{"sys.tdmr.init", leaf::kSysTdmrInit},
-	{"sys.rdall", leaf::kSysRdAll},
 	{"cache.wb", leaf::kPhymemCacheWb},
-	{"phymem.cache.wb", leaf::kPhymemCacheWb},
-	{"sys.config", leaf::kSysConfig},
-	{"sys.shutdown", leaf::kSysShutdown},
-	{"sys.update", leaf::kSysUpdate},
-	{"ext.init", leaf::kExtInit},
-	{"ext.mem.add", leaf::kExtMemAdd},
-	{"sys.disable", leaf::kSysDisable},
-	{"quote.get", leaf::kQuoteGet},
-	{"quote.init", leaf::kQuoteInit},
 };
 
 std::string lower(std::string s)
@@ -88,11 +65,6 @@ bool parse_u64(const std::string &s, int base, u64 *out)
 	return true;
 }
 
-/* Invalid UTF-8 from a client (e.g. serial line noise) is replaced, never thrown on. */
-std::string reply(const json &j) { return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
-std::string ok() { return reply({{"ok", true}}); }
-std::string error(const std::string &msg) { return reply({{"ok", false}, {"error", msg}}); }
-
 std::string hex(u64 v)
 {
 	char buf[24];
@@ -100,7 +72,66 @@ std::string hex(u64 v)
 	return buf;
 }
 
+/* One kv token: no whitespace, no control or non-ASCII bytes (serial noise stays readable). */
+std::string kv_clean(const std::string &s, char space)
+{
+	std::string r;
+	r.reserve(s.size());
+	for (unsigned char c : s)
+		r += c == ' ' || c == '\t' ? space : (c < 0x20 || c >= 0x7f) ? '?' : char(c);
+	return r;
+}
+
+void kv_flatten(std::string &out, const std::string &key, const json &v)
+{
+	if (v.is_object()) {
+		for (const auto &[k, x] : v.items())
+			kv_flatten(out, key.empty() ? k : key + "." + k, x);
+		return;
+	}
+	if (v.is_array()) {
+		for (size_t i = 0; i < v.size(); i++)
+			kv_flatten(out, key + "." + std::to_string(i), v[i]);
+		return;
+	}
+	std::string val;
+	if (v.is_boolean())
+		val = v.get<bool>() ? "1" : "0";
+	else if (v.is_string())
+		val = kv_clean(v.get<std::string>(), '_');
+	else if (v.is_null())
+		return;
+	else
+		val = v.dump();
+	out += " " + kv_clean(key, '_') + "=" + val;
+}
+
 } // namespace
+
+/* A reply before it is written: the JSON object, and for kv the member whose entries go on top. */
+struct Emulator::Reply {
+	json body;
+	std::string hoist;
+
+	static Reply ok() { return {json{{"ok", true}}, {}}; }
+	static Reply error(const std::string &msg) { return {json{{"ok", false}, {"error", msg}}, {}}; }
+
+	std::string render(ControlFormat fmt) const
+	{
+		if (fmt == ControlFormat::kJson)
+			/* Invalid UTF-8 from a client (e.g. serial line noise) is replaced, never thrown on. */
+			return body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+		if (!body.value("ok", false))
+			return "error " + kv_clean(body.value("error", std::string("failed")), ' ') + "\n";
+		std::string out = "ok";
+		for (const auto &[k, v] : body.items()) {
+			if (k == "ok")
+				continue;
+			kv_flatten(out, k == hoist ? std::string() : k, v);
+		}
+		return out + "\n";
+	}
+};
 
 std::optional<u16> parse_leaf(const std::string &s)
 {
@@ -110,29 +141,51 @@ std::optional<u16> parse_leaf(const std::string &s)
 	std::string l = lower(s);
 	if (l.rfind("tdh.", 0) == 0)
 		l = l.substr(4);
-	for (const auto &e : kLeafNames)
-		if (l == e.name)
-			return e.leaf;
+	for (const LeafInfo &e : kLeaves)
+		if (l == e.short_name)
+			return e.number;
+	for (const LeafAlias &a : kLeafAliases)
+		if (l == a.name)
+			return a.leaf;
 	return std::nullopt;
 }
 
+std::string leaf_short_name(u16 leaf)
+{
+	const LeafInfo *l = find_leaf(leaf);
+	return l ? l->short_name : std::to_string(leaf);
+}
+
+std::string Emulator::error_reply(const std::string &msg, ControlFormat fmt) { return Reply::error(msg).render(fmt); }
+
 Emulator::Emulator(const Profile &p, const GuestMemory &mem) : module_(p, mem), die_([] { _exit(3); }) {}
 
-u64 Emulator::counter(u16 leaf) const { return leaf < leaf::kMax ? counters_[leaf] : 0; }
+u64 Emulator::counter(u16 leaf) const
+{
+	return leaf < leaf::kMax ? counters_[leaf].load(std::memory_order_relaxed) : 0;
+}
 
 void Emulator::write_call_log()
 {
 	std::vector<CallRecord> recs;
 	{
-		std::lock_guard<std::mutex> g(mu_);
+		std::lock_guard<std::mutex> g(log_mu_);
 		recs.swap(pending_log_);
+		pending_log_count_.store(0, std::memory_order_relaxed);
 	}
+	if (!log_)
+		return;
 	for (const CallRecord &c : recs)
 		std::fprintf(log_, "lp=%u rax=%s rcx=%s rdx=%s r8=%s -> %s%s ns=%" PRIu64 "\n", c.lp,
 			     hex(c.rax).c_str(), hex(c.rcx).c_str(), hex(c.rdx).c_str(), hex(c.r8).c_str(),
 			     hex(c.status).c_str(), c.forced ? " (injected)" : "", c.ns);
-	if (!defer_log_ && log_)
-		std::fflush(log_);
+}
+
+void Emulator::queue_call_log(const CallRecord &r)
+{
+	std::lock_guard<std::mutex> g(log_mu_);
+	pending_log_.push_back(r);
+	pending_log_count_.store(pending_log_.size(), std::memory_order_relaxed);
 }
 
 void Emulator::flush_log()
@@ -141,26 +194,32 @@ void Emulator::flush_log()
 		std::fflush(log_);
 }
 
-u64 Emulator::serve(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns)
+void Emulator::cancel_delays()
 {
-	u64 st = serve_locked_parts(lp, rax, regs, service_ns);
-	if (log_ && !defer_log_)
-		write_call_log();
-	return st;
+	{
+		std::lock_guard<std::mutex> g(delay_mu_);
+		delays_cancelled_ = true;
+	}
+	delay_cv_.notify_all();
 }
 
-u64 Emulator::serve_locked_parts(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns)
+void Emulator::hold_for(u64 ms)
 {
-	const auto t0 = std::chrono::steady_clock::now();
+	std::unique_lock<std::mutex> lk(delay_mu_);
+	delay_cv_.wait_for(lk, std::chrono::milliseconds(ms), [this] { return delays_cancelled_; });
+}
+
+u64 Emulator::serve(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns, CallRecord *later)
+{
 	const bool counted = !(rax & kSeamldrLeafBit) && (rax & kLeafNumberMask) < leaf::kMax;
 	const u16 leaf = u16(rax & kLeafNumberMask);
 	std::optional<u64> forced;
 	u64 delay_ms = 0;
 	bool die = false;
-	{
-		std::lock_guard<std::mutex> g(mu_);
-		if (counted) {
-			counters_[leaf]++;
+	if (counted) {
+		counters_[leaf].fetch_add(1, std::memory_order_relaxed);
+		if (have_rules_.load(std::memory_order_acquire)) {
+			std::lock_guard<std::mutex> g(mu_);
 			for (auto &r : rules_) {
 				if (r.leaf != leaf || --r.remaining != 0)
 					continue;
@@ -172,10 +231,12 @@ u64 Emulator::serve_locked_parts(u32 lp, u64 rax, RegBlock &regs, u64 *service_n
 					forced = r.status;
 			}
 			std::erase_if(rules_, [](const FaultRule &r) { return r.remaining == 0; });
+			have_rules_.store(!rules_.empty(), std::memory_order_release);
 		}
 	}
 	if (die) {
 		if (log_) {
+			write_call_log(); /* what was answered before, then the death */
 			std::fprintf(log_, "lp=%u rax=%s die (fault rule)\n", lp, hex(rax).c_str());
 			std::fflush(log_);
 		}
@@ -183,56 +244,125 @@ u64 Emulator::serve_locked_parts(u32 lp, u64 rax, RegBlock &regs, u64 *service_n
 		/* Only a test's handler returns: answer as if the module had vanished. */
 		forced = kTdxSeamcallVmFailInvalid;
 	}
-	if (delay_ms)
-		std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
 
-	std::lock_guard<std::mutex> g(mu_);
-	u64 st = forced ? *forced : module_.seamcall(lp, rax, regs);
-	u64 ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
-	calls_++;
-	service_ns_total_ += ns;
+	/* A delay holds the call after the leaf did its work, with the module's locks still held. */
+	std::function<void()> hold;
+	if (delay_ms)
+		hold = [this, delay_ms] { hold_for(delay_ms); };
+	const auto t0 = std::chrono::steady_clock::now();
+	u64 st;
+	if (forced) {
+		if (hold)
+			hold();
+		st = *forced;
+	} else {
+		st = module_.seamcall(lp, rax, regs, hold);
+	}
+	const u64 ns = u64(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+				   .count());
+	calls_.fetch_add(1, std::memory_order_relaxed);
+	service_ns_total_.fetch_add(ns, std::memory_order_relaxed);
 	if (service_ns)
 		*service_ns = ns;
-	if (log_)
-		pending_log_.push_back({lp, rax, regs.rcx, regs.rdx, regs.r8, st, ns, forced.has_value()});
+	if (log_) {
+		const CallRecord rec{lp, rax, regs.rcx, regs.rdx, regs.r8, st, ns, forced.has_value()};
+		if (later) {
+			*later = rec;
+		} else {
+			queue_call_log(rec);
+			write_call_log();
+			flush_log();
+		}
+	}
 	return st;
 }
 
-std::string Emulator::cmd_fault(const std::vector<std::string> &a)
+Emulator::Reply Emulator::cmd_fault(const std::vector<std::string> &a)
 {
 	/* fault <leaf> <nth> status <hex64> | delay <ms> | die */
 	if (a.size() < 4)
-		return error("usage: fault <leaf> <nth> status <hex64> | delay <ms> | die");
+		return Reply::error("usage: fault <leaf> <nth> status <hex64> | delay <ms> | die");
 	std::optional<u16> leaf = parse_leaf(a[1]);
 	if (!leaf)
-		return error("unknown leaf \"" + a[1] + "\"");
+		return Reply::error("unknown leaf \"" + a[1] + "\"");
 	u64 nth;
 	if (!parse_u64(a[2], 10, &nth) || nth == 0)
-		return error("nth must be a decimal number >= 1");
+		return Reply::error("nth must be a decimal number >= 1");
 	FaultRule r{*leaf, nth, FaultRule::Kind::kStatus};
 	const std::string kind = lower(a[3]);
 	if (kind == "status") {
 		if (a.size() != 5 || !parse_u64(a[4], 16, &r.status))
-			return error("status needs one hex64 value");
+			return Reply::error("status needs one hex64 value");
 	} else if (kind == "delay") {
 		r.kind = FaultRule::Kind::kDelay;
 		if (a.size() != 5 || !parse_u64(a[4], 10, &r.delay_ms) || r.delay_ms > 3600 * 1000)
-			return error("delay needs milliseconds (decimal, at most 3600000)");
+			return Reply::error("delay needs milliseconds (decimal, at most 3600000)");
 	} else if (kind == "die") {
 		r.kind = FaultRule::Kind::kDie;
 		if (a.size() != 4)
-			return error("die takes no argument");
+			return Reply::error("die takes no argument");
 	} else {
-		return error("fault kind must be status, delay or die");
+		return Reply::error("fault kind must be status, delay or die");
 	}
 	std::lock_guard<std::mutex> g(mu_);
 	rules_.push_back(r);
-	return ok();
+	have_rules_.store(true, std::memory_order_release);
+	return Reply::ok();
 }
 
-std::string Emulator::cmd_state()
+Emulator::Reply Emulator::cmd_faults()
 {
 	std::lock_guard<std::mutex> g(mu_);
+	json rules = json::array();
+	for (const auto &r : rules_) {
+		json j{{"leaf", leaf_short_name(r.leaf)}, {"remaining", r.remaining}};
+		if (r.kind == FaultRule::Kind::kStatus)
+			j["status"] = hex(r.status);
+		else if (r.kind == FaultRule::Kind::kDelay)
+			j["delay_ms"] = r.delay_ms;
+		else
+			j["die"] = true;
+		rules.push_back(j);
+	}
+	return {json{{"ok", true}, {"faults", rules}}, {}};
+}
+
+Emulator::Reply Emulator::cmd_counters(const std::vector<std::string> &a)
+{
+	/* counters: every leaf called since start/reset; counters <leaf>: that one, 0 included. */
+	json c = json::object();
+	if (a.size() == 2) {
+		std::optional<u16> leaf = parse_leaf(a[1]);
+		if (!leaf)
+			return Reply::error("unknown leaf \"" + a[1] + "\"");
+		c[leaf_short_name(*leaf)] = counter(*leaf);
+	} else {
+		for (u16 i = 0; i < leaf::kMax; i++)
+			if (u64 n = counter(i))
+				c[leaf_short_name(i)] = n;
+	}
+	return {json{{"ok", true}, {"counters", c}}, "counters"};
+}
+
+Emulator::Reply Emulator::cmd_leaves(const std::vector<std::string> &a)
+{
+	/* leaves: the leaf table, short name = number; leaves <leaf>: the one a name or alias means. */
+	json l = json::object();
+	if (a.size() == 2) {
+		std::optional<u16> leaf = parse_leaf(a[1]);
+		if (!leaf)
+			return Reply::error("unknown leaf \"" + a[1] + "\"");
+		l[leaf_short_name(*leaf)] = *leaf;
+	} else {
+		for (const LeafInfo &e : kLeaves)
+			l[e.short_name] = e.number;
+	}
+	return {json{{"ok", true}, {"leaves", l}}, "leaves"};
+}
+
+Emulator::Reply Emulator::cmd_state()
+{
+	std::lock_guard<std::mutex> g(module_mutex());
 	const Module &m = module_;
 	json lp = json::array(), pkg = json::array();
 	for (u32 i = 0; i < m.profile().lps; i++)
@@ -243,82 +373,80 @@ std::string Emulator::cmd_state()
 	for (const auto &t : m.tdmrs())
 		tdmrs.push_back({{"base", hex(t.desc.base)}, {"size", hex(t.desc.size)},
 				 {"next_to_init", hex(t.next_to_init)}});
-	return reply({{"ok", true},
-		      {"state", sys_state_name(m.state())},
-		      {"lp_init", lp},
-		      {"pkg_key_config", pkg},
-		      {"tdmrs", m.tdmrs().size()},
-		      {"tdmrs_initialized", m.tdmrs_initialized()},
-		      {"tdmr_list", tdmrs},
-		      {"global_keyid", m.global_keyid()},
-		      {"addons", hex(m.addons())},
-		      {"disable_progress", m.disable_progress()}});
+	return {json{{"ok", true},
+		     {"state", sys_state_name(m.state())},
+		     {"lp_init", lp},
+		     {"pkg_key_config", pkg},
+		     {"tdmrs", m.tdmrs().size()},
+		     {"tdmrs_initialized", m.tdmrs_initialized()},
+		     {"tdmr_list", tdmrs},
+		     {"global_keyid", m.global_keyid()},
+		     {"addons", hex(m.addons())},
+		     {"disable_progress", m.disable_progress()}},
+		{}};
 }
 
-std::string Emulator::control(const std::string &line)
+Emulator::Reply Emulator::cmd_stats()
+{
+	/* cpu_ns (this process, user + system) over wall_ns (monotonic) gives the CPU share. */
+	rusage ru{};
+	getrusage(RUSAGE_SELF, &ru);
+	auto tv_ns = [](const timeval &tv) { return u64(tv.tv_sec) * 1000000000ull + u64(tv.tv_usec) * 1000ull; };
+	u64 wall = u64(
+		std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+			.count());
+	return {json{{"ok", true},
+		     {"calls", calls_.load()},
+		     {"service_ns_total", service_ns_total_.load()},
+		     {"cpu_ns", tv_ns(ru.ru_utime) + tv_ns(ru.ru_stime)},
+		     {"wall_ns", wall},
+		     {"wakeups", wakeups()}},
+		{}};
+}
+
+std::string Emulator::control(const std::string &line, ControlFormat *fmt)
 {
 	std::vector<std::string> a;
 	std::istringstream in(line);
 	for (std::string w; in >> w;)
 		a.push_back(w);
 	if (a.empty())
-		return error("empty command");
+		return Reply::error("empty command").render(*fmt);
 	const std::string cmd = lower(a[0]);
-	if (cmd == "ping" && a.size() == 1)
-		return ok();
-	if (cmd == "fault")
-		return cmd_fault(a);
-	if (cmd == "clear" && a.size() == 1) {
+	Reply r = Reply::error("unknown or malformed command: " + a[0]);
+	if (cmd == "ping" && a.size() == 1) {
+		r = Reply::ok();
+	} else if (cmd == "format" && a.size() <= 2) {
+		if (a.size() == 2) {
+			const std::string f = lower(a[1]);
+			if (f != "kv" && f != "json")
+				return Reply::error("format is kv or json").render(*fmt);
+			*fmt = f == "kv" ? ControlFormat::kKv : ControlFormat::kJson;
+		}
+		r = {json{{"ok", true}, {"format", *fmt == ControlFormat::kKv ? "kv" : "json"}}, {}};
+	} else if (cmd == "fault") {
+		r = cmd_fault(a);
+	} else if (cmd == "clear" && a.size() == 1) {
 		std::lock_guard<std::mutex> g(mu_);
 		rules_.clear();
-		return ok();
+		have_rules_.store(false, std::memory_order_release);
+		r = Reply::ok();
+	} else if (cmd == "faults" && a.size() == 1) {
+		r = cmd_faults();
+	} else if (cmd == "counters" && a.size() <= 2) {
+		r = cmd_counters(a);
+	} else if (cmd == "reset-counters" && a.size() == 1) {
+		for (auto &c : counters_)
+			c.store(0, std::memory_order_relaxed);
+		r = Reply::ok();
+	} else if (cmd == "leaves" && a.size() <= 2) {
+		r = cmd_leaves(a);
+	} else if (cmd == "state" && a.size() == 1) {
+		r = cmd_state();
+	} else if (cmd == "stats" && a.size() == 1) {
+		r = cmd_stats();
 	}
-	if (cmd == "faults" && a.size() == 1) {
-		std::lock_guard<std::mutex> g(mu_);
-		json rules = json::array();
-		for (const auto &r : rules_) {
-			json j{{"leaf", r.leaf}, {"remaining", r.remaining}};
-			if (r.kind == FaultRule::Kind::kStatus)
-				j["status"] = hex(r.status);
-			else if (r.kind == FaultRule::Kind::kDelay)
-				j["delay_ms"] = r.delay_ms;
-			else
-				j["die"] = true;
-			rules.push_back(j);
-		}
-		return reply({{"ok", true}, {"faults", rules}});
-	}
-	if (cmd == "counters" && a.size() == 1) {
-		std::lock_guard<std::mutex> g(mu_);
-		json c = json::object();
-		for (u16 i = 0; i < leaf::kMax; i++)
-			if (counters_[i])
-				c[std::to_string(i)] = counters_[i];
-		return reply({{"ok", true}, {"counters", c}});
-	}
-	if (cmd == "reset-counters" && a.size() == 1) {
-		std::lock_guard<std::mutex> g(mu_);
-		counters_.fill(0);
-		return ok();
-	}
-	if (cmd == "state" && a.size() == 1)
-		return cmd_state();
-	if (cmd == "stats" && a.size() == 1) {
-		std::lock_guard<std::mutex> g(mu_);
-		/* cpu_ns (this process, user + system) over wall_ns (monotonic) gives the CPU share. */
-		rusage ru{};
-		getrusage(RUSAGE_SELF, &ru);
-		auto tv_ns = [](const timeval &tv) { return u64(tv.tv_sec) * 1000000000ull + u64(tv.tv_usec) * 1000ull; };
-		u64 wall = u64(std::chrono::duration_cast<std::chrono::nanoseconds>(
-				       std::chrono::steady_clock::now().time_since_epoch())
-				       .count());
-		return reply({{"ok", true},
-			      {"calls", calls_},
-			      {"service_ns_total", service_ns_total_},
-			      {"cpu_ns", tv_ns(ru.ru_utime) + tv_ns(ru.ru_stime)},
-			      {"wall_ns", wall}});
-	}
-	return error("unknown or malformed command: " + a[0]);
+	return r.render(*fmt);
 }
 
 } // namespace seam_emu

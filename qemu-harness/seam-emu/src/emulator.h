@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-// The module behind a lock, with per-leaf counters, fault injection and the control commands.
+// The module with per-leaf counters, fault injection and the control commands.
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <functional>
 #include <mutex>
@@ -23,59 +25,111 @@ struct FaultRule {
 	u64 delay_ms = 0;
 };
 
-/* Leaf name or decimal number as the control protocol spells it; nullopt if unknown. */
+/*
+ * A leaf as the control protocol spells it: a decimal number below leaf::kMax, the short name of
+ * include/tdx/abi/leaves.h ("sys.key.config"), its spec name ("TDH.SYS.KEY.CONFIG"), or one of the
+ * older aliases (lp.init, key.config, tdmr.init, cache.wb); case-insensitive. nullopt if unknown.
+ */
 std::optional<u16> parse_leaf(const std::string &s);
+/* The short name of a leaf number, or its decimal number if the leaf table does not have it. */
+std::string leaf_short_name(u16 leaf);
+
+/* How a control connection's replies are written (the "format" command switches it). */
+enum class ControlFormat {
+	kJson, /* one JSON object per line, "ok" first (the default, for tools) */
+	kKv,   /* "ok key=value ..." or "error <message>", nested values flattened (for the shell) */
+};
 
 class Emulator {
 public:
 	Emulator(const Profile &p, const GuestMemory &mem);
 
-	/*
-	 * Serve one SEAMCALL from LP `lp` (thread-safe): counts it, applies fault rules, runs the
-	 * module. Returns the completion status; *service_ns gets the time spent here.
-	 * A "die" rule calls the die handler (default: _exit(3)) before answering.
-	 */
-	u64 serve(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns = nullptr);
-
-	/* Run one control command line (without its newline); returns one JSON object + "\n". */
-	std::string control(const std::string &line);
-
-	void set_die_handler(std::function<void()> h) { die_ = std::move(h); }
-	void set_log(std::FILE *f) { log_ = f; }
-	/*
-	 * With deferred logging, serve() only records the call: the mailbox server answers the guest
-	 * first and then writes the line (write_call_log), flushing the log when it goes idle
-	 * (flush_log), so logging never sits between a SEAMCALL and its answer.
-	 */
-	void set_deferred_logging(bool on) { defer_log_ = on; }
-	void write_call_log();
-	void flush_log();
-
-	/* Test access: hold the lock while looking at the module. */
-	std::mutex &mutex() { return mu_; }
-	const Module &module() const { return module_; }
-	u64 counter(u16 leaf) const;
-
-private:
-	u64 serve_locked_parts(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns);
-	std::string cmd_fault(const std::vector<std::string> &args);
-	std::string cmd_state();
-
-	std::mutex mu_;
-	Module module_;
-	std::array<u64, leaf::kMax> counters_{};
-	std::vector<FaultRule> rules_;
-	u64 calls_ = 0;
-	u64 service_ns_total_ = 0;
-	std::function<void()> die_;
-	std::FILE *log_ = nullptr;
-	bool defer_log_ = false;
+	/* One served call, as the --log line shows it. */
 	struct CallRecord {
 		u32 lp;
 		u64 rax, rcx, rdx, r8, status, ns;
 		bool forced;
 	};
-	std::vector<CallRecord> pending_log_; /* guarded by mu_ */
+
+	/*
+	 * Serve one SEAMCALL from LP `lp`. Thread-safe: calls from different LPs run concurrently.
+	 * Counts it, applies fault rules, runs the module. Returns the completion status;
+	 * *service_ns gets the time spent inside the module's seamcall (a delay fault included).
+	 * A "die" rule calls the die handler (default: _exit(3)) before answering.
+	 * With a log: if `later` is given the call's log record goes there, for queue_call_log()
+	 * once the guest has its answer (logging is never part of a call); else it is written now.
+	 */
+	u64 serve(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns = nullptr, CallRecord *later = nullptr);
+
+	/*
+	 * Run one control command line (without its newline); returns one reply line ending in "\n"
+	 * in *fmt's format. The "format" command changes *fmt (a connection's state).
+	 */
+	std::string control(const std::string &line, ControlFormat *fmt);
+	std::string control(const std::string &line)
+	{
+		ControlFormat f = ControlFormat::kJson;
+		return control(line, &f);
+	}
+	/* An error reply in `fmt` (for the transport, e.g. a line too long). */
+	static std::string error_reply(const std::string &msg, ControlFormat fmt);
+
+	void set_die_handler(std::function<void()> h) { die_ = std::move(h); }
+	void set_log(std::FILE *f) { log_ = f; }
+	/*
+	 * The mailbox server queues each call's record after the answer and writes the queue
+	 * (write_call_log + flush_log) when a slot thread goes idle, or once kLogBatch records wait,
+	 * so logging sits neither between a SEAMCALL and its answer nor between two calls of a burst.
+	 */
+	static constexpr size_t kLogBatch = 4096;
+	bool logging() const { return log_ != nullptr; }
+	void queue_call_log(const CallRecord &r);
+	size_t pending_log_records() const { return pending_log_count_.load(std::memory_order_relaxed); }
+	void write_call_log();
+	void flush_log();
+
+	/* Wake every delay fault now sleeping and make later ones return at once (shutdown). */
+	void cancel_delays();
+
+	/* Threads of the serving machinery count each return from a blocking wait (stats "wakeups"). */
+	void note_wakeup() { wakeups_.fetch_add(1, std::memory_order_relaxed); }
+	u64 wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
+
+	/* Test access: hold module_mutex() while looking at the module's state. */
+	std::mutex &module_mutex() const { return module_.state_mutex(); }
+	const Module &module() const { return module_; }
+	u64 counter(u16 leaf) const;
+
+private:
+	struct Reply;
+	void hold_for(u64 ms);
+	Reply cmd_fault(const std::vector<std::string> &args);
+	Reply cmd_faults();
+	Reply cmd_counters(const std::vector<std::string> &args);
+	Reply cmd_leaves(const std::vector<std::string> &args);
+	Reply cmd_state();
+	Reply cmd_stats();
+
+	Module module_; /* thread-safe itself (its state_mutex()) */
+
+	/* Counters and fault rules: mu_ guards rules_; counters are atomics (read without it). */
+	std::mutex mu_;
+	std::array<std::atomic<u64>, leaf::kMax> counters_{};
+	std::vector<FaultRule> rules_;
+	std::atomic<bool> have_rules_{false};
+	std::atomic<u64> calls_{0};
+	std::atomic<u64> service_ns_total_{0};
+	std::atomic<u64> wakeups_{0};
+
+	std::mutex delay_mu_;
+	std::condition_variable delay_cv_;
+	bool delays_cancelled_ = false;
+
+	std::function<void()> die_;
+	std::FILE *log_ = nullptr;
+	std::mutex log_mu_;
+	std::vector<CallRecord> pending_log_; /* guarded by log_mu_ */
+	std::atomic<size_t> pending_log_count_{0};
 };
 
 } // namespace seam_emu

@@ -33,33 +33,33 @@ bool GlobalMetadata::is_null_id(u64 id) { return (id | kContextMask) == kFieldId
 
 void GlobalMetadata::add(u64 id, u64 value) { fields_.push_back({id, truncate(id, value)}); }
 
-GlobalMetadata::GlobalMetadata(const Profile &p, const std::vector<PhysRange> &cmrs)
+GlobalMetadata::GlobalMetadata(const ModuleImage &m, const std::vector<PhysRange> &cmrs)
 {
 	namespace f = field;
-	add(f::kBuildDate, p.module.build_date);
-	add(f::kBuildNum, p.module.build_num);
-	add(f::kMinorVersion, p.module.minor);
-	add(f::kMajorVersion, p.module.major);
-	add(f::kUpdateVersion, p.module.update);
-	add(f::kModuleHv, p.handoff.module_hv);
-	add(f::kMinUpdateHv, p.handoff.min_update_hv);
-	add(f::kNoDowngrade, p.handoff.no_downgrade);
-	add(f::kNumHandoffPages, p.handoff.num_handoff_pages);
-	add(f::kTdxFeatures0, p.tdx_features0);
+	add(f::kBuildDate, m.module.build_date);
+	add(f::kBuildNum, m.module.build_num);
+	add(f::kMinorVersion, m.module.minor);
+	add(f::kMajorVersion, m.module.major);
+	add(f::kUpdateVersion, m.module.update);
+	add(f::kModuleHv, m.handoff.module_hv);
+	add(f::kMinUpdateHv, m.handoff.min_update_hv);
+	add(f::kNoDowngrade, m.handoff.no_downgrade);
+	add(f::kNumHandoffPages, m.handoff.num_handoff_pages);
+	add(f::kTdxFeatures0, m.tdx_features0);
 	add(f::kNumCmrs, cmrs.size());
 	/* The CMR arrays have kMaxCmrs elements, as in the TDX module; unused entries read 0. */
 	for (unsigned i = 0; i < kMaxCmrs; i++)
 		add(f::cmr_base(i), i < cmrs.size() ? cmrs[i].base : 0);
 	for (unsigned i = 0; i < kMaxCmrs; i++)
 		add(f::cmr_size(i), i < cmrs.size() ? cmrs[i].size : 0);
-	add(f::kMaxTdmrs, p.tdmr.max_tdmrs);
-	add(f::kMaxReservedPerTdmr, p.tdmr.max_reserved_per_tdmr);
-	add(f::kPamt4kEntrySize, p.tdmr.pamt_entry_size[0]);
-	add(f::kPamt2mEntrySize, p.tdmr.pamt_entry_size[1]);
-	add(f::kPamt1gEntrySize, p.tdmr.pamt_entry_size[2]);
-	add(f::kTdrBaseSize, p.td.tdr_base_size);
-	add(f::kTdcsBaseSize, p.td.tdcs_base_size);
-	add(f::kTdvpsBaseSize, p.td.tdvps_base_size);
+	add(f::kMaxTdmrs, m.tdmr.max_tdmrs);
+	add(f::kMaxReservedPerTdmr, m.tdmr.max_reserved_per_tdmr);
+	add(f::kPamt4kEntrySize, m.tdmr.pamt_entry_size[0]);
+	add(f::kPamt2mEntrySize, m.tdmr.pamt_entry_size[1]);
+	add(f::kPamt1gEntrySize, m.tdmr.pamt_entry_size[2]);
+	add(f::kTdrBaseSize, m.td.tdr_base_size);
+	add(f::kTdcsBaseSize, m.td.tdcs_base_size);
+	add(f::kTdvpsBaseSize, m.td.tdvps_base_size);
 	std::sort(fields_.begin(), fields_.end(), [](const MdField &a, const MdField &b) {
 		if (class_of(a.id) != class_of(b.id))
 			return class_of(a.id) < class_of(b.id);

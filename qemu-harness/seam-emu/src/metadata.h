@@ -19,7 +19,7 @@ struct MdField {
 
 class GlobalMetadata {
 public:
-	GlobalMetadata(const Profile &p, const std::vector<PhysRange> &cmrs);
+	GlobalMetadata(const ModuleImage &m, const std::vector<PhysRange> &cmrs);
 
 	struct ReadResult {
 		u64 status;

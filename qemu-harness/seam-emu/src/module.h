@@ -1,14 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
-// The emulated TDX module: global state machine, per-LP state, bring-up leaves (ABI.md §1-§3).
+// The emulated TDX module: the dispatcher, the global state machine and the state the leaves share
+// (ABI.md §1-§3). The leaves live in files named after their family: tdh_sys.cpp (SYS.INIT,
+// LP.INIT, SYS.INFO, LP.SHUTDOWN, SYS.SHUTDOWN, SYS.DISABLE), tdh_sys_rd.cpp (SYS.RD, SYS.RDALL),
+// tdh_sys_config.cpp (SYS.CONFIG, SYS.KEY.CONFIG, SYS.TDMR.INIT), tdh_phymem.cpp (PHYMEM.*).
 #pragma once
 
+#include <functional>
+#include <mutex>
 #include <vector>
 
 #include <tdx/abi/seamcall.h>
 #include <tdx/abi/tdmr.h>
 
 #include "guest_memory.h"
+#include "key_state.h"
+#include "locks.h"
+#include "lp_state.h"
 #include "metadata.h"
+#include "phymem_state.h"
 #include "profile.h"
 #include "tdmr_check.h"
 
@@ -17,71 +26,114 @@ namespace seam_emu {
 enum class SysState { kSysinitPending, kSysinitDone, kSysconfigDone, kSysReady, kSysShutdown };
 const char *sys_state_name(SysState s);
 
-/* A TDMR accepted by TDH.SYS.CONFIG and how far TDH.SYS.TDMR.INIT has got. */
-struct TdmrRuntime {
-	TdmrDesc desc;
-	u64 next_to_init; /* first byte whose PAMT entries are not initialized yet */
-	bool initialized() const { return next_to_init >= desc.base + desc.size; }
-};
-
 /* TDX_FEATURES0 bits that SYS.CONFIG v1 / SYS.UPDATE v1 may enable as add-ons (ABI.md §6). */
-inline constexpr u64 kAddOnCapableFeatures = (1ull << 39) | (1ull << 50);
+inline constexpr u64 kAddOnCapableFeatures = features0::kExt | features0::kQuote;
+
+/* TDH.SYS.SHUTDOWN rcx: bits 15:0 the handoff version, bit 16 "avoid compat-sensitive". */
+inline constexpr u64 kShutdownHvMask = 0xFFFF;
+inline constexpr u64 kShutdownAvoidCompatSensitive = 1ull << 16;
 
 class Module {
 public:
 	/* What TDH.SYS.TDMR.INIT writes into PAMT memory: "PAMTINIT" repeated. */
 	static constexpr u64 kPamtInitPattern = 0x54494E49544D4150ull;
 
-	Module(const Profile &p, const GuestMemory &mem);
+	Module(const Platform &platform, const ModuleImage &image, const GuestMemory &mem);
+	Module(const Profile &p, const GuestMemory &mem) : Module(p.platform(), p.image(), mem) {}
 
-	/* One SEAMCALL from logical processor `lp`: rax in, completion status out, regs in/out. */
-	u64 seamcall(u32 lp, u64 rax, RegBlock &regs);
+	/*
+	 * One SEAMCALL from logical processor `lp`: rax in, completion status out, regs in/out.
+	 * Thread-safe: calls on different LPs may run concurrently (one at a time per LP, as on
+	 * hardware). `hold` (may be empty) runs after the leaf did its work, while the leaf still
+	 * holds the modelled TDX-module locks but outside state_mutex(), so calls on other LPs
+	 * meanwhile meet the contention (TDX_SYS_BUSY / TDX_OPERAND_BUSY).
+	 */
+	u64 seamcall(u32 lp, u64 rax, RegBlock &regs, const std::function<void()> &hold = {});
+
+	/* Guards the model's state: hold it while using any accessor below. */
+	std::mutex &state_mutex() const { return mu_; }
 
 	SysState state() const { return state_; }
-	bool lp_initialized(u32 lp) const { return lp_init_[lp]; }
-	bool pkg_key_configured(u32 pkg) const { return pkg_key_config_[pkg]; }
-	bool all_lps_initialized() const;
-	bool all_pkgs_key_configured() const;
+	bool lp_initialized(u32 lp) const { return lps_.initialized(lp); }
+	bool pkg_key_configured(u32 pkg) const { return keys_.package_configured(pkg); }
+	bool all_lps_initialized() const { return lps_.all_initialized(); }
+	bool all_pkgs_key_configured() const { return keys_.all_packages_configured(); }
 	const std::vector<TdmrRuntime> &tdmrs() const { return tdmrs_; }
 	unsigned tdmrs_initialized() const;
-	u16 global_keyid() const { return global_keyid_; }
+	u16 global_keyid() const { return keys_.global_keyid(); }
 	u64 addons() const { return addons_; }
 	u32 disable_progress() const { return disable_progress_; }
-	const Profile &profile() const { return profile_; }
+	/* The handoff version SYS.SHUTDOWN prepared its data for (valid in SYS_SHUTDOWN). */
+	bool handoff_valid() const { return handoff_valid_; }
+	u16 handoff_hv() const { return handoff_hv_; }
+	const LpTable &lps() const { return lps_; }
+	const KeyTable &keys() const { return keys_; }
+	const PageOwners &pages() const { return pages_; }
+	const SharexLock &global_lock() const { return global_lock_; }
+
+	const Platform &platform() const { return platform_; }
+	const ModuleImage &image() const { return image_; }
+	/* Both parts as one Profile (a copy). */
+	Profile profile() const;
 	const GlobalMetadata &metadata() const { return metadata_; }
 	const GuestMemory &memory() const { return mem_; }
 
-	/* Leaves this model knows how to run (others answer TDX_OPERAND_INVALID). */
+	/* Leaves this model runs (the others answer TDX_OPERAND_INVALID, as unknown leaves do). */
 	static bool implemented(u16 leaf);
 
 private:
-	u64 dispatch(u32 lp, u16 leaf, u8 version, RegBlock &regs);
+	/* One SEAMCALL in progress: its registers and the module locks it holds until it leaves. */
+	struct Call {
+		u32 lp;
+		u16 leaf;
+		u8 version;
+		RegBlock &regs;
+		HeldLocks locks;
+	};
 
-	u64 tdh_sys_init(RegBlock &regs);
-	u64 tdh_sys_lp_init(u32 lp);
-	u64 tdh_sys_rd(u32 lp, RegBlock &regs);
-	u64 tdh_sys_rdall(u32 lp, RegBlock &regs);
-	u64 tdh_sys_config(u32 lp, u8 version, RegBlock &regs);
-	u64 tdh_sys_key_config(u32 lp);
-	u64 tdh_sys_tdmr_init(u32 lp, RegBlock &regs);
-	u64 tdh_phymem_cache_wb(u32 lp, RegBlock &regs);
-	u64 tdh_sys_disable();
+	u64 dispatch(Call &c, u64 rax);
+	u64 run_leaf(Call &c);
 
+	/* tdh_sys.cpp */
+	u64 tdh_sys_init(Call &c);
+	u64 tdh_sys_lp_init(Call &c);
+	u64 tdh_sys_info(Call &c);
+	u64 tdh_sys_lp_shutdown(Call &c);
+	u64 tdh_sys_shutdown(Call &c);
+	u64 tdh_sys_disable(Call &c);
+	void reset_to_sysinit_pending();
+	/* tdh_sys_rd.cpp */
+	u64 tdh_sys_rd(Call &c);
+	u64 tdh_sys_rdall(Call &c);
+	/* tdh_sys_config.cpp */
+	u64 tdh_sys_config(Call &c);
+	u64 tdh_sys_key_config(Call &c);
+	u64 tdh_sys_tdmr_init(Call &c);
 	u64 read_tdmr_infos(u64 array_pa, u64 count, std::vector<TdmrDesc> *out) const;
 	void init_pamt_range(const TdmrRuntime &t, u64 start, u64 len) const;
-	void reset_to_sysinit_pending();
+	/* tdh_phymem.cpp */
+	u64 tdh_phymem_cache_wb(Call &c);
 
-	Profile profile_;
+	mutable std::mutex mu_;
+	const Platform platform_;
+	ModuleImage image_; /* what the P-SEAMLDR will replace */
 	const GuestMemory &mem_;
 	GlobalMetadata metadata_;
 
+	/* Everything below is guarded by mu_. */
 	SysState state_ = SysState::kSysinitPending;
-	std::vector<bool> lp_init_;
-	std::vector<bool> pkg_key_config_;
+	SharexLock global_lock_; /* the module's global_lock */
+	LpTable lps_;
+	KeyTable keys_;
+	/* Stable while any call might hold a TDMR's lock: only SYS.CONFIG (exclusive, before SYS_READY,
+	 * so no TDMR.INIT can run) and SYS.DISABLE (no other LP inside) change it. */
 	std::vector<TdmrRuntime> tdmrs_;
-	u16 global_keyid_ = 0;
+	PageOwners pages_;
 	u64 addons_ = 0;
 	u32 disable_progress_ = 0;
+	/* SYS.SHUTDOWN's handoff data, for the SYS.UPDATE of the image that comes next. */
+	bool handoff_valid_ = false;
+	u16 handoff_hv_ = 0;
 };
 
 } // namespace seam_emu

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// The emulated TDX module's fixed facts: version, features, limits, work budgets (profiles/README.md).
+// What the emulator runs on and what it runs: the platform and the TDX module image (profiles/README.md).
 #pragma once
 
 #include <optional>
@@ -11,17 +11,31 @@ namespace seam_emu {
 
 using namespace tdx::abi;
 
-struct Profile {
-	struct Module {
+/* The machine: fixed for the emulator's life, whatever module image the P-SEAMLDR installs. */
+struct Platform {
+	u32 lps = 2;
+	u32 packages = 1;
+	/* IA32_MKTME_KEYID_PARTITIONING: the TDX private KeyIDs. */
+	u32 tdx_keyid_start = 32;
+	u32 nr_tdx_keyids = 32;
+	u32 cpu_signature = 0x806F8; /* CPUID.1.EAX */
+	struct Errata {
+		bool seamret_invalidates_vmcs = false; /* IA32_VMX_BASIC bit 60 clear (ABI.md §10) */
+		bool partial_write_machine_check = true;
+	} errata;
+
+	/* Package of an LP: LP i is in package i / (lps / packages). */
+	u32 package_of(u32 lp) const { return lp / (lps / packages); }
+};
+
+/* One TDX module image: what it reports and how it behaves; the P-SEAMLDR can replace it. */
+struct ModuleImage {
+	struct Version {
 		u16 major = 1, minor = 5, update = 6;
 		u16 build_num = 744;
 		u32 build_date = 20240229;
-	} module;
+	} module; /* the version keys of the profile's "module" object */
 	u64 tdx_features0 = 0;
-	u32 lps = 2;
-	u32 packages = 1;
-	u32 tdx_keyid_start = 32;
-	u32 nr_tdx_keyids = 32;
 	struct Tdmr {
 		u16 max_tdmrs = 64;
 		u16 max_reserved_per_tdmr = 16;
@@ -39,9 +53,15 @@ struct Profile {
 		u64 tdmr_init_bytes = 256ull << 20; /* TDMR bytes one TDH.SYS.TDMR.INIT call covers */
 		u32 sys_disable_steps = 2;          /* TDH.SYS.DISABLE calls until it completes */
 	} work_budget;
+};
 
-	/* Package of an LP: LP i is in package i / (lps / packages). */
-	u32 package_of(u32 lp) const { return lp / (lps / packages); }
+/*
+ * A profile file: the platform and the image loaded at start. It is both at once, so code that
+ * only needs one part takes a `const Platform &` or `const ModuleImage &` and a Profile converts.
+ */
+struct Profile : Platform, ModuleImage {
+	const Platform &platform() const { return *this; }
+	const ModuleImage &image() const { return *this; }
 };
 
 struct ProfileResult {
@@ -53,7 +73,14 @@ struct ProfileResult {
 ProfileResult parse_profile(const std::string &json_text);
 ProfileResult load_profile(const std::string &path);
 
+struct ModuleImageResult {
+	std::optional<ModuleImage> image;
+	std::string error;
+};
+/* The "module" object of a profile on its own (what an installable image will carry). */
+ModuleImageResult parse_module_image(const std::string &json_text);
+
 /* Re-check the LP/package topology after command-line overrides; empty string if fine. */
-std::string check_topology(const Profile &p);
+std::string check_topology(const Platform &p);
 
 } // namespace seam_emu

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-// seam-emu's process: command line, file mappings, signals, the serving loop and the control thread.
+// seam-emu's process: command line, file mappings, signals, and the threads that serve: one per
+// mailbox slot, the heartbeat, the control socket and the ivshmem server.
 #include "run.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -17,27 +17,31 @@
 #include <CLI/CLI.hpp>
 
 #include "control_server.h"
+#include "ivshmem_server.h"
 #include "mailbox_server.h"
 
 namespace seam_emu {
 
 namespace {
 
-std::atomic<bool> g_stop{false};
-
-void on_signal(int) { g_stop.store(true); }
+/* ivshmem's BAR is a power of two; 64 KiB at least, as QEMU's examples use. */
+constexpr u64 kMinMailboxFile = 64 * 1024;
 
 struct Mapping {
 	u8 *base = nullptr;
 	u64 size = 0;
+	int fd = -1; /* kept open when the mailbox is handed to QEMU */
 	~Mapping()
 	{
 		if (base)
 			munmap(base, size);
+		if (fd >= 0)
+			close(fd);
 	}
 };
 
-bool map_file(const std::string &path, bool create_mailbox, u64 mailbox_min, Mapping *m, std::string *err)
+bool map_file(const std::string &path, bool create_mailbox, u64 mailbox_min, bool keep_fd, Mapping *m,
+	      std::string *err)
 {
 	int fd = open(path.c_str(), O_RDWR | O_CLOEXEC | (create_mailbox ? O_CREAT : 0), 0600);
 	if (fd < 0) {
@@ -49,7 +53,7 @@ bool map_file(const std::string &path, bool create_mailbox, u64 mailbox_min, Map
 	u64 size = u64(st.st_size);
 	if (create_mailbox && size == 0) {
 		/* A fresh mailbox file: ivshmem wants a power-of-two size. */
-		size = 4096;
+		size = kMinMailboxFile;
 		while (size < mailbox_min)
 			size <<= 1;
 		if (ftruncate(fd, off_t(size)) != 0) {
@@ -64,14 +68,28 @@ bool map_file(const std::string &path, bool create_mailbox, u64 mailbox_min, Map
 		return false;
 	}
 	void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
 	if (p == MAP_FAILED) {
 		*err = path + ": mmap: " + std::strerror(errno);
+		close(fd);
 		return false;
 	}
+	if (keep_fd)
+		m->fd = fd;
+	else
+		close(fd);
 	m->base = static_cast<u8 *>(p);
 	m->size = size;
 	return true;
+}
+
+void write_pidfile(const std::string &path)
+{
+	if (path.empty())
+		return;
+	if (std::FILE *f = std::fopen(path.c_str(), "w")) {
+		std::fprintf(f, "%d\n", int(getpid()));
+		std::fclose(f);
+	}
 }
 
 } // namespace
@@ -79,7 +97,7 @@ bool map_file(const std::string &path, bool create_mailbox, u64 mailbox_min, Map
 int run_emulator(int argc, char **argv)
 {
 	CLI::App app{"seam-emu: userspace emulator of the Intel TDX module (SEAM backend)"};
-	std::string ram_path, mailbox_path, control_path, profile_path, log_path, pid_path;
+	std::string ram_path, mailbox_path, control_path, profile_path, log_path, pid_path, ivshmem_path;
 	u32 lps = 0, packages = 0;
 	app.add_option("--ram", ram_path, "QEMU guest RAM file (memory-backend-file share=on)")->required();
 	app.add_option("--mailbox", mailbox_path, "ivshmem shared-memory file of the mailbox")->required();
@@ -89,6 +107,8 @@ int run_emulator(int argc, char **argv)
 	app.add_option("--packages", packages, "packages (overrides the profile)")->check(CLI::Range(1u, 64u));
 	app.add_option("--log", log_path, "log every SEAMCALL to this file");
 	app.add_option("--pidfile", pid_path, "write the process id here once serving");
+	app.add_option("--ivshmem-server", ivshmem_path,
+		       "be the ivshmem server at this unix socket (QEMU ivshmem-doorbell: mailbox + doorbell)");
 	CLI11_PARSE(app, argc, argv);
 
 	ProfileResult pr = load_profile(profile_path);
@@ -108,9 +128,14 @@ int run_emulator(int argc, char **argv)
 
 	std::string err;
 	Mapping ram, mbox;
-	if (!map_file(ram_path, false, 0, &ram, &err) ||
-	    !map_file(mailbox_path, true, mailbox_bytes(profile.lps), &mbox, &err)) {
+	if (!map_file(ram_path, false, 0, false, &ram, &err) ||
+	    !map_file(mailbox_path, true, mailbox_bytes(profile.lps), !ivshmem_path.empty(), &mbox, &err)) {
 		std::fprintf(stderr, "seam-emu: %s\n", err.c_str());
+		return 1;
+	}
+	if (!ivshmem_path.empty() && (mbox.size & (mbox.size - 1))) {
+		std::fprintf(stderr, "seam-emu: %s: %llu bytes is not a power of two (an ivshmem BAR must be)\n",
+			     mailbox_path.c_str(), (unsigned long long)mbox.size);
 		return 1;
 	}
 
@@ -124,52 +149,56 @@ int run_emulator(int argc, char **argv)
 			return 1;
 		}
 		emu.set_log(log.get());
-		emu.set_deferred_logging(true);
 	}
 
-	MailboxServer mailbox(mbox.base, mbox.size, emu, profile);
-	ControlServer control(emu, control_path);
-	if (!control.open(&err)) {
-		std::fprintf(stderr, "seam-emu: %s\n", err.c_str());
-		return 1;
-	}
-
-	struct sigaction sa{};
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, nullptr);
-	sigaction(SIGINT, &sa, nullptr);
+	/*
+	 * SIGTERM/SIGINT are taken by sigwait() in this thread only: blocked before any thread
+	 * starts, so every thread inherits the mask.
+	 */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (!mailbox.publish(&err)) {
+	MailboxServer mailbox(mbox.base, mbox.size, emu, profile);
+	std::unique_ptr<IvshmemServer> ivshmem;
+	if (!ivshmem_path.empty()) {
+		ivshmem = std::make_unique<IvshmemServer>(ivshmem_path, mbox.fd, mailbox, emu);
+		if (!ivshmem->open(&err)) {
+			std::fprintf(stderr, "seam-emu: %s\n", err.c_str());
+			return 1;
+		}
+	}
+	ControlServer control(emu, control_path);
+	if (!control.open(&err) || !mailbox.publish(&err)) {
 		std::fprintf(stderr, "seam-emu: %s\n", err.c_str());
 		return 1;
 	}
-	auto last_beat = std::chrono::steady_clock::now();
-	control.start([&] {
-		auto now = std::chrono::steady_clock::now();
-		if (now - last_beat >= std::chrono::milliseconds(50)) {
-			mailbox.heartbeat();
-			last_beat = now;
-		}
-	});
-	if (!pid_path.empty()) {
-		if (std::FILE *f = std::fopen(pid_path.c_str(), "w")) {
-			std::fprintf(f, "%d\n", int(getpid()));
-			std::fclose(f);
-		}
+	mailbox.start();
+	control.start();
+	if (ivshmem)
+		ivshmem->start();
+	write_pidfile(pid_path);
+	std::fprintf(stderr, "seam-emu: serving %u LPs in %u packages, RAM %llu MiB, TDX %u.%u.%02u, epoch %016llx%s\n",
+		     profile.lps, profile.packages, (unsigned long long)(ram.size >> 20), profile.module.major,
+		     profile.module.minor, profile.module.update, (unsigned long long)mailbox.epoch(),
+		     ivshmem ? ", ivshmem server" : "");
+
+	int sig = 0;
+	while (sigwait(&sigs, &sig) != 0) {
 	}
-	std::fprintf(stderr, "seam-emu: serving %u LPs in %u packages, RAM %llu MiB, TDX %u.%u.%02u\n", profile.lps,
-		     profile.packages, (unsigned long long)(ram.size >> 20), profile.module.major, profile.module.minor,
-		     profile.module.update);
 
-	mailbox.run(g_stop);
-
+	/* Orderly exit: no more doorbell, the calls in progress answered, then "stopped". */
+	if (ivshmem)
+		ivshmem->stop();
+	mailbox.stop();
 	mailbox.set_stopped();
 	control.stop();
 	if (!pid_path.empty())
 		unlink(pid_path.c_str());
-	std::fprintf(stderr, "seam-emu: stopped\n");
+	std::fprintf(stderr, "seam-emu: stopped (signal %d)\n", sig);
 	return 0;
 }
 

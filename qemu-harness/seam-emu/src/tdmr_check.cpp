@@ -87,7 +87,7 @@ u64 check_reserved_areas(const TdmrDesc &t, size_t i)
 	return status::kSuccess;
 }
 
-bool pamt_ok(const Profile &p, const TdmrDesc &t, PageLevel l)
+bool pamt_ok(const ModuleImage &m, const TdmrDesc &t, PageLevel l)
 {
 	u64 base = t.pamt_base[unsigned(l)], size = t.pamt_size[unsigned(l)];
 	if (!no_wrap(base, size))
@@ -96,7 +96,11 @@ bool pamt_ok(const Profile &p, const TdmrDesc &t, PageLevel l)
 		return false;
 	if (base >= kMaxPa || (size && base + size - 1 >= kMaxPa))
 		return false;
-	return size >= pamt_required_size(p, l, t.size);
+	/*
+	 * The module only wants size >= the entries' bytes; the emulator wants the size the host must
+	 * have computed (rounded up to 4 KiB), so a host that sizes PAMTs wrongly fails here.
+	 */
+	return size == pamt_exact_size(m, l, t.size);
 }
 
 /* The module checks the 1G, 2M, then 4K PAMT; the status names the level (0 = 4K, 1 = 2M, 2 = 1G). */
@@ -111,11 +115,11 @@ bool pamt_hits_available(const TdmrDesc &t, u64 base, u64 size)
 	return false;
 }
 
-u64 check_pamts(const std::vector<TdmrDesc> &t, size_t i, const Profile &p, const std::vector<PhysRange> &cmrs)
+u64 check_pamts(const std::vector<TdmrDesc> &t, size_t i, const ModuleImage &m, const std::vector<PhysRange> &cmrs)
 {
 	const TdmrDesc &d = t[i];
 	for (PageLevel l : kCheckOrder)
-		if (!pamt_ok(p, d, l))
+		if (!pamt_ok(m, d, l))
 			return with_info(status::kInvalidPamt, i, unsigned(l));
 
 	/* PAMTs must not overlap other TDMRs' PAMTs, nor each other. */
@@ -164,9 +168,14 @@ TdmrDesc TdmrDesc::from_info(const TdmrInfo &info, const TdmrReservedArea *rsvd,
 	return d;
 }
 
-u64 pamt_required_size(const Profile &p, PageLevel level, u64 tdmr_size)
+u64 pamt_required_size(const ModuleImage &m, PageLevel level, u64 tdmr_size)
 {
-	return (tdmr_size >> page_level_shift(level)) * p.tdmr.pamt_entry_size[unsigned(level)];
+	return (tdmr_size >> page_level_shift(level)) * m.tdmr.pamt_entry_size[unsigned(level)];
+}
+
+u64 pamt_exact_size(const ModuleImage &m, PageLevel level, u64 tdmr_size)
+{
+	return (pamt_required_size(m, level, tdmr_size) + kPageSize - 1) & ~(kPageSize - 1);
 }
 
 std::vector<PhysRange> tdmr_available_areas(const TdmrDesc &t)
@@ -186,13 +195,13 @@ std::vector<PhysRange> tdmr_available_areas(const TdmrDesc &t)
 	return out;
 }
 
-u64 check_tdmr(const std::vector<TdmrDesc> &tdmrs, size_t i, const Profile &p, const std::vector<PhysRange> &cmrs)
+u64 check_tdmr(const std::vector<TdmrDesc> &tdmrs, size_t i, const ModuleImage &m, const std::vector<PhysRange> &cmrs)
 {
 	u64 st = check_tdmr_range(tdmrs, i);
 	if (st == status::kSuccess)
 		st = check_reserved_areas(tdmrs[i], i);
 	if (st == status::kSuccess)
-		st = check_pamts(tdmrs, i, p, cmrs);
+		st = check_pamts(tdmrs, i, m, cmrs);
 	if (st != status::kSuccess)
 		return st;
 	/* Every byte not reserved must be convertible memory. */
@@ -202,10 +211,10 @@ u64 check_tdmr(const std::vector<TdmrDesc> &tdmrs, size_t i, const Profile &p, c
 	return status::kSuccess;
 }
 
-u64 check_tdmrs(const std::vector<TdmrDesc> &tdmrs, const Profile &p, const std::vector<PhysRange> &cmrs)
+u64 check_tdmrs(const std::vector<TdmrDesc> &tdmrs, const ModuleImage &m, const std::vector<PhysRange> &cmrs)
 {
 	for (size_t i = 0; i < tdmrs.size(); i++) {
-		u64 st = check_tdmr(tdmrs, i, p, cmrs);
+		u64 st = check_tdmr(tdmrs, i, m, cmrs);
 		if (st != status::kSuccess)
 			return st;
 	}

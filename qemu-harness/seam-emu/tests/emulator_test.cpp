@@ -2,9 +2,13 @@
 // Counters, fault injection and the control commands, driven directly (no socket).
 #include "test_support.h"
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include <nlohmann/json.hpp>
+
+#include <tdx/abi/leaves.h>
 
 #include "emulator.h"
 
@@ -33,6 +37,16 @@ protected:
 		EXPECT_EQ(out.find('\n'), out.size() - 1) << "exactly one line";
 		return json::parse(out);
 	}
+	/* A command on a connection that said "format kv"; the reply without its newline. */
+	std::string kv(const std::string &line)
+	{
+		ControlFormat f = ControlFormat::kKv;
+		std::string out = emu_.control(line, &f);
+		EXPECT_EQ(f, ControlFormat::kKv);
+		EXPECT_FALSE(out.empty());
+		EXPECT_EQ(out.find('\n'), out.size() - 1) << "exactly one line";
+		return out.substr(0, out.size() - 1);
+	}
 	RamBuffer ram_;
 	GuestMemory mem_;
 	Emulator emu_;
@@ -45,7 +59,8 @@ TEST_F(Emu, PingAndErrors)
 	for (const char *bad : {"pong", "ping extra", "fault", "fault sys.init", "fault nosuch 1 die",
 				"fault sys.init 0 die", "fault sys.init x die", "fault sys.init 1 status",
 				"fault sys.init 1 status 0xZZ", "fault sys.init 1 delay -5", "fault sys.init 1 explode",
-				"fault 128 1 die", "fault sys.init 1 die now", "counters please", "\xff\xfe"}) {
+				"fault 128 1 die", "fault sys.init 1 die now", "counters please", "counters a b",
+				"leaves nosuch", "leaves a b", "format xml", "format kv json", "\xff\xfe"}) {
 		json j = ctl(bad);
 		EXPECT_EQ(j["ok"], false) << bad;
 		EXPECT_TRUE(j["error"].is_string()) << bad;
@@ -54,18 +69,77 @@ TEST_F(Emu, PingAndErrors)
 
 TEST_F(Emu, LeafNames)
 {
-	EXPECT_EQ(parse_leaf("sys.init"), leaf::kSysInit);
+	/* Every leaf of the one table, by short name, by spec name, by number. */
+	for (const LeafInfo &l : kLeaves) {
+		EXPECT_EQ(parse_leaf(l.short_name), l.number) << l.short_name;
+		EXPECT_EQ(parse_leaf(l.spec_name), l.number) << l.spec_name;
+		EXPECT_EQ(parse_leaf(std::to_string(l.number)), l.number);
+		EXPECT_EQ(leaf_short_name(l.number), l.short_name);
+	}
 	EXPECT_EQ(parse_leaf("TDH.SYS.INIT"), leaf::kSysInit);
+	EXPECT_EQ(parse_leaf("tdh.sys.lp.init"), leaf::kSysLpInit);
+	/* The older aliases keep working. */
 	EXPECT_EQ(parse_leaf("lp.init"), leaf::kSysLpInit);
-	EXPECT_EQ(parse_leaf("sys.config"), leaf::kSysConfig);
 	EXPECT_EQ(parse_leaf("key.config"), leaf::kSysKeyConfig);
 	EXPECT_EQ(parse_leaf("tdmr.init"), leaf::kSysTdmrInit);
-	EXPECT_EQ(parse_leaf("sys.rd"), leaf::kSysRd);
-	EXPECT_EQ(parse_leaf("sys.disable"), leaf::kSysDisable);
 	EXPECT_EQ(parse_leaf("cache.wb"), leaf::kPhymemCacheWb);
 	EXPECT_EQ(parse_leaf("45"), leaf::kSysConfig);
+	EXPECT_EQ(leaf_short_name(77), "77"); /* not in the table */
 	EXPECT_FALSE(parse_leaf("128"));
 	EXPECT_FALSE(parse_leaf("sys.nothing"));
+	EXPECT_FALSE(parse_leaf("tdh."));
+	EXPECT_FALSE(parse_leaf(""));
+}
+
+TEST_F(Emu, LeavesCommand)
+{
+	json all = ctl("leaves")["leaves"];
+	EXPECT_EQ(all.size(), std::size(kLeaves));
+	EXPECT_EQ(all["sys.key.config"], leaf::kSysKeyConfig);
+	EXPECT_EQ(all["sys.lp.init"], leaf::kSysLpInit);
+	EXPECT_EQ(ctl("leaves lp.init")["leaves"], json({{"sys.lp.init", leaf::kSysLpInit}}));
+	EXPECT_EQ(kv("leaves TDH.SYS.CONFIG"), "ok sys.config=45");
+	std::string line = kv("leaves");
+	EXPECT_EQ(line.rfind("ok mng.addcx=1 ", 0), 0u) << line;
+	EXPECT_NE(line.find(" sys.key.config=31 "), std::string::npos) << line;
+	EXPECT_NE(line.find(" sys.disable=69"), std::string::npos) << line;
+}
+
+TEST_F(Emu, KvFormat)
+{
+	EXPECT_EQ(kv("ping"), "ok");
+	EXPECT_EQ(kv("nonsense"), "error unknown or malformed command: nonsense");
+	EXPECT_EQ(kv("fault sys.init 1 explode"), "error fault kind must be status, delay or die");
+	EXPECT_EQ(kv("counters"), "ok");
+	serve(0, leaf::kSysInit);
+	serve(1, leaf::kSysLpInit);
+	serve(1, leaf::kSysLpInit);
+	EXPECT_EQ(kv("counters"), "ok sys.init=1 sys.lp.init=2");
+	EXPECT_EQ(kv("counters lp.init"), "ok sys.lp.init=2");
+	EXPECT_EQ(kv("counters sys.disable"), "ok sys.disable=0") << "asked for: shown when 0";
+	EXPECT_EQ(kv("state"), "ok state=SYSINIT_DONE lp_init.0=0 lp_init.1=1 pkg_key_config.0=0 tdmrs=0 "
+			       "tdmrs_initialized=0 global_keyid=0 addons=0x0 disable_progress=0");
+	ASSERT_EQ(kv("fault tdh.sys.rd 2 status 0xC000010000000000"), "ok");
+	ASSERT_EQ(kv("fault sys.disable 1 delay 5"), "ok");
+	EXPECT_EQ(kv("faults"), "ok faults.0.leaf=sys.rd faults.0.remaining=2 faults.0.status=0xc000010000000000 "
+				"faults.1.leaf=sys.disable faults.1.remaining=1 faults.1.delay_ms=5");
+	std::string st = kv("stats");
+	EXPECT_EQ(st.rfind("ok calls=3 service_ns_total=", 0), 0u) << st;
+	EXPECT_NE(st.find(" wakeups=0"), std::string::npos) << st;
+	/* Serial noise in an error stays one readable token line. */
+	EXPECT_EQ(kv("\xff\x01x"), "error unknown or malformed command: ??x");
+
+	/* "format" switches the connection's format; its reply is already in the new one. */
+	ControlFormat f = ControlFormat::kJson;
+	EXPECT_EQ(emu_.control("format", &f), "{\"ok\":true,\"format\":\"json\"}\n");
+	EXPECT_EQ(emu_.control("format kv", &f), "ok format=kv\n");
+	EXPECT_EQ(f, ControlFormat::kKv);
+	EXPECT_EQ(emu_.control("format xml", &f), "error format is kv or json\n");
+	EXPECT_EQ(emu_.control("FORMAT JSON", &f), "{\"ok\":true,\"format\":\"json\"}\n");
+	EXPECT_EQ(f, ControlFormat::kJson);
+	EXPECT_EQ(Emulator::error_reply("line too long", ControlFormat::kKv), "error line too long\n");
+	EXPECT_EQ(Emulator::error_reply("line too long", ControlFormat::kJson),
+		  "{\"ok\":false,\"error\":\"line too long\"}\n");
 }
 
 TEST_F(Emu, CountersCountEveryCall)
@@ -79,7 +153,7 @@ TEST_F(Emu, CountersCountEveryCall)
 	RegBlock r{};
 	emu_.serve(0, leaf_rax(leaf::kSysRd) | (1ull << 30), r); /* reserved bits: counted under its leaf */
 	json c = ctl("counters")["counters"];
-	EXPECT_EQ(c, json({{"9", 1}, {"33", 2}, {"34", 1}, {"35", 2}}));
+	EXPECT_EQ(c, json({{"mng.create", 1}, {"sys.init", 2}, {"sys.rd", 1}, {"sys.lp.init", 2}}));
 	EXPECT_EQ(ctl("reset-counters")["ok"], true);
 	EXPECT_EQ(ctl("counters")["counters"], json::object());
 	json s = ctl("stats");
@@ -89,6 +163,9 @@ TEST_F(Emu, CountersCountEveryCall)
 	json later = ctl("stats");
 	EXPECT_GT(later["wall_ns"].get<u64>(), s["wall_ns"].get<u64>());
 	EXPECT_GE(later["cpu_ns"].get<u64>(), s["cpu_ns"].get<u64>());
+	EXPECT_EQ(s["wakeups"], 0) << "nothing here sleeps";
+	emu_.note_wakeup();
+	EXPECT_EQ(ctl("stats")["wakeups"], 1);
 }
 
 TEST_F(Emu, FaultStatusFiresOnNthCallFromNow)
@@ -99,7 +176,7 @@ TEST_F(Emu, FaultStatusFiresOnNthCallFromNow)
 	EXPECT_EQ(serve(0, leaf::kSysInit, 1), status::kOperandInvalid | kOperandIdRcx); /* 1st: real */
 	EXPECT_EQ(serve(0, leaf::kSysInit), status::kSysStateIncorrect);                  /* 2nd: injected */
 	{
-		std::lock_guard<std::mutex> g(emu_.mutex());
+		std::lock_guard<std::mutex> g(emu_.module_mutex());
 		EXPECT_EQ(emu_.module().state(), SysState::kSysinitPending); /* the leaf did not run */
 	}
 	EXPECT_EQ(serve(0, leaf::kSysInit), status::kSuccess); /* one-shot */
@@ -128,9 +205,40 @@ TEST_F(Emu, FaultDelay)
 	EXPECT_EQ(serve(0, leaf::kSysInit, 0, &ns), status::kSuccess); /* served, late */
 	auto waited = std::chrono::steady_clock::now() - t0;
 	EXPECT_GE(waited, std::chrono::milliseconds(150));
-	EXPECT_GE(ns, 150'000'000u);
-	serve(0, leaf::kSysRd, 0, &ns);
-	EXPECT_LT(ns, 50'000'000u);
+	EXPECT_GE(ns, 150'000'000u) << "the delay is inside the module call: part of the service time";
+	{
+		std::lock_guard<std::mutex> g(emu_.module_mutex());
+		EXPECT_EQ(emu_.module().state(), SysState::kSysinitDone) << "the leaf ran";
+	}
+	EXPECT_EQ(ctl("faults")["faults"].size(), 0u) << "one-shot";
+}
+
+/* A delay on one LP holds that call only: another LP is answered meanwhile. */
+TEST_F(Emu, DelayOnOneLpDoesNotStallAnother)
+{
+	ASSERT_EQ(serve(0, leaf::kSysInit), status::kSuccess);
+	ASSERT_EQ(ctl("fault lp.init 1 delay 600000")["ok"], true);
+	std::atomic<bool> held_done{false};
+	u64 held_status = ~0ull;
+	std::thread held([&] {
+		held_status = serve(0, leaf::kSysLpInit);
+		held_done = true;
+	});
+	/* Wait until the held call has started (its counter moved), then call on LP 1. */
+	while (emu_.counter(leaf::kSysLpInit) == 0)
+		std::this_thread::yield();
+	RegBlock r{};
+	u64 st = emu_.serve(1, leaf_rax(leaf::kSysRd), r);
+	EXPECT_FALSE(held_done) << "LP 1 was answered while LP 0 is held";
+	EXPECT_NE(st, ~0ull);
+	emu_.cancel_delays(); /* what the emulator's exit does */
+	held.join();
+	EXPECT_EQ(held_status, status::kSuccess);
+	/* Later delays return at once once cancelled (the emulator is exiting). */
+	ASSERT_EQ(ctl("fault sys.rd 1 delay 600000")["ok"], true);
+	RegBlock r2{};
+	emu_.serve(0, leaf_rax(leaf::kSysRd), r2); /* would sleep for ten minutes (ctest's limit is 2) */
+	EXPECT_EQ(ctl("faults")["faults"].size(), 0u);
 }
 
 TEST_F(Emu, FaultDieCallsTheHandler)

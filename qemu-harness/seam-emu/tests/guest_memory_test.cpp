@@ -48,6 +48,21 @@ TEST(GuestMemory, LargeRamSplitsAt2GAnd4G)
 	EXPECT_EQ(w, v);
 }
 
+TEST(GuestMemory, RamWellAbove4G)
+{
+	RamBuffer ram(8 * kGiB); /* q35: [0, 2G) and [4G, 10G) */
+	GuestMemory mem(ram.data(), ram.size());
+	ASSERT_EQ(mem.ranges().size(), 2u);
+	EXPECT_EQ(mem.ranges()[1].base, 4 * kGiB);
+	EXPECT_EQ(mem.ranges()[1].end(), 10 * kGiB);
+	EXPECT_EQ(mem.ptr(9 * kGiB, 4096), ram.data() + 7 * kGiB);
+	EXPECT_EQ(mem.ptr(10 * kGiB - 4096, 4096), ram.data() + 8 * kGiB - 4096);
+	EXPECT_EQ(mem.ptr(10 * kGiB - 4096, 4097), nullptr);
+	EXPECT_TRUE(check_pa(mem, 6 * kGiB, 4096, 24 * kMiB, kOperandIdRcx).ok());
+	EXPECT_EQ(check_pa(mem, 10 * kGiB, 4096, 4096, kOperandIdRcx).status,
+		  status::kOperandAddrRangeError | kOperandIdRcx);
+}
+
 TEST(GuestMemory, CheckPa)
 {
 	RamBuffer ram(64 * kMiB);

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-// The real seam-emu binary: RAM and mailbox files in a temp dir, the control socket, signals.
+// The real seam-emu binary: RAM and mailbox files in a temp dir, the mailbox protocol v2 as the
+// guest speaks it, the ivshmem server as QEMU sees it, the control socket, signals.
+// No assertion here depends on how fast the machine is: waits have generous limits and only
+// fail when something never happens.
 #include "test_support.h"
 
 #include <fcntl.h>
@@ -14,6 +17,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +33,18 @@ using tdx::emu::MailboxHeader;
 using tdx::emu::MailboxSlot;
 
 constexpr u64 kRamSize = 64 * kMiB;
+constexpr auto kPatience = 10s; /* "never happened" */
+
+bool eventually(const std::function<bool()> &f, std::chrono::milliseconds limit = kPatience)
+{
+	auto deadline = std::chrono::steady_clock::now() + limit;
+	while (!f()) {
+		if (std::chrono::steady_clock::now() > deadline)
+			return false;
+		std::this_thread::sleep_for(1ms);
+	}
+	return true;
+}
 
 struct FileMap {
 	u8 *p = nullptr;
@@ -38,30 +54,44 @@ struct FileMap {
 		int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0600);
 		ASSERT_GE(fd, 0);
 		ASSERT_EQ(ftruncate(fd, off_t(sz)), 0);
-		p = static_cast<u8 *>(mmap(nullptr, sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+		map_fd(fd, sz);
 		close(fd);
+	}
+	void map_fd(int fd, u64 sz)
+	{
+		p = static_cast<u8 *>(mmap(nullptr, sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
 		ASSERT_NE(p, MAP_FAILED);
 		size = sz;
 	}
 	~FileMap()
 	{
-		if (p)
+		if (p && p != MAP_FAILED)
 			munmap(p, size);
 	}
 };
 
+int connect_unix(const std::string &path)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_un a{};
+	a.sun_family = AF_UNIX;
+	std::snprintf(a.sun_path, sizeof(a.sun_path), "%s", path.c_str());
+	if (connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 class Control {
 public:
-	explicit Control(const std::string &path)
+	explicit Control(const std::string &path) : fd_(connect_unix(path)) {}
+	~Control()
 	{
-		fd_ = socket(AF_UNIX, SOCK_STREAM, 0);
-		sockaddr_un a{};
-		a.sun_family = AF_UNIX;
-		std::snprintf(a.sun_path, sizeof(a.sun_path), "%s", path.c_str());
-		ok_ = connect(fd_, reinterpret_cast<sockaddr *>(&a), sizeof(a)) == 0;
+		if (fd_ >= 0)
+			close(fd_);
 	}
-	~Control() { close(fd_); }
-	bool ok() const { return ok_; }
+	bool ok() const { return fd_ >= 0; }
 	void send_raw(const std::string &s) { ASSERT_EQ(write(fd_, s.data(), s.size()), ssize_t(s.size())); }
 	std::string read_line()
 	{
@@ -88,11 +118,107 @@ public:
 		std::string r = read_line();
 		return r.empty() ? json() : json::parse(r);
 	}
+	std::string raw_cmd(const std::string &line)
+	{
+		send_raw(line + "\n");
+		return read_line();
+	}
 
 private:
 	int fd_;
-	bool ok_;
 	std::string buf_;
+};
+
+/* What QEMU's ivshmem-doorbell device does with the server: connect, take the messages and fds. */
+class IvshmemClient {
+public:
+	struct Msg {
+		s64 value;
+		int fd;
+	};
+	explicit IvshmemClient(const std::string &path) : fd_(connect_unix(path)) {}
+	~IvshmemClient()
+	{
+		close_socket();
+		for (const Msg &m : msgs_)
+			if (m.fd >= 0)
+				close(m.fd);
+	}
+	bool ok() const { return fd_ >= 0; }
+	void close_socket()
+	{
+		if (fd_ >= 0)
+			close(fd_);
+		fd_ = -1;
+	}
+	/* One message (8 bytes, maybe with an fd); false on end of file or after 5 s. */
+	bool receive(Msg *out)
+	{
+		pollfd p{fd_, POLLIN, 0};
+		if (poll(&p, 1, 5000) <= 0)
+			return false;
+		s64 v = 0;
+		iovec iov{&v, sizeof(v)};
+		alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+		msghdr msg{};
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = control;
+		msg.msg_controllen = sizeof(control);
+		if (recvmsg(fd_, &msg, MSG_WAITALL | MSG_CMSG_CLOEXEC) != ssize_t(sizeof(v)))
+			return false;
+		int fd = -1;
+		for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+				std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		*out = {v, fd};
+		msgs_.push_back(*out);
+		return true;
+	}
+	/* The whole greeting for n vectors; the doorbell eventfds end up in vectors(). */
+	void handshake(u32 n)
+	{
+		Msg m;
+		ASSERT_TRUE(receive(&m));
+		EXPECT_EQ(m.value, 0) << "protocol version";
+		EXPECT_EQ(m.fd, -1);
+		ASSERT_TRUE(receive(&m));
+		EXPECT_EQ(m.value, s64(tdx::emu::kGuestPeer)) << "the client's id";
+		EXPECT_EQ(m.fd, -1);
+		ASSERT_TRUE(receive(&m));
+		EXPECT_EQ(m.value, -1) << "shared memory";
+		ASSERT_GE(m.fd, 0);
+		shm_fd_ = m.fd;
+		for (u32 i = 0; i < n; i++) {
+			ASSERT_TRUE(receive(&m)) << "vector " << i;
+			EXPECT_EQ(m.value, s64(tdx::emu::kDoorbellPeer)) << "vector " << i;
+			ASSERT_GE(m.fd, 0) << "vector " << i;
+			vectors_.push_back(m.fd);
+		}
+	}
+	int shm_fd() const { return shm_fd_; }
+	/* The guest's Doorbell write for (kDoorbellPeer, vector i), as QEMU carries it out. */
+	void ring(u32 i) const
+	{
+		const u64 one = 1;
+		ASSERT_EQ(write(vectors_.at(i), &one, sizeof(one)), ssize_t(sizeof(one)));
+	}
+	size_t vector_count() const { return vectors_.size(); }
+	/* True when the server closed the connection (end of file) within 5 s. */
+	bool closed_by_server()
+	{
+		pollfd p{fd_, POLLIN, 0};
+		if (poll(&p, 1, 5000) <= 0)
+			return false;
+		char b;
+		return recv(fd_, &b, 1, 0) == 0;
+	}
+
+private:
+	int fd_;
+	int shm_fd_ = -1;
+	std::vector<int> vectors_;
+	std::vector<Msg> msgs_;
 };
 
 class Process : public ::testing::Test {
@@ -125,6 +251,7 @@ protected:
 						 "--pidfile", dir_ + "/pid",
 						 "--log", dir_ + "/log"};
 		args.insert(args.end(), extra.begin(), extra.end());
+		unlink((dir_ + "/pid").c_str());
 		pid_ = fork();
 		ASSERT_GE(pid_, 0);
 		if (pid_ == 0) {
@@ -138,7 +265,8 @@ protected:
 			_exit(127);
 		}
 		/* Ready when the magic is published and the pidfile is written. */
-		for (int i = 0; i < 500; i++) {
+		mbox_.reset();
+		for (int i = 0; i < 1000; i++) {
 			struct stat st;
 			if (stat((dir_ + "/pid").c_str(), &st) == 0 && stat((dir_ + "/mbox").c_str(), &st) == 0 &&
 			    st.st_size > 0) {
@@ -153,39 +281,73 @@ protected:
 		}
 		FAIL() << "seam-emu did not come up";
 	}
+	void stop_with(int sig)
+	{
+		kill(pid_, sig);
+		int ws = wait_exit();
+		EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) << ws;
+	}
 
 	std::string sock() const { return dir_ + "/ctl"; }
+	std::string ivshmem_sock() const { return dir_ + "/ivshmem"; }
 	MailboxHeader header() const
 	{
 		MailboxHeader h;
 		std::memcpy(&h, mbox_->p, sizeof(h));
 		return h;
 	}
+	u32 header_u32(size_t off) const
+	{
+		return __atomic_load_n(reinterpret_cast<u32 *>(mbox_->p + off), __ATOMIC_ACQUIRE);
+	}
+	u64 heartbeat() const
+	{
+		return __atomic_load_n(reinterpret_cast<u64 *>(mbox_->p + offsetof(MailboxHeader, heartbeat)),
+				       __ATOMIC_ACQUIRE);
+	}
+	bool doorbell() const { return header_u32(offsetof(MailboxHeader, doorbell)) == 1; }
 	MailboxSlot *slot(u32 i) const
 	{
 		return reinterpret_cast<MailboxSlot *>(mbox_->p + tdx::emu::kSlotOffset + i * tdx::emu::kSlotSize);
 	}
+	u64 done_id(u32 cpu) const { return __atomic_load_n(&slot(cpu)->done_id, __ATOMIC_ACQUIRE); }
+	bool emu_waiting(u32 cpu) const { return __atomic_load_n(&slot(cpu)->emu_waiting, __ATOMIC_ACQUIRE) == 1; }
 
-	/* One SEAMCALL through the mailbox, as the guest makes it. */
-	u64 seamcall(u32 cpu, u64 rax_in, RegBlock &regs, bool expect_answer = true)
+	/*
+	 * Steps 2-3 of a call (mailbox.h): inputs, req_id = id (store-release), full fence, and the
+	 * Doorbell if the emulator said it sleeps and `ring` (the client's vectors) is given.
+	 */
+	u64 post(u32 cpu, u64 rax_in, const RegBlock &regs, const IvshmemClient *ring = nullptr, u64 id = 0)
 	{
 		MailboxSlot *s = slot(cpu);
 		s->rax = rax_in;
 		s->regs = regs;
 		s->cpu = cpu;
-		u32 seq = s->req_seq + 1;
-		__atomic_store_n(&s->req_seq, seq, __ATOMIC_RELEASE);
-		auto deadline = std::chrono::steady_clock::now() + (expect_answer ? 5s : 500ms);
-		while (__atomic_load_n(&s->done_seq, __ATOMIC_ACQUIRE) != seq) {
-			if (std::chrono::steady_clock::now() > deadline) {
-				EXPECT_FALSE(expect_answer) << "mailbox timeout";
-				return ~0ull;
-			}
-			std::this_thread::sleep_for(50us);
+		if (!id)
+			id = s->req_id + 1;
+		__atomic_store_n(&s->req_id, id, __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (ring && doorbell() && emu_waiting(cpu))
+			ring->ring(cpu);
+		return id;
+	}
+	bool wait_answer(u32 cpu, u64 id, std::chrono::milliseconds limit = kPatience)
+	{
+		return eventually([&] { return done_id(cpu) == id; }, limit);
+	}
+	/* One SEAMCALL through the mailbox, as the guest makes it. */
+	u64 seamcall(u32 cpu, u64 rax_in, RegBlock &regs, bool expect_answer = true,
+		     const IvshmemClient *ring = nullptr)
+	{
+		u64 id = post(cpu, rax_in, regs, ring);
+		if (!wait_answer(cpu, id, expect_answer ? std::chrono::milliseconds(kPatience) : 500ms)) {
+			EXPECT_FALSE(expect_answer) << "mailbox timeout";
+			return ~0ull;
 		}
-		regs = s->regs;
+		MailboxSlot *s = slot(cpu);
+		regs = s->out_regs;
 		last_service_ns_ = s->service_ns;
-		return s->rax;
+		return s->status;
 	}
 	u64 seamcall(u32 cpu, u16 leaf, u64 rcx = 0, u64 rdx = 0, u64 r8 = 0)
 	{
@@ -200,7 +362,7 @@ protected:
 	int wait_exit()
 	{
 		int st = 0;
-		for (int i = 0; i < 500; i++) {
+		for (int i = 0; i < 1000; i++) {
 			if (waitpid(pid_, &st, WNOHANG) == pid_) {
 				pid_ = -1;
 				return st;
@@ -210,20 +372,11 @@ protected:
 		ADD_FAILURE() << "seam-emu did not exit";
 		return -1;
 	}
-	u64 cpu_ticks() const
+	u64 shared_calls(u16 leaf) const
 	{
-		std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
-		std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-		std::istringstream rest(s.substr(s.rfind(')') + 2));
-		std::string f;
-		u64 utime = 0, stime = 0;
-		for (int i = 3; i <= 15 && rest >> f; i++) {
-			if (i == 14)
-				utime = std::stoull(f);
-			if (i == 15)
-				stime = std::stoull(f);
-		}
-		return utime + stime;
+		u64 v;
+		std::memcpy(&v, mbox_->p + tdx::emu::kLeafCallsOffset + leaf * 8, 8);
+		return v;
 	}
 
 	std::string dir_;
@@ -234,7 +387,7 @@ protected:
 	u64 last_service_ns_ = 0;
 };
 
-TEST_F(Process, HeaderHeartbeatBringUpControlAndSigterm)
+TEST_F(Process, HeaderBringUpControlAndSigterm)
 {
 	start();
 	MailboxHeader h = header();
@@ -243,12 +396,16 @@ TEST_F(Process, HeaderHeartbeatBringUpControlAndSigterm)
 	EXPECT_EQ(h.slot_offset, tdx::emu::kSlotOffset);
 	EXPECT_EQ(h.slot_size, tdx::emu::kSlotSize);
 	EXPECT_EQ(h.emu_state, u32(tdx::emu::kEmuRunning));
+	EXPECT_EQ(h.doorbell, 0u) << "no ivshmem client: the guest must not ring";
+	EXPECT_NE(h.epoch, 0u);
 	EXPECT_EQ(h.tdx_keyid_start, 32u);
 	EXPECT_EQ(h.nr_tdx_keyids, 32u);
 	EXPECT_EQ(h.num_packages, 1u);
-	u64 beat = h.heartbeat;
-	std::this_thread::sleep_for(300ms);
-	EXPECT_GE(header().heartbeat, beat + 2) << "heartbeat at least every 100 ms";
+	struct stat st;
+	ASSERT_EQ(stat((dir_ + "/mbox").c_str(), &st), 0);
+	EXPECT_EQ(st.st_size, 64 * 1024) << "a new mailbox file: a power of two, at least 64 KiB";
+	const u64 beat = heartbeat();
+	EXPECT_TRUE(eventually([&] { return heartbeat() > beat + 1; })) << "heartbeat moves";
 
 	/* A full bring-up through the mailbox, both CPUs. */
 	Profile p = default_profile();
@@ -279,21 +436,20 @@ TEST_F(Process, HeaderHeartbeatBringUpControlAndSigterm)
 	EXPECT_EQ(b.read_line(), "{\"ok\":true}\n");
 	a.send_raw("ng\r\r\n\r\nstate\n");
 	EXPECT_EQ(a.read_line(), "{\"ok\":true}\n");
-	json st = json::parse(a.read_line());
-	EXPECT_EQ(st["state"], "SYS_READY");
-	EXPECT_EQ(st["tdmrs"], 1);
-	EXPECT_EQ(st["tdmrs_initialized"], 1);
-	EXPECT_EQ(st["lp_init"], json::array({true, true}));
-	EXPECT_EQ(st["pkg_key_config"], json::array({true}));
-	EXPECT_EQ(b.cmd("counters")["counters"],
-		  json({{"33", 1}, {"34", 1}, {"35", 2}, {"36", 4}, {"45", 1}, {"31", 1}}));
+	json s = json::parse(a.read_line());
+	EXPECT_EQ(s["state"], "SYS_READY");
+	EXPECT_EQ(s["tdmrs"], 1);
+	EXPECT_EQ(s["tdmrs_initialized"], 1);
+	EXPECT_EQ(s["lp_init"], json::array({true, true}));
+	EXPECT_EQ(s["pkg_key_config"], json::array({true}));
+	EXPECT_EQ(b.cmd("counters")["counters"], json({{"sys.key.config", 1},
+						       {"sys.init", 1},
+						       {"sys.rd", 1},
+						       {"sys.lp.init", 2},
+						       {"sys.tdmr.init", 4},
+						       {"sys.config", 1}}));
 	EXPECT_EQ(b.cmd("stats")["calls"], 10);
 	/* The same counts in the header page, for in-guest tests; reset-counters leaves them alone. */
-	auto shared_calls = [this](u16 leaf) {
-		u64 v;
-		std::memcpy(&v, mbox_->p + tdx::emu::kLeafCallsOffset + leaf * 8, 8);
-		return v;
-	};
 	EXPECT_EQ(shared_calls(leaf::kSysInit), 1u);
 	EXPECT_EQ(shared_calls(leaf::kSysLpInit), 2u);
 	EXPECT_EQ(shared_calls(leaf::kSysTdmrInit), 4u);
@@ -308,17 +464,138 @@ TEST_F(Process, HeaderHeartbeatBringUpControlAndSigterm)
 	EXPECT_EQ(seamcall(0, leaf::kSysRd, 0, field::kMajorVersion), status::kSuccess);
 
 	/* Orderly exit. */
-	kill(pid_, SIGTERM);
-	int ws = wait_exit();
-	EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	stop_with(SIGTERM);
 	EXPECT_EQ(header().emu_state, u32(tdx::emu::kEmuStopped));
-	struct stat s;
-	EXPECT_NE(stat(sock().c_str(), &s), 0) << "control socket removed";
-	EXPECT_NE(stat((dir_ + "/pid").c_str(), &s), 0) << "pidfile removed";
+	EXPECT_NE(stat(sock().c_str(), &st), 0) << "control socket removed";
+	EXPECT_NE(stat((dir_ + "/pid").c_str(), &st), 0) << "pidfile removed";
 	std::ifstream log(dir_ + "/log");
 	std::string first;
 	std::getline(log, first);
 	EXPECT_NE(first.find("rax=0x21"), std::string::npos) << first;
+}
+
+/* The emulator echoes the call's identity and writes only the output half. */
+TEST_F(Process, AnswerCarriesTheCallIdentityAndLeavesTheInputs)
+{
+	start();
+	RegBlock in{};
+	in.rcx = 0x1111;
+	in.rdx = 0x2222;
+	in.r8 = 0x8888;
+	u64 id = post(0, leaf_rax(leaf::kSysInit), in, nullptr, 1000); /* ids need not be dense */
+	ASSERT_TRUE(wait_answer(0, id));
+	MailboxSlot *s = slot(0);
+	EXPECT_EQ(s->done_id, 1000u);
+	EXPECT_EQ(s->req_id, 1000u);
+	EXPECT_EQ(s->status, status::kOperandInvalid | kOperandIdRcx) << "SYS.INIT wants rcx = 0";
+	EXPECT_EQ(s->rax, leaf_rax(leaf::kSysInit)) << "input half untouched";
+	EXPECT_EQ(s->regs.rcx, 0x1111u);
+	EXPECT_EQ(s->regs.rdx, 0x2222u);
+	EXPECT_EQ(s->regs.r8, 0x8888u);
+	EXPECT_EQ(s->cpu, 0u);
+
+	RegBlock zero{};
+	id = post(0, leaf_rax(leaf::kSysInit), zero);
+	EXPECT_EQ(id, 1001u);
+	ASSERT_TRUE(wait_answer(0, id));
+	EXPECT_EQ(s->status, status::kSuccess);
+	ASSERT_TRUE(wait_answer(0, post(0, leaf_rax(leaf::kSysLpInit), zero)));
+	/* Outputs go to out_regs; the inputs stay as the guest wrote them. */
+	RegBlock rd{};
+	rd.rdx = field::kMajorVersion;
+	rd.r8 = 0xdead;
+	id = post(0, leaf_rax(leaf::kSysRd), rd);
+	ASSERT_TRUE(wait_answer(0, id));
+	EXPECT_EQ(s->status, status::kSuccess);
+	EXPECT_EQ(s->out_regs.r8, 1u) << "major version";
+	EXPECT_EQ(s->regs.r8, 0xdeadu);
+	EXPECT_EQ(s->regs.rdx, field::kMajorVersion);
+}
+
+/*
+ * The guest gives up on a slow call and prepares the next one: the late answer lands in the
+ * output half only, with the old id, and the next call is served as written.
+ */
+TEST_F(Process, LateAnswerNeverTouchesTheNextCall)
+{
+	start();
+	Control c(sock());
+	ASSERT_EQ(c.cmd("fault sys.init 1 delay 700")["ok"], true);
+	RegBlock zero{};
+	const u64 late = post(0, leaf_rax(leaf::kSysInit), zero);
+	EXPECT_FALSE(wait_answer(0, late, 50ms)) << "held for 700 ms";
+
+	/* The next call's inputs, written while the emulator still works on the old one. */
+	MailboxSlot *s = slot(0);
+	RegBlock next{};
+	next.rdx = field::kMajorVersion;
+	s->rax = leaf_rax(leaf::kSysRd);
+	s->regs = next;
+	ASSERT_TRUE(wait_answer(0, late)) << "the late answer comes";
+	EXPECT_EQ(s->done_id, late);
+	EXPECT_EQ(s->status, status::kSuccess) << "SYS.INIT's answer";
+	EXPECT_EQ(s->rax, leaf_rax(leaf::kSysRd)) << "the next call's inputs are intact";
+	EXPECT_EQ(s->regs.rdx, field::kMajorVersion);
+	EXPECT_EQ(s->regs.rcx, 0u);
+
+	const u64 id = post(0, leaf_rax(leaf::kSysRd), next);
+	EXPECT_EQ(id, late + 1);
+	ASSERT_TRUE(wait_answer(0, id));
+	/* SYS.RD on an LP without LP.INIT: the model's answer to this call, not a replay of SYS.INIT. */
+	EXPECT_EQ(s->status, status::kSysLpInitNotDone);
+	EXPECT_EQ(c.cmd("counters")["counters"], json({{"sys.init", 1}, {"sys.rd", 1}}));
+}
+
+/* Each LP has a thread of its own: a call held on LP 0 does not stall LP 1. */
+TEST_F(Process, CallsOnTwoLpsAreServedConcurrently)
+{
+	start();
+	ASSERT_EQ(seamcall(0, leaf::kSysInit), status::kSuccess);
+	Control c(sock());
+	ASSERT_EQ(c.cmd("fault lp.init 1 delay 600000")["ok"], true); /* ten minutes */
+	RegBlock zero{};
+	const u64 held = post(0, leaf_rax(leaf::kSysLpInit), zero);
+	ASSERT_TRUE(eventually([&] { return c.cmd("counters lp.init")["counters"]["sys.lp.init"] == 1; }));
+	/* LP 1 is answered (BUSY or not: the held call keeps the module's locks) meanwhile. */
+	RegBlock r{};
+	EXPECT_NE(seamcall(1, leaf_rax(leaf::kSysRd), r), ~0ull);
+	EXPECT_NE(done_id(0), held) << "LP 0 is still held";
+	EXPECT_EQ(c.cmd("ping")["ok"], true) << "the control channel answers too";
+	/* An orderly exit answers the held call before it reports "stopped". */
+	stop_with(SIGTERM);
+	EXPECT_EQ(done_id(0), held);
+	EXPECT_EQ(slot(0)->status, status::kSuccess);
+	EXPECT_EQ(header().emu_state, u32(tdx::emu::kEmuStopped));
+}
+
+TEST_F(Process, EpochChangesAcrossRestartsAndStaleRequestsAreRefused)
+{
+	start();
+	const u64 first = header().epoch;
+	EXPECT_NE(first, 0u);
+	ASSERT_EQ(seamcall(0, leaf::kSysInit), status::kSuccess);
+	stop_with(SIGTERM);
+	EXPECT_EQ(header().emu_state, u32(tdx::emu::kEmuStopped));
+
+	/* A request nobody answers: no emulator runs. */
+	RegBlock zero{};
+	const u64 stale = post(1, leaf_rax(leaf::kSysInit), zero);
+	EXPECT_NE(done_id(1), stale);
+
+	start();
+	const MailboxHeader h = header();
+	EXPECT_NE(h.epoch, 0u);
+	EXPECT_NE(h.epoch, first) << "a new emulator is a new epoch";
+	EXPECT_EQ(h.emu_state, u32(tdx::emu::kEmuRunning));
+	EXPECT_EQ(done_id(1), stale) << "drained at start";
+	EXPECT_EQ(slot(1)->status, tdx::abi::kTdxSeamcallVmFailInvalid) << "refused, not served";
+	EXPECT_EQ(shared_calls(leaf::kSysInit), 0u);
+	Control c(sock());
+	EXPECT_EQ(c.cmd("state")["state"], "SYSINIT_PENDING") << "a fresh module; the stale SYS.INIT never ran";
+	EXPECT_EQ(c.cmd("counters")["counters"], json::object());
+	/* The slot works on from there. */
+	EXPECT_EQ(seamcall(1, leaf::kSysInit), status::kSuccess);
+	stop_with(SIGINT);
 }
 
 TEST_F(Process, DieFaultExitsWithoutAnswering)
@@ -329,37 +606,122 @@ TEST_F(Process, DieFaultExitsWithoutAnswering)
 	EXPECT_EQ(seamcall(0, leaf::kSysInit), status::kSuccess);
 	EXPECT_EQ(seamcall(0, leaf::kSysLpInit), status::kSuccess);
 	RegBlock r{};
-	EXPECT_EQ(seamcall(1, leaf_rax(leaf::kSysLpInit), r, /*expect_answer=*/false), ~0ull);
+	const u64 id = post(1, leaf_rax(leaf::kSysLpInit), r);
 	int ws = wait_exit();
 	EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 3) << ws;
 	EXPECT_EQ(header().emu_state, u32(tdx::emu::kEmuRunning)) << "a dead emulator is not 'stopped'";
-	EXPECT_NE(slot(1)->done_seq, slot(1)->req_seq);
+	EXPECT_NE(done_id(1), id);
+	/* Its heartbeat no longer moves (what the guest's staleness check relies on). */
+	const u64 beat = heartbeat();
+	std::this_thread::sleep_for(std::chrono::milliseconds(2 * tdx::emu::kHeartbeatPeriodMs));
+	EXPECT_EQ(heartbeat(), beat);
 }
 
 TEST_F(Process, DelayFaultKeepsHeartbeat)
 {
 	start();
 	Control c(sock());
-	ASSERT_EQ(c.cmd("fault sys.init 1 delay 400")["ok"], true);
-	u64 beat = header().heartbeat;
-	auto t0 = std::chrono::steady_clock::now();
-	EXPECT_EQ(seamcall(0, leaf::kSysInit), status::kSuccess);
-	EXPECT_GE(std::chrono::steady_clock::now() - t0, 400ms);
-	EXPECT_GE(last_service_ns_, 400'000'000u);
-	EXPECT_GE(header().heartbeat, beat + 3);
+	ASSERT_EQ(c.cmd("fault sys.init 1 delay 600000")["ok"], true); /* ten minutes */
+	RegBlock zero{};
+	const u64 id = post(0, leaf_rax(leaf::kSysInit), zero);
+	const u64 beat = heartbeat();
+	EXPECT_TRUE(eventually([&] { return heartbeat() > beat + 1; })) << "the heartbeat moves while a call is held";
+	EXPECT_NE(done_id(0), id);
+	/* The orderly exit cuts the hold short and answers. */
+	stop_with(SIGTERM);
+	EXPECT_EQ(done_id(0), id);
+	EXPECT_EQ(slot(0)->status, status::kSuccess);
+	/* Two beats (>= one full period) passed inside the hold: it is part of the service time. */
+	EXPECT_GE(slot(0)->service_ns, u64(tdx::emu::kHeartbeatPeriodMs) * 1'000'000u);
 }
 
-TEST_F(Process, IdleUsesLittleCpu)
+/* seam-emu as QEMU's ivshmem server: the greeting, the doorbell flag, sleeping and waking. */
+TEST_F(Process, IvshmemServerDoorbellWakesTheSlotThread)
+{
+	start({"--ivshmem-server", ivshmem_sock()});
+	EXPECT_EQ(header().doorbell, 0u) << "no client yet";
+	Control c(sock());
+
+	auto client = std::make_unique<IvshmemClient>(ivshmem_sock());
+	ASSERT_TRUE(client->ok());
+	client->handshake(2);
+	ASSERT_EQ(client->vector_count(), 2u);
+	/* The shared memory fd is the mailbox file. */
+	struct stat a, b;
+	ASSERT_EQ(fstat(client->shm_fd(), &a), 0);
+	ASSERT_EQ(stat((dir_ + "/mbox").c_str(), &b), 0);
+	EXPECT_EQ(a.st_ino, b.st_ino);
+	FileMap via_fd;
+	via_fd.map_fd(client->shm_fd(), u64(a.st_size));
+	EXPECT_EQ(__atomic_load_n(reinterpret_cast<u64 *>(via_fd.p), __ATOMIC_ACQUIRE), tdx::emu::kMailboxMagic);
+
+	EXPECT_TRUE(eventually([&] { return doorbell(); })) << "header.doorbell once the client has the fds";
+	/* A second client is refused while the first is connected. */
+	IvshmemClient second(ivshmem_sock());
+	ASSERT_TRUE(second.ok());
+	EXPECT_TRUE(second.closed_by_server());
+
+	/* Idle slot threads say they sleep... */
+	ASSERT_TRUE(eventually([&] { return emu_waiting(0) && emu_waiting(1); }));
+	const u64 wakeups = c.cmd("stats")["wakeups"].get<u64>();
+	/* ...and do: a request without a ring stays unanswered (nothing polls the slot). */
+	RegBlock zero{};
+	const u64 id = post(1, leaf_rax(leaf::kSysInit), zero);
+	EXPECT_FALSE(wait_answer(1, id, 300ms));
+	EXPECT_TRUE(emu_waiting(1));
+	/* The guest's Doorbell write (vector 1) wakes slot 1's thread, which serves it. */
+	client->ring(1);
+	ASSERT_TRUE(wait_answer(1, id));
+	EXPECT_EQ(slot(1)->status, status::kSuccess);
+	EXPECT_GT(c.cmd("stats")["wakeups"].get<u64>(), wakeups);
+	/* A call made the way the guest makes it: ring only when the thread said it sleeps. */
+	ASSERT_TRUE(eventually([&] { return emu_waiting(0); }));
+	RegBlock r{};
+	EXPECT_EQ(seamcall(0, leaf_rax(leaf::kSysLpInit), r, true, client.get()), status::kSuccess);
+	EXPECT_EQ(seamcall(0, leaf_rax(leaf::kSysLpInit), r, true, client.get()), status::kSysLpInitDone);
+
+	/* The client leaves: doorbell off, the threads poll again and answer unrung requests. */
+	client.reset();
+	EXPECT_TRUE(eventually([&] { return !doorbell(); }));
+	EXPECT_EQ(seamcall(1, leaf::kSysLpInit), status::kSuccess);
+	/* A new client gets the same greeting and turns the doorbell on again. */
+	IvshmemClient again(ivshmem_sock());
+	ASSERT_TRUE(again.ok());
+	again.handshake(2);
+	EXPECT_TRUE(eventually([&] { return doorbell(); }));
+	ASSERT_TRUE(eventually([&] { return emu_waiting(1); }));
+	RegBlock rd{};
+	rd.rdx = field::kMajorVersion;
+	EXPECT_EQ(seamcall(1, leaf_rax(leaf::kSysRd), rd, true, &again), status::kSuccess);
+	EXPECT_EQ(rd.r8, 1u);
+
+	stop_with(SIGTERM);
+	EXPECT_EQ(header().emu_state, u32(tdx::emu::kEmuStopped));
+	EXPECT_EQ(header().doorbell, 0u);
+	struct stat st;
+	EXPECT_NE(stat(ivshmem_sock().c_str(), &st), 0) << "ivshmem socket removed";
+}
+
+TEST_F(Process, ControlKvFormatPerConnection)
 {
 	start();
-	std::this_thread::sleep_for(300ms);
-	u64 t0 = cpu_ticks();
-	auto w0 = std::chrono::steady_clock::now();
-	std::this_thread::sleep_for(2s);
-	u64 t1 = cpu_ticks();
-	double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
-	double share = double(t1 - t0) / double(sysconf(_SC_CLK_TCK)) / secs;
-	EXPECT_LT(share, 0.02) << "idle CPU share " << share;
+	Control kv(sock()), js(sock());
+	EXPECT_EQ(kv.raw_cmd("format kv"), "ok format=kv\n");
+	EXPECT_EQ(kv.raw_cmd("ping"), "ok\n");
+	EXPECT_EQ(js.raw_cmd("ping"), "{\"ok\":true}\n") << "other connections keep JSON";
+	EXPECT_EQ(seamcall(0, leaf::kSysInit), status::kSuccess);
+	EXPECT_EQ(kv.raw_cmd("counters"), "ok sys.init=1\n");
+	EXPECT_EQ(kv.raw_cmd("counters TDH.SYS.LP.INIT"), "ok sys.lp.init=0\n");
+	EXPECT_EQ(kv.raw_cmd("leaves key.config"), "ok sys.key.config=31\n");
+	std::string st = kv.raw_cmd("state");
+	EXPECT_EQ(st.rfind("ok state=SYSINIT_DONE lp_init.0=0 lp_init.1=0 ", 0), 0u) << st;
+	EXPECT_EQ(kv.raw_cmd("bogus"), "error unknown or malformed command: bogus\n");
+	kv.send_raw(std::string(5000, 'x') + "\n");
+	EXPECT_EQ(kv.read_line(), "error line too long\n");
+	std::string stats = kv.raw_cmd("stats");
+	EXPECT_EQ(stats.rfind("ok calls=1 service_ns_total=", 0), 0u) << stats;
+	EXPECT_NE(stats.find(" wakeups="), std::string::npos) << stats;
+	EXPECT_EQ(kv.raw_cmd("format json"), "{\"ok\":true,\"format\":\"json\"}\n");
 }
 
 TEST_F(Process, CommandLineOverridesAndErrors)
@@ -371,9 +733,7 @@ TEST_F(Process, CommandLineOverridesAndErrors)
 	EXPECT_EQ(seamcall(3, leaf::kSysLpInit), status::kSuccess);
 	EXPECT_EQ(seamcall(3, leaf::kSysRd, 0, field::kTdxFeatures0), status::kSuccess);
 	EXPECT_EQ(out_.r8 & features0::kNoRbpMod, 0u);
-	kill(pid_, SIGINT);
-	int ws = wait_exit();
-	EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	stop_with(SIGINT);
 
 	/* Bad topology and a bad profile exit with status 2, before touching anything. */
 	auto run = [&](std::vector<std::string> args) {
@@ -404,6 +764,12 @@ TEST_F(Process, CommandLineOverridesAndErrors)
 	EXPECT_NE(run({"--mailbox", dir_ + "/mb2"}), 0); /* missing required options */
 	EXPECT_EQ(run({"--ram", dir_ + "/nonexistent", "--mailbox", dir_ + "/mb2", "--control", dir_ + "/c2",
 		       "--profile", profile_path("default.json")}),
+		  1);
+	/* An ivshmem BAR is a power of two: a mailbox file of another size is refused. */
+	FileMap odd;
+	odd.open(dir_ + "/odd", 3 * 4096 * 8);
+	EXPECT_EQ(run({"--ram", dir_ + "/ram", "--mailbox", dir_ + "/odd", "--control", dir_ + "/c2", "--profile",
+		       profile_path("default.json"), "--ivshmem-server", dir_ + "/ivs2"}),
 		  1);
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "test_support.h"
 
+#include <dirent.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -11,13 +13,15 @@ namespace {
 
 using json = nlohmann::json;
 
-json default_json()
+json load_json(const std::string &name)
 {
-	std::ifstream in(profile_path("default.json"));
+	std::ifstream in(profile_path(name));
 	std::stringstream ss;
 	ss << in.rdbuf();
-	return json::parse(ss.str());
+	return json::parse(ss.str(), nullptr, true, /*ignore_comments=*/true);
 }
+
+json default_json() { return load_json("default.json"); }
 
 std::string parse_error(const json &j)
 {
@@ -26,9 +30,20 @@ std::string parse_error(const json &j)
 	return r.error;
 }
 
-TEST(Profile, DefaultHasRequiredFeatures)
+/* Expect the profile to be refused with a message containing `what`. */
+#define EXPECT_REFUSED(j, what) EXPECT_NE(parse_error(j).find(what), std::string::npos) << parse_error(j)
+
+TEST(Profile, DefaultValues)
 {
 	Profile p = default_profile();
+	EXPECT_EQ(p.lps, 2u);
+	EXPECT_EQ(p.packages, 1u);
+	EXPECT_EQ(p.tdx_keyid_start, 32u);
+	EXPECT_EQ(p.nr_tdx_keyids, 32u);
+	EXPECT_EQ(p.cpu_signature, 0x806F8u);
+	EXPECT_FALSE(p.errata.seamret_invalidates_vmcs);
+	EXPECT_TRUE(p.errata.partial_write_machine_check);
+
 	EXPECT_TRUE(p.tdx_features0 & features0::kNoRbpMod);
 	EXPECT_TRUE(p.tdx_features0 & features0::kTdPreserving);
 	EXPECT_FALSE(p.tdx_features0 & features0::kExt);
@@ -38,10 +53,6 @@ TEST(Profile, DefaultHasRequiredFeatures)
 	EXPECT_EQ(p.module.update, 6);
 	EXPECT_EQ(p.module.build_num, 744);
 	EXPECT_EQ(p.module.build_date, 20240229u);
-	EXPECT_EQ(p.lps, 2u);
-	EXPECT_EQ(p.packages, 1u);
-	EXPECT_EQ(p.tdx_keyid_start, 32u);
-	EXPECT_EQ(p.nr_tdx_keyids, 32u);
 	EXPECT_EQ(p.tdmr.max_tdmrs, 64);
 	EXPECT_EQ(p.tdmr.max_reserved_per_tdmr, 16);
 	EXPECT_EQ(p.tdmr.pamt_entry_size[0], 16);
@@ -50,13 +61,80 @@ TEST(Profile, DefaultHasRequiredFeatures)
 	EXPECT_EQ(p.td.tdvps_base_size, 20480);
 }
 
-TEST(Profile, NoRbpModProfileDiffersOnlyInBit18)
+TEST(Profile, SplitIntoPlatformAndModuleImage)
 {
+	json j = default_json();
+	/* The file has exactly the two parts. */
+	EXPECT_EQ(j.size(), 2u);
+	EXPECT_TRUE(j["platform"].contains("lps"));
+	EXPECT_TRUE(j["module"].contains("tdx_features0"));
+	/* run.sh reads the version from module.major/minor/update. */
+	EXPECT_EQ(j["module"]["major"], 1);
+	EXPECT_EQ(j["module"]["minor"], 5);
+	EXPECT_EQ(j["module"]["update"], 6);
+
+	/* Topology and keys belong to the platform; version, features and limits to the image. */
+	for (const char *k : {"lps", "packages", "keyids", "cpu", "errata"}) {
+		json bad = default_json();
+		bad["module"][k] = bad["platform"][k];
+		bad["platform"].erase(k);
+		EXPECT_FALSE(parse_profile(bad.dump()).profile) << k;
+	}
+	for (const char *k : {"major", "tdx_features0", "tdmr", "handoff", "td", "work_budget"}) {
+		json bad = default_json();
+		bad["platform"][k] = bad["module"][k];
+		bad["module"].erase(k);
+		EXPECT_FALSE(parse_profile(bad.dump()).profile) << k;
+	}
+
+	/* The image parses on its own, the same as inside the profile. */
+	ModuleImageResult img = parse_module_image(j["module"].dump());
+	ASSERT_TRUE(img.image) << img.error;
+	Profile p = default_profile();
+	EXPECT_EQ(img.image->tdx_features0, p.tdx_features0);
+	EXPECT_EQ(img.image->tdmr.max_tdmrs, p.tdmr.max_tdmrs);
+	EXPECT_EQ(img.image->module.build_num, p.module.build_num);
+	EXPECT_NE(parse_module_image(j["platform"].dump()).error.find("unknown key"), std::string::npos);
+	EXPECT_NE(parse_module_image("[").error.find("not valid JSON"), std::string::npos);
+
+	/* A Module keeps the two apart; the image is the part a P-SEAMLDR will replace. */
+	RamBuffer ram(64 * kMiB);
+	GuestMemory mem(ram.data(), ram.size());
+	Module m(p, mem);
+	EXPECT_EQ(m.platform().lps, p.lps);
+	EXPECT_EQ(m.image().module.update, p.module.update);
+	EXPECT_EQ(m.profile().cpu_signature, p.cpu_signature);
+}
+
+TEST(Profile, EveryShippedProfileParses)
+{
+	DIR *d = opendir(SEAM_EMU_PROFILE_DIR);
+	ASSERT_NE(d, nullptr);
+	int n = 0;
+	while (dirent *e = readdir(d)) {
+		std::string name = e->d_name;
+		if (name.size() < 5 || name.substr(name.size() - 5) != ".json")
+			continue;
+		ProfileResult r = load_profile(profile_path(name));
+		EXPECT_TRUE(r.profile) << name << ": " << r.error;
+		n++;
+	}
+	closedir(d);
+	EXPECT_GE(n, 3);
+}
+
+TEST(Profile, ShippedVariantsDifferOnlyWhereTheySay)
+{
+	Profile d = default_profile();
 	ProfileResult r = load_profile(profile_path("no-rbp-mod.json"));
 	ASSERT_TRUE(r.profile) << r.error;
-	Profile d = default_profile();
 	EXPECT_FALSE(r.profile->tdx_features0 & features0::kNoRbpMod);
 	EXPECT_EQ(r.profile->tdx_features0 | features0::kNoRbpMod, d.tdx_features0);
+
+	json a = default_json(), b = load_json("max-tdmrs-4.json");
+	EXPECT_EQ(b["module"]["tdmr"]["max_tdmrs"], 4);
+	b["module"]["tdmr"]["max_tdmrs"] = a["module"]["tdmr"]["max_tdmrs"];
+	EXPECT_EQ(a, b);
 }
 
 TEST(Profile, Errors)
@@ -65,66 +143,88 @@ TEST(Profile, Errors)
 	EXPECT_FALSE(load_profile("/nonexistent/profile.json").profile);
 
 	json j = default_json();
-	j.erase("lps");
-	EXPECT_NE(parse_error(j).find("missing key \"lps\""), std::string::npos);
+	j["platform"].erase("lps");
+	EXPECT_REFUSED(j, "platform: missing key \"lps\"");
+
+	j = default_json();
+	j.erase("module");
+	EXPECT_REFUSED(j, "missing key \"module\"");
 
 	j = default_json();
 	j["colour"] = "blue";
-	EXPECT_NE(parse_error(j).find("unknown key \"colour\""), std::string::npos);
+	EXPECT_REFUSED(j, "unknown key \"colour\"");
 
 	j = default_json();
-	j["tdmr"]["pamt_entry_size"]["512g"] = 16;
-	EXPECT_NE(parse_error(j).find("unknown key"), std::string::npos);
+	j["platform"]["colour"] = "blue";
+	EXPECT_REFUSED(j, "platform: unknown key \"colour\"");
+
+	j = default_json();
+	j["module"]["tdmr"]["pamt_entry_size"]["512g"] = 16;
+	EXPECT_REFUSED(j, "module.tdmr.pamt_entry_size: unknown key");
 
 	for (const char *bad : {"40002", "0x", "0xZZ", "0x12345678901234567"}) {
 		j = default_json();
-		j["tdx_features0"] = bad;
-		EXPECT_NE(parse_error(j).find("tdx_features0"), std::string::npos) << bad;
+		j["module"]["tdx_features0"] = bad;
+		EXPECT_REFUSED(j, "module.tdx_features0");
 	}
 	j = default_json();
-	j["tdx_features0"] = 262146;
-	EXPECT_NE(parse_error(j).find("hex string"), std::string::npos);
+	j["module"]["tdx_features0"] = 262146;
+	EXPECT_REFUSED(j, "hex string");
 
 	j = default_json();
-	j["lps"] = 3;
-	j["packages"] = 2;
-	EXPECT_NE(parse_error(j).find("not a multiple"), std::string::npos);
+	j["platform"]["cpu"]["signature"] = "0x100000000";
+	EXPECT_REFUSED(j, "platform.cpu.signature");
+	j = default_json();
+	j["platform"]["cpu"]["stepping"] = 8;
+	EXPECT_REFUSED(j, "platform.cpu: unknown key");
 
 	j = default_json();
-	j["lps"] = -1;
-	EXPECT_NE(parse_error(j).find("non-negative"), std::string::npos);
+	j["platform"]["errata"].erase("seamret_invalidates_vmcs");
+	EXPECT_REFUSED(j, "missing key \"seamret_invalidates_vmcs\"");
+	j = default_json();
+	j["platform"]["errata"]["partial_write_machine_check"] = 1;
+	EXPECT_REFUSED(j, "platform.errata.partial_write_machine_check: must be true or false");
+
+	j = default_json();
+	j["platform"]["lps"] = 3;
+	j["platform"]["packages"] = 2;
+	EXPECT_REFUSED(j, "not a multiple");
+
+	j = default_json();
+	j["platform"]["lps"] = -1;
+	EXPECT_REFUSED(j, "non-negative");
 
 	j = default_json();
 	j["module"]["major"] = 70000;
-	EXPECT_NE(parse_error(j).find("larger than"), std::string::npos);
+	EXPECT_REFUSED(j, "module.major: 70000 is larger than");
 
 	j = default_json();
-	j["work_budget"]["tdmr_init_bytes"] = 1000;
-	EXPECT_NE(parse_error(j).find("multiple of 4096"), std::string::npos);
+	j["module"]["work_budget"]["tdmr_init_bytes"] = 1000;
+	EXPECT_REFUSED(j, "multiple of 4096");
 
 	j = default_json();
-	j["work_budget"]["sys_disable_steps"] = 0;
-	EXPECT_NE(parse_error(j).find("sys_disable_steps"), std::string::npos);
+	j["module"]["work_budget"]["sys_disable_steps"] = 0;
+	EXPECT_REFUSED(j, "sys_disable_steps");
 
 	j = default_json();
-	j["handoff"]["min_update_hv"] = 2;
-	EXPECT_NE(parse_error(j).find("min_update_hv"), std::string::npos);
+	j["module"]["handoff"]["min_update_hv"] = 2;
+	EXPECT_REFUSED(j, "min_update_hv");
 
 	j = default_json();
-	j["handoff"]["no_downgrade"] = 1;
-	EXPECT_NE(parse_error(j).find("true or false"), std::string::npos);
+	j["module"]["handoff"]["no_downgrade"] = 1;
+	EXPECT_REFUSED(j, "true or false");
 
 	j = default_json();
-	j["keyids"]["tdx_start"] = 0;
-	EXPECT_NE(parse_error(j).find("KeyID 0"), std::string::npos);
+	j["platform"]["keyids"]["tdx_start"] = 0;
+	EXPECT_REFUSED(j, "KeyID 0");
 
 	j = default_json();
-	j["tdmr"]["max_tdmrs"] = 0;
-	EXPECT_NE(parse_error(j).find("max_tdmrs"), std::string::npos);
+	j["module"]["tdmr"]["max_tdmrs"] = 0;
+	EXPECT_REFUSED(j, "max_tdmrs");
 
 	j = default_json();
-	j["td"] = 5;
-	EXPECT_NE(parse_error(j).find("must be an object"), std::string::npos);
+	j["module"]["td"] = 5;
+	EXPECT_REFUSED(j, "module.td: must be an object");
 }
 
 TEST(Profile, CommentsAreTolerated)

@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
+// The dispatcher's order, the global state machine (ABI.md §3) and the SYS leaves, one LP at a time.
+#include <set>
+
+#include <tdx/abi/leaves.h>
+
+#include "sys_info.h"
 #include "test_support.h"
 
 namespace seam_emu::test {
@@ -6,36 +12,99 @@ namespace {
 
 using SM = ModelTest;
 
-TEST_F(SM, RaxDecoding)
+/* Leaves the dispatcher runs before SYS_READY (the module's list, plus SYS.DISABLE). */
+const std::set<u16> kBeforeReady = {leaf::kSysInfo,     leaf::kSysRd,     leaf::kSysRdAll,      leaf::kSysInit,
+				    leaf::kSysLpInit,   leaf::kSysConfig, leaf::kSysKeyConfig,  leaf::kSysLpShutdown,
+				    leaf::kSysUpdate,   leaf::kSysDisable};
+
+class Dispatcher : public ModelTest {
+protected:
+	void fresh() { m_ = std::make_unique<Module>(profile_, mem_); }
+	void to_sysconfig_done()
+	{
+		fresh();
+		sys_init();
+		lp_init_all();
+		ASSERT_EQ(config(one_tdmr_layout(profile_)), status::kSuccess);
+	}
+};
+
+TEST_F(Dispatcher, ReservedRaxBits)
 {
-	EXPECT_EQ(call_rax(0, rax(leaf::kSysInit) | (1ull << 24)), status::kOperandInvalid | kOperandIdRax);
-	EXPECT_EQ(call_rax(0, rax(leaf::kSysInit) | (1ull << 62)), status::kOperandInvalid | kOperandIdRax);
-	EXPECT_EQ(call_rax(0, rax(leaf::kSysInit, 1)), status::kOperandInvalid | kOperandIdRax);
+	for (unsigned bit = 24; bit < 64; bit++)
+		EXPECT_EQ(call_rax(0, rax(leaf::kSysInit) | (1ull << bit)), status::kOperandInvalid | kOperandIdRax)
+			<< "bit " << bit;
 	EXPECT_EQ(call_rax(0, kSeamldrInfo), status::kOperandInvalid | kOperandIdRax);
 	EXPECT_EQ(m_->state(), SysState::kSysinitPending);
-	/* SYS.CONFIG takes v1; v2 is unknown. */
-	sys_init();
-	lp_init_all();
-	EXPECT_EQ(call_rax(0, rax(leaf::kSysConfig, 2)), status::kOperandInvalid | kOperandIdRax);
 }
 
-TEST_F(SM, UnknownAndUnmodelledLeaves)
+TEST_F(Dispatcher, VersionsComeFromTheLeafTable)
 {
-	/* Before SYS_READY the dispatcher answers NOT_READY for anything off its list. */
-	EXPECT_EQ(call(0, leaf::kMngCreate), status::kSysNotReady);
+	for (const LeafInfo &l : kLeaves) {
+		fresh();
+		EXPECT_EQ(call_rax(0, rax(l.number, l.max_version + 1)), status::kOperandInvalid | kOperandIdRax)
+			<< l.spec_name;
+		fresh();
+		u64 st = call_rax(0, rax(l.number, l.max_version));
+		if (l.number != leaf::kSysUpdate) { /* on the list, not modelled yet */
+			EXPECT_NE(st, status::kOperandInvalid | kOperandIdRax) << l.spec_name;
+		}
+	}
+	/* A leaf the table does not know has version 0 only; the version check comes before readiness. */
+	EXPECT_EQ(call_rax(0, rax(127, 1)), status::kOperandInvalid | kOperandIdRax);
+	EXPECT_EQ(call_rax(0, rax(127, 0)), status::kSysNotReady);
+}
+
+TEST_F(Dispatcher, BeforeReadyOnlyTheModulesList)
+{
+	for (bool configured : {false, true}) {
+		for (const LeafInfo &l : kLeaves) {
+			if (configured)
+				to_sysconfig_done();
+			else
+				fresh();
+			u64 st = call_rax(0, rax(l.number));
+			if (kBeforeReady.count(l.number))
+				EXPECT_NE(st, status::kSysNotReady) << l.spec_name;
+			else
+				EXPECT_EQ(st, status::kSysNotReady) << l.spec_name;
+		}
+	}
+}
+
+TEST_F(SM, AfterReadyUnknownAndUnmodelledLeaves)
+{
 	EXPECT_EQ(call(0, u16(127)), status::kSysNotReady);
-	/* On the list but not modelled yet. */
-	EXPECT_EQ(call(0, leaf::kSysUpdate), status::kOperandInvalid | kOperandIdRax);
 	bring_up();
 	EXPECT_EQ(call(0, leaf::kMngCreate), status::kOperandInvalid | kOperandIdRax);
-	EXPECT_EQ(call(0, leaf::kSysShutdown), status::kOperandInvalid | kOperandIdRax);
 	EXPECT_EQ(call(0, u16(127)), status::kOperandInvalid | kOperandIdRax);
 	EXPECT_EQ(call_rax(0, rax(leaf::kSysUpdate, 1)), status::kOperandInvalid | kOperandIdRax);
 }
 
+TEST_F(SM, ShutdownStateRunsOnlyLpShutdown)
+{
+	bring_up();
+	ASSERT_EQ(call(0, leaf::kSysShutdown), status::kSuccess);
+	EXPECT_EQ(m_->state(), SysState::kSysShutdown);
+	for (const LeafInfo &l : kLeaves) {
+		u64 st = call_rax(1, rax(l.number));
+		EXPECT_EQ(st, l.number == leaf::kSysLpShutdown ? status::kSuccess : status::kSysShutdown)
+			<< l.spec_name;
+	}
+	EXPECT_EQ(call(0, u16(127)), status::kSysShutdown);
+	/* RAX and version checks come first. */
+	EXPECT_EQ(call_rax(0, rax(leaf::kSysLpShutdown) | (1ull << 40)), status::kOperandInvalid | kOperandIdRax);
+	EXPECT_EQ(call_rax(0, rax(leaf::kSysRd, 1)), status::kOperandInvalid | kOperandIdRax);
+	EXPECT_EQ(m_->state(), SysState::kSysShutdown);
+}
+
 TEST_F(SM, SysInit)
 {
-	EXPECT_EQ(call(0, leaf::kSysInit, 1), status::kOperandInvalid | kOperandIdRcx);
+	RegBlock in{};
+	in.rcx = 1;
+	in.r8 = 5;
+	EXPECT_EQ(call_rax(0, rax(leaf::kSysInit), in), status::kOperandInvalid | kOperandIdRcx);
+	EXPECT_EQ(out_.r8, 0u); /* outputs cleared */
 	EXPECT_EQ(m_->state(), SysState::kSysinitPending);
 	EXPECT_EQ(call(1, leaf::kSysInit), status::kSuccess);
 	EXPECT_EQ(m_->state(), SysState::kSysinitDone);
@@ -63,10 +132,9 @@ TEST_F(SM, LeavesNeedingLpInit)
 	EXPECT_EQ(call(0, leaf::kSysRd, 0, field::kMajorVersion), status::kSysLpInitNotDone);
 	EXPECT_EQ(out_.rdx, kFieldIdNone);
 	EXPECT_EQ(call(0, leaf::kSysRdAll, 0, 0x20000, kFieldIdNone), status::kSysLpInitNotDone);
-	EXPECT_EQ(call(0, leaf::kPhymemCacheWb, 0), status::kSysLpInitNotDone);
+	EXPECT_EQ(call(0, leaf::kSysInfo, 0x20000, 1024, 0x21000), status::kSysLpInitNotDone);
 	ASSERT_EQ(call(0, leaf::kSysLpInit), status::kSuccess);
 	EXPECT_EQ(call(0, leaf::kSysRd, 0, field::kMajorVersion), status::kSuccess);
-	EXPECT_EQ(call(0, leaf::kPhymemCacheWb, 0), status::kSuccess);
 	EXPECT_EQ(call(1, leaf::kSysRd, 0, field::kMajorVersion), status::kSysLpInitNotDone);
 }
 
@@ -92,12 +160,12 @@ TEST_F(SM, SysConfigOperands)
 	TdmrLayout l = one_tdmr_layout(profile_);
 	write_layout(mem_, l, profile_);
 	auto cfg = [&](u64 rcx, u64 rdx, u64 r8) { return call(0, leaf::kSysConfig, rcx, rdx, r8); };
-	EXPECT_EQ(cfg(l.array_pa + 8, 1, 32), status::kOperandInvalid | kOperandIdRcx);     /* misaligned */
-	EXPECT_EQ(cfg(64 * kMiB, 1, 32), status::kOperandAddrRangeError | kOperandIdRcx);   /* outside RAM */
-	EXPECT_EQ(cfg(64 * kMiB - 512, 65, 32), status::kOperandInvalid | kOperandIdRdx);    /* > max_tdmrs */
+	EXPECT_EQ(cfg(l.array_pa + 8, 1, 32), status::kOperandInvalid | kOperandIdRcx);   /* misaligned */
+	EXPECT_EQ(cfg(64 * kMiB, 1, 32), status::kOperandAddrRangeError | kOperandIdRcx); /* outside RAM */
+	EXPECT_EQ(cfg(64 * kMiB - 512, 65, 32), status::kOperandInvalid | kOperandIdRdx);  /* > max_tdmrs */
 	EXPECT_EQ(cfg(l.array_pa, 0, 32), status::kOperandInvalid | kOperandIdRdx);
-	EXPECT_EQ(cfg(l.array_pa, 1, 31), status::kOperandInvalid | kOperandIdR8);  /* below TDX KeyIDs */
-	EXPECT_EQ(cfg(l.array_pa, 1, 64), status::kOperandInvalid | kOperandIdR8);  /* above */
+	EXPECT_EQ(cfg(l.array_pa, 1, 31), status::kOperandInvalid | kOperandIdR8); /* below TDX KeyIDs */
+	EXPECT_EQ(cfg(l.array_pa, 1, 64), status::kOperandInvalid | kOperandIdR8); /* above */
 	EXPECT_EQ(cfg(l.array_pa, 1, (1ull << 16) | 40), status::kOperandInvalid | kOperandIdR8); /* reserved */
 	/* A TDMR_INFO address that is misaligned, or outside RAM. */
 	u64 bad = l.info_pa + 64;
@@ -142,7 +210,7 @@ TEST_F(SMQuote, SysConfigV1AcceptsAdvertisedAddOns)
 	EXPECT_EQ(m_->addons(), features0::kQuote);
 }
 
-TEST_F(SM, KeyConfig)
+TEST_F(SM, KeyConfigMakesTheModuleReady)
 {
 	EXPECT_EQ(call(0, leaf::kSysKeyConfig), status::kSysKeyConfigNotPending);
 	sys_init();
@@ -150,9 +218,10 @@ TEST_F(SM, KeyConfig)
 	EXPECT_EQ(call(0, leaf::kSysKeyConfig), status::kSysKeyConfigNotPending);
 	ASSERT_EQ(config(one_tdmr_layout(profile_)), status::kSuccess);
 	EXPECT_EQ(call(1, leaf::kSysKeyConfig), status::kSuccess);
-	EXPECT_EQ(call(0, leaf::kSysKeyConfig), status::kKeyConfigured); /* same package */
 	EXPECT_TRUE(m_->pkg_key_configured(0));
-	tdmr_init_all();
+	/* One package: its KEY.CONFIG is the last, so the module is ready before any TDMR.INIT. */
+	EXPECT_EQ(m_->state(), SysState::kSysReady);
+	EXPECT_EQ(m_->tdmrs_initialized(), 0u);
 	EXPECT_EQ(call(0, leaf::kSysKeyConfig), status::kSysKeyConfigNotPending);
 }
 
@@ -168,20 +237,22 @@ protected:
 	SMTwoPackages() : ModelTest(64 * kMiB, two_pkg()) {}
 };
 
-TEST_F(SMTwoPackages, KeyConfigPerPackageGatesTdmrInit)
+TEST_F(SMTwoPackages, ReadyOnTheLastPackagesKeyConfig)
 {
 	sys_init();
 	lp_init_all();
 	ASSERT_EQ(config(one_tdmr_layout(profile_)), status::kSuccess);
-	EXPECT_EQ(call(1, leaf::kSysKeyConfig), status::kSuccess);   /* package 0 */
+	EXPECT_EQ(call(1, leaf::kSysKeyConfig), status::kSuccess); /* package 0 */
 	EXPECT_EQ(call(0, leaf::kSysKeyConfig), status::kKeyConfigured);
+	EXPECT_EQ(m_->state(), SysState::kSysconfigDone);
 	EXPECT_EQ(call(0, leaf::kSysTdmrInit, 0), status::kSysNotReady); /* package 1 missing */
-	EXPECT_EQ(call(3, leaf::kSysKeyConfig), status::kSuccess);   /* package 1 */
-	EXPECT_EQ(call(2, leaf::kSysKeyConfig), status::kKeyConfigured);
+	EXPECT_EQ(call(3, leaf::kSysKeyConfig), status::kSuccess);        /* package 1 */
+	EXPECT_EQ(m_->state(), SysState::kSysReady);
+	EXPECT_EQ(call(2, leaf::kSysKeyConfig), status::kSysKeyConfigNotPending);
 	EXPECT_EQ(call(2, leaf::kSysTdmrInit, 0), status::kSuccess);
 }
 
-TEST_F(SM, TdmrInitOrderAndOperands)
+TEST_F(SM, TdmrInitOnlyWhenReady)
 {
 	EXPECT_EQ(call(0, leaf::kSysTdmrInit, 0), status::kSysNotReady);
 	sys_init();
@@ -192,6 +263,7 @@ TEST_F(SM, TdmrInitOrderAndOperands)
 	key_config_all();
 	EXPECT_EQ(call(0, leaf::kSysTdmrInit, 0x1000), status::kOperandInvalid | kOperandIdRcx);
 	EXPECT_EQ(call(0, leaf::kSysTdmrInit, kGiB), status::kOperandInvalid | kOperandIdRcx); /* not a TDMR */
+	EXPECT_EQ(call(0, leaf::kSysTdmrInit, 0), status::kSuccess);
 }
 
 TEST_F(SM, TdmrInitIsResumableAndWritesPamt)
@@ -208,7 +280,7 @@ TEST_F(SM, TdmrInitIsResumableAndWritesPamt)
 		ASSERT_EQ(call(0, leaf::kSysTdmrInit, 0), status::kSuccess) << i;
 		EXPECT_EQ(m_->tdmrs()[0].next_to_init, u64(i) * 256 * kMiB);
 		EXPECT_EQ(out_.rdx, i < 4 ? 0 : kGiB);
-		EXPECT_EQ(m_->state(), i < 4 ? SysState::kSysconfigDone : SysState::kSysReady);
+		EXPECT_EQ(m_->tdmrs_initialized(), i < 4 ? 0u : 1u);
 		/* 4K PAMT entries for the covered range carry the pattern; the rest is untouched. */
 		u64 covered = u64(i) * 256 * kMiB / kPageSize * 16;
 		u64 word;
@@ -224,9 +296,10 @@ TEST_F(SM, TdmrInitIsResumableAndWritesPamt)
 	EXPECT_EQ(word, Module::kPamtInitPattern);
 	EXPECT_EQ(call(0, leaf::kSysTdmrInit, 0), status::kTdmrAlreadyInitialized);
 	EXPECT_EQ(call(1, leaf::kSysTdmrInit, 0), status::kTdmrAlreadyInitialized);
+	EXPECT_EQ(m_->state(), SysState::kSysReady);
 }
 
-TEST_F(SM, TwoTdmrsReadyOnlyWhenBothInitialized)
+TEST_F(SM, TwoTdmrsInitializeIndependently)
 {
 	sys_init();
 	lp_init_all();
@@ -234,30 +307,129 @@ TEST_F(SM, TwoTdmrsReadyOnlyWhenBothInitialized)
 	key_config_all();
 	for (int i = 0; i < 4; i++)
 		ASSERT_EQ(call(0, leaf::kSysTdmrInit, kGiB), status::kSuccess);
-	EXPECT_EQ(m_->state(), SysState::kSysconfigDone);
 	EXPECT_EQ(m_->tdmrs_initialized(), 1u);
+	EXPECT_FALSE(m_->tdmrs()[0].initialized());
 	for (int i = 0; i < 4; i++)
 		ASSERT_EQ(call(1, leaf::kSysTdmrInit, 0), status::kSuccess);
-	EXPECT_EQ(m_->state(), SysState::kSysReady);
+	EXPECT_EQ(m_->tdmrs_initialized(), 2u);
 }
 
-TEST_F(SM, NotReadyLeavesBeforeReady)
+TEST_F(SM, SysInfo)
 {
 	sys_init();
 	lp_init_all();
-	ASSERT_EQ(config(one_tdmr_layout(profile_)), status::kSuccess);
-	EXPECT_EQ(call(0, leaf::kMngCreate), status::kSysNotReady);
-	EXPECT_EQ(call(0, leaf::kPhymemPageReclaim), status::kSysNotReady);
-	EXPECT_EQ(call(0, leaf::kQuoteInit), status::kSysNotReady);
+	const u64 info_pa = 0x20000, cmr_pa = 0x21000;
+	auto info = [&](u64 rcx, u64 rdx, u64 r8, u64 r9) {
+		RegBlock r{};
+		r.rcx = rcx;
+		r.rdx = rdx;
+		r.r8 = r8;
+		r.r9 = r9;
+		return call_rax(1, rax(leaf::kSysInfo), r);
+	};
+	EXPECT_EQ(info(info_pa + 512, 1024, cmr_pa, 32), status::kOperandInvalid | kOperandIdRcx);
+	EXPECT_EQ(out_.rdx, 0u);
+	EXPECT_EQ(info(64 * kMiB, 1024, cmr_pa, 32), status::kOperandAddrRangeError | kOperandIdRcx);
+	EXPECT_EQ(info(info_pa, 1023, cmr_pa, 32), status::kOperandInvalid | kOperandIdRdx);
+	EXPECT_EQ(info(info_pa, 1024, cmr_pa + 256, 32), status::kOperandInvalid | kOperandIdR8);
+	EXPECT_EQ(info(info_pa, 1024, cmr_pa, 31), status::kOperandInvalid | kOperandIdR9);
+
+	std::vector<u8> junk(4096, 0xAB);
+	mem_.write(info_pa, junk.data(), junk.size());
+	mem_.write(cmr_pa, junk.data(), junk.size());
+	ASSERT_EQ(info(info_pa, 4096, cmr_pa, 64), status::kSuccess);
+	EXPECT_EQ(out_.rdx, sizeof(TdSysInfo));
+	EXPECT_EQ(out_.r9, 32u);
+	TdSysInfo si;
+	mem_.read(info_pa, &si, sizeof(si));
+	EXPECT_EQ(si.vendor_id, 0x8086u);
+	EXPECT_EQ(si.major_version, profile_.module.major);
+	EXPECT_EQ(si.minor_version, profile_.module.minor);
+	EXPECT_EQ(si.build_num, profile_.module.build_num);
+	EXPECT_EQ(si.build_date, profile_.module.build_date);
+	EXPECT_EQ(si.sys_rd, 1);
+	EXPECT_EQ(si.max_tdmrs, profile_.tdmr.max_tdmrs);
+	EXPECT_EQ(si.max_reserved_per_tdmr, profile_.tdmr.max_reserved_per_tdmr);
+	EXPECT_EQ(si.pamt_entry_size, profile_.tdmr.pamt_entry_size[0]);
+	EXPECT_EQ(si.tdvps_base_size, profile_.td.tdvps_base_size);
+	EXPECT_EQ(si.reserved4[0], 0); /* the whole structure is written */
+	u8 after;
+	mem_.read(info_pa + sizeof(TdSysInfo), &after, 1);
+	EXPECT_EQ(after, 0xAB); /* and nothing past it */
+	CmrInfoEntry cmrs[32];
+	mem_.read(cmr_pa, cmrs, sizeof(cmrs));
+	EXPECT_EQ(cmrs[0].base, 0u);
+	EXPECT_EQ(cmrs[0].size, 64 * kMiB);
+	EXPECT_EQ(cmrs[1].size, 0u);
+	EXPECT_EQ(cmrs[31].base, 0u);
+}
+
+TEST_F(SM, LpShutdownIsANoOpEverywhere)
+{
+	EXPECT_EQ(call(0, leaf::kSysLpShutdown), status::kSuccess);
+	EXPECT_EQ(m_->state(), SysState::kSysinitPending);
+	sys_init();
+	EXPECT_EQ(call(1, leaf::kSysLpShutdown), status::kSuccess);
+	EXPECT_FALSE(m_->lp_initialized(1));
+	lp_init_all();
+	EXPECT_TRUE(m_->lp_initialized(1));
+}
+
+TEST_F(SM, SysShutdownHandoffVersion)
+{
+	bring_up();
+	/* module_hv = min_update_hv = 0 in the default profile; it lacks UPDATE_COMPAT (bit 16 refused). */
+	EXPECT_EQ(call(0, leaf::kSysShutdown, 1), status::kOperandInvalid | kOperandIdRcx);
+	EXPECT_EQ(call(0, leaf::kSysShutdown, kShutdownAvoidCompatSensitive), status::kOperandInvalid | kOperandIdRcx);
+	EXPECT_EQ(call(0, leaf::kSysShutdown, 1ull << 17), status::kOperandInvalid | kOperandIdRcx);
+	EXPECT_EQ(m_->state(), SysState::kSysReady);
+	EXPECT_EQ(call(0, leaf::kSysShutdown, 0), status::kSuccess);
+	EXPECT_EQ(m_->state(), SysState::kSysShutdown);
+	EXPECT_TRUE(m_->handoff_valid());
+}
+
+class SMHandoff : public ModelTest {
+protected:
+	static Profile hv_profile()
+	{
+		Profile p = default_profile();
+		p.handoff.module_hv = 5;
+		p.handoff.min_update_hv = 3;
+		p.tdx_features0 |= features0::kUpdateCompat;
+		return p;
+	}
+	SMHandoff() : ModelTest(64 * kMiB, hv_profile()) {}
+};
+
+TEST_F(SMHandoff, RangeAndCompatSensitiveBit)
+{
+	bring_up();
+	EXPECT_EQ(call(0, leaf::kSysShutdown, 2), status::kOperandInvalid | kOperandIdRcx);
+	EXPECT_EQ(call(0, leaf::kSysShutdown, 6), status::kOperandInvalid | kOperandIdRcx);
+	EXPECT_EQ(call(0, leaf::kSysShutdown, 4 | kShutdownAvoidCompatSensitive), status::kSuccess);
+	EXPECT_EQ(m_->handoff_hv(), 4);
+}
+
+TEST_F(SMHandoff, NoDowngradeWantsModuleHv)
+{
+	/* Rebuild with no_downgrade. */
+	Profile p = profile_;
+	p.handoff.no_downgrade = true;
+	m_ = std::make_unique<Module>(p, mem_);
+	bring_up();
+	EXPECT_EQ(call(0, leaf::kSysShutdown, 4), status::kOperandInvalid | kOperandIdRcx);
+	EXPECT_EQ(call(0, leaf::kSysShutdown, 5), status::kSuccess);
 }
 
 TEST_F(SM, CacheWb)
 {
-	EXPECT_EQ(call(0, leaf::kPhymemCacheWb, 0), status::kSuccess); /* nothing to flush yet */
-	EXPECT_EQ(call(0, leaf::kPhymemCacheWb, 2), status::kOperandInvalid | kOperandIdRcx);
+	/* Not on the dispatcher's list before SYS_READY (as in the module). */
+	EXPECT_EQ(call(0, leaf::kPhymemCacheWb, 0), status::kSysNotReady);
 	bring_up();
-	EXPECT_EQ(call(0, leaf::kPhymemCacheWb, kCacheWbStart), status::kSuccess);
-	EXPECT_EQ(call(1, leaf::kPhymemCacheWb, kCacheWbResume), status::kSuccess);
+	EXPECT_EQ(call(0, leaf::kPhymemCacheWb, 2), status::kOperandInvalid | kOperandIdRcx);
+	/* No TD has freed a KeyID: nothing to write back, no session to resume. */
+	EXPECT_EQ(call(0, leaf::kPhymemCacheWb, kCacheWbStart), status::kNoHkidReadyToWbcache);
+	EXPECT_EQ(call(1, leaf::kPhymemCacheWb, kCacheWbResume), status::kWbcacheResumeError);
 }
 
 TEST_F(SM, DisableBeforeInitIsTrivial)
@@ -277,6 +449,7 @@ TEST_F(SM, DisableIsResumableAndResetsEverything)
 	EXPECT_FALSE(m_->lp_initialized(0));
 	EXPECT_FALSE(m_->pkg_key_configured(0));
 	EXPECT_TRUE(m_->tdmrs().empty());
+	EXPECT_EQ(m_->global_keyid(), 0);
 	/* Afterwards nothing works until SYS.INIT. */
 	EXPECT_EQ(call(0, leaf::kSysLpInit), status::kSysLpInitNotPending);
 	EXPECT_EQ(call(0, leaf::kSysRd, 0, field::kMajorVersion), status::kSysLpInitNotDone);
@@ -296,13 +469,21 @@ TEST_F(SM, DisableMidBringUp)
 	sys_init();
 	lp_init_all();
 	ASSERT_EQ(config(one_tdmr_layout(profile_)), status::kSuccess);
-	key_config_all();
-	ASSERT_EQ(call(0, leaf::kSysTdmrInit, 0), status::kSuccess);
 	EXPECT_EQ(call(0, leaf::kSysDisable), status::kInterruptedResumable);
 	EXPECT_EQ(m_->disable_progress(), 1u);
+	EXPECT_EQ(m_->state(), SysState::kSysconfigDone);
 	EXPECT_EQ(call(0, leaf::kSysDisable), status::kSuccess);
 	EXPECT_EQ(m_->disable_progress(), 0u);
+	EXPECT_EQ(m_->state(), SysState::kSysinitPending);
 	bring_up();
+}
+
+TEST_F(SM, NoDisableAfterShutdown)
+{
+	bring_up();
+	ASSERT_EQ(call(0, leaf::kSysShutdown), status::kSuccess);
+	EXPECT_EQ(call(0, leaf::kSysDisable), status::kSysShutdown);
+	EXPECT_EQ(m_->state(), SysState::kSysShutdown);
 }
 
 class SMDisableSteps : public ModelTest {
@@ -325,11 +506,21 @@ TEST_F(SMDisableSteps, BudgetsFromProfile)
 	key_config_all();
 	EXPECT_EQ(call(0, leaf::kSysTdmrInit, 0), status::kSuccess); /* one call per GiB */
 	EXPECT_EQ(out_.rdx, kGiB);
-	EXPECT_EQ(m_->state(), SysState::kSysReady);
+	EXPECT_EQ(m_->tdmrs_initialized(), 1u);
 	for (int i = 0; i < 4; i++)
 		EXPECT_EQ(call(0, leaf::kSysDisable), status::kInterruptedResumable);
 	EXPECT_EQ(call(0, leaf::kSysDisable), status::kSuccess);
 	EXPECT_EQ(m_->state(), SysState::kSysinitPending);
+}
+
+TEST_F(SM, ImplementedMatchesTheDispatch)
+{
+	bring_up();
+	for (u16 l = 0; l < leaf::kMax; l++) {
+		if (Module::implemented(l))
+			continue;
+		EXPECT_EQ(call(0, l), status::kOperandInvalid | kOperandIdRax) << l;
+	}
 }
 
 } // namespace

@@ -2,6 +2,8 @@
 // TDH.SYS.CONFIG's TDMR/PAMT rules, one by one, through the module (state must stay unchanged).
 #include "test_support.h"
 
+#include <stdexcept>
+
 namespace seam_emu::test {
 namespace {
 
@@ -122,11 +124,21 @@ TEST_F(Tdmr, PamtAddressAndSize)
 	l = one();
 	l.tdmrs[0].pamt_base[k1G] = ~0ull & ~0xFFFull;
 	refuse(l, status::kInvalidPamt | (k1G << 8)); /* wraps */
-	/* Larger than needed is fine. */
-	l = one();
-	l.tdmrs[0].pamt_size[k1G] = 8192;
-	l.tdmrs[0].pamt_base[k1G] = 61 * kMiB;
-	EXPECT_EQ(config(l), status::kSuccess);
+}
+
+TEST_F(Tdmr, PamtSizeMustBeExact)
+{
+	/* The module would take a larger PAMT; the emulator wants what the TDMR needs, to the page. */
+	for (unsigned lv : {k4K, k2M, k1G}) {
+		TdmrLayout l = one();
+		l.tdmrs[0].pamt_size[lv] += 4096;
+		refuse(l, status::kInvalidPamt | (lv << 8));
+	}
+	EXPECT_EQ(pamt_exact_size(profile_, PageLevel::k4K, kGiB), 4 * kMiB);
+	EXPECT_EQ(pamt_exact_size(profile_, PageLevel::k2M, kGiB), 8192u);
+	EXPECT_EQ(pamt_exact_size(profile_, PageLevel::k1G, kGiB), 4096u); /* 16 bytes, a page */
+	EXPECT_EQ(pamt_exact_size(profile_, PageLevel::k1G, 300 * kGiB), 8192u);
+	EXPECT_EQ(config(one()), status::kSuccess);
 }
 
 TEST_F(Tdmr, PamtsMustNotOverlapEachOther)
@@ -166,9 +178,81 @@ TEST_F(Tdmr, EntrySizesComeFromProfile)
 {
 	Profile p = profile_;
 	p.tdmr.pamt_entry_size[k4K] = 8;
+	p.tdmr.pamt_entry_size[k2M] = 20;
 	EXPECT_EQ(pamt_required_size(p, PageLevel::k4K, kGiB), 2 * kMiB);
-	EXPECT_EQ(pamt_required_size(p, PageLevel::k2M, kGiB), 512u * 16);
+	EXPECT_EQ(pamt_required_size(p, PageLevel::k2M, kGiB), 512u * 20);
+	EXPECT_EQ(pamt_exact_size(p, PageLevel::k2M, kGiB), 12288u);
 	EXPECT_EQ(pamt_required_size(p, PageLevel::k1G, 2 * kGiB), 32u);
+}
+
+TEST_F(Tdmr, PamtPagesBelongToTheModuleUntilDisable)
+{
+	TdmrLayout l = two();
+	refuse([&] {
+		TdmrLayout bad = two();
+		bad.tdmrs[1].pamt_size[k4K] += 4096;
+		return bad;
+	}(), status::kInvalidPamt | 1 | (k4K << 8));
+	EXPECT_EQ(m_->pages().bytes(), 0u); /* a refused SYS.CONFIG takes nothing */
+
+	ASSERT_EQ(config(l), status::kSuccess);
+	u64 total = 0;
+	for (unsigned t = 0; t < 2; t++)
+		for (unsigned lv : {k4K, k2M, k1G}) {
+			const TdmrDesc &d = l.tdmrs[t];
+			total += d.pamt_size[lv];
+			const OwnedRange *o = m_->pages().find(d.pamt_base[lv] + d.pamt_size[lv] - 1);
+			ASSERT_NE(o, nullptr) << t << " " << lv;
+			EXPECT_EQ(o->owner, PageOwner::kPamt);
+			EXPECT_EQ(o->index, t);
+			EXPECT_EQ(o->base, d.pamt_base[lv]);
+		}
+	EXPECT_EQ(m_->pages().bytes(PageOwner::kPamt), total);
+	EXPECT_EQ(m_->pages().find(l.tdmrs[0].pamt_base[k4K] - 1), nullptr);
+
+	key_config_all();
+	tdmr_init_all();
+	/* Still the module's half way through SYS.DISABLE. */
+	ASSERT_EQ(call(0, leaf::kSysDisable), status::kInterruptedResumable);
+	EXPECT_EQ(m_->pages().bytes(), total);
+	ASSERT_EQ(call(0, leaf::kSysDisable), status::kSuccess);
+	EXPECT_EQ(m_->pages().bytes(), 0u);
+	EXPECT_TRUE(m_->pages().ranges().empty());
+
+	/* Released pages can be given again (they would be refused as in use otherwise). */
+	sys_init();
+	lp_init_all();
+	EXPECT_EQ(config(l), status::kSuccess);
+	EXPECT_EQ(m_->pages().bytes(), total);
+}
+
+TEST(PageOwners, ClaimFindOverlap)
+{
+	PageOwners p;
+	EXPECT_TRUE(p.claim(0x10000, 0x3000, PageOwner::kPamt, 0));
+	EXPECT_TRUE(p.claim(0x20000, 0x1000, PageOwner::kPamt, 1));
+	EXPECT_TRUE(p.claim(0x13000, 0x1000, PageOwner::kPamt, 2)); /* adjacent is fine */
+	EXPECT_TRUE(p.claim(0x5000, 0, PageOwner::kPamt, 3));       /* nothing */
+	/* Any shared page is refused, and nothing changes. */
+	EXPECT_FALSE(p.claim(0x12000, 0x2000, PageOwner::kPamt, 4));
+	EXPECT_FALSE(p.claim(0xF000, 0x2000, PageOwner::kPamt, 4));
+	EXPECT_FALSE(p.claim(0x0, 0x100000, PageOwner::kPamt, 4)); /* covers them all */
+	EXPECT_FALSE(p.claim(0x20000, 0x1000, PageOwner::kPamt, 4));
+	EXPECT_FALSE(p.claim(~0ull & ~0xFFFull, 0x2000, PageOwner::kPamt, 4)); /* wraps */
+	EXPECT_EQ(p.ranges().size(), 3u);
+	EXPECT_EQ(p.bytes(), 0x5000u);
+	EXPECT_TRUE(p.overlaps(0x12FFF, 1));
+	EXPECT_FALSE(p.overlaps(0x14000, 0xC000));
+	EXPECT_TRUE(p.overlaps(0x14000, 0xC001));
+	EXPECT_TRUE(p.overlaps(0x1F000, ~0ull)); /* a wrapping range overlaps what follows it */
+	EXPECT_EQ(p.find(0xFFFF), nullptr);
+	ASSERT_NE(p.find(0x12FFF), nullptr);
+	EXPECT_EQ(p.find(0x12FFF)->index, 0u);
+	EXPECT_EQ(p.find(0x13000)->index, 2u);
+	EXPECT_EQ(p.find(0x14000), nullptr);
+	p.release_all();
+	EXPECT_EQ(p.bytes(), 0u);
+	EXPECT_TRUE(p.claim(0x0, 0x100000, PageOwner::kPamt, 4));
 }
 
 TEST_F(Tdmr, AvailableAreas)
@@ -228,6 +312,105 @@ TEST_F(TdmrLargeRam, TdmrsAcrossTheHole)
 	EXPECT_EQ(config(l), status::kTdmrOutsideCmrs | 1);
 	l.tdmrs[1].rsvd = rsvd_list(profile_, {{0, 2 * kGiB}});
 	EXPECT_EQ(config(l), status::kSuccess);
+}
+
+/*
+ * The host's new layout: 1 GiB-aligned TDMRs of many GiB. An 8 GiB q35 guest has RAM at [0, 2G)
+ * and [4G, 10G); two TDMRs cover it, with every PAMT above 4 GiB.
+ */
+class TdmrHugeRam : public ModelTest {
+protected:
+	static Profile four_tdmrs()
+	{
+		ProfileResult r = load_profile(profile_path("max-tdmrs-4.json"));
+		if (!r.profile)
+			throw std::runtime_error(r.error);
+		return *r.profile;
+	}
+	TdmrHugeRam() : ModelTest(8 * kGiB, four_tdmrs()) {}
+
+	static constexpr u64 kPamtArea = 64 * kMiB;
+	static constexpr u64 kPamtAt = 10 * kGiB - kPamtArea; /* reserved at the top of TDMR 1 */
+
+	TdmrLayout layout()
+	{
+		TdmrLayout l;
+		u64 at = kPamtAt;
+		auto make = [&](u64 base, u64 size, std::vector<TdmrReservedArea> rsvd) {
+			TdmrDesc d;
+			d.base = base;
+			d.size = size;
+			d.rsvd = rsvd_list(profile_, std::move(rsvd));
+			for (unsigned lv : {k4K, k2M, k1G}) {
+				d.pamt_base[lv] = at;
+				d.pamt_size[lv] = pamt_exact_size(profile_, PageLevel(lv), size);
+				at += d.pamt_size[lv];
+			}
+			return d;
+		};
+		l.tdmrs.push_back(make(0, 2 * kGiB, {}));
+		l.tdmrs.push_back(make(4 * kGiB, 6 * kGiB, {{6 * kGiB - kPamtArea, kPamtArea}}));
+		EXPECT_LE(at, 10 * kGiB);
+		return l;
+	}
+	/* Where a GPA above 4 GiB lives in the RAM file: q35 puts it right after the low 2 GiB. */
+	const u8 *file_byte(u64 gpa) { return ram_.data() + (gpa - 4 * kGiB + 2 * kGiB); }
+};
+
+TEST_F(TdmrHugeRam, ExactPamtsForMultiGigabyteTdmrs)
+{
+	sys_init();
+	lp_init_all();
+	TdmrLayout l = layout();
+	EXPECT_EQ(l.tdmrs[1].pamt_size[k4K], 24 * kMiB);
+	EXPECT_EQ(l.tdmrs[1].pamt_size[k2M], 48 * 1024u);
+	EXPECT_EQ(l.tdmrs[1].pamt_size[k1G], 4096u);
+	for (unsigned lv : {k4K, k2M, k1G}) {
+		for (s64 delta : {-4096, 4096}) {
+			TdmrLayout bad = l;
+			bad.tdmrs[1].pamt_size[lv] += delta;
+			EXPECT_EQ(config(bad), status::kInvalidPamt | 1 | (lv << 8)) << lv << " " << delta;
+		}
+	}
+	/* Sized for 1 GiB (the old layout), a 6 GiB TDMR's PAMT is refused. */
+	TdmrLayout small = l;
+	small.tdmrs[1].pamt_size[k4K] = pamt_exact_size(profile_, PageLevel::k4K, kGiB);
+	EXPECT_EQ(config(small), status::kInvalidPamt | 1 | (k4K << 8));
+	EXPECT_EQ(m_->state(), SysState::kSysinitDone);
+
+	ASSERT_EQ(config(l), status::kSuccess);
+	key_config_all();
+	ASSERT_EQ(m_->state(), SysState::kSysReady);
+	/* 256 MiB per call: rdx reports whole GiBs only, up to the end of the 6 GiB TDMR. */
+	for (u64 n = 1; n <= 24; n++) {
+		ASSERT_EQ(call(1, leaf::kSysTdmrInit, 4 * kGiB), status::kSuccess) << n;
+		EXPECT_EQ(out_.rdx, 4 * kGiB + (n * 256 * kMiB / kGiB) * kGiB) << n;
+	}
+	EXPECT_EQ(out_.rdx, 10 * kGiB);
+	EXPECT_EQ(call(1, leaf::kSysTdmrInit, 4 * kGiB), status::kTdmrAlreadyInitialized);
+	/* The PAMT above 4 GiB was written where QEMU keeps that memory. */
+	const TdmrDesc &d = l.tdmrs[1];
+	for (unsigned lv : {k4K, k2M, k1G}) {
+		u64 last_entry = d.pamt_base[lv] + pamt_required_size(profile_, PageLevel(lv), d.size) - 8;
+		u64 word;
+		std::memcpy(&word, file_byte(last_entry), 8);
+		EXPECT_EQ(word, Module::kPamtInitPattern) << lv;
+	}
+	EXPECT_EQ(m_->tdmrs_initialized(), 1u);
+	for (int n = 0; n < 8; n++)
+		ASSERT_EQ(call(0, leaf::kSysTdmrInit, 0), status::kSuccess);
+	EXPECT_EQ(out_.rdx, 2 * kGiB);
+	EXPECT_EQ(m_->tdmrs_initialized(), 2u);
+}
+
+TEST_F(TdmrHugeRam, TdmrCountLimitFromTheImage)
+{
+	sys_init();
+	lp_init_all();
+	TdmrLayout l = layout();
+	write_layout(mem_, l, profile_);
+	EXPECT_EQ(call(0, leaf::kSysConfig, l.array_pa, 5, 32), status::kOperandInvalid | kOperandIdRdx);
+	EXPECT_EQ(call(0, leaf::kSysConfig, l.array_pa, 2, 32), status::kSuccess);
 }
 
 } // namespace

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+// Physical memory the module knows: the TDMRs it was given and the pages it owns.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "locks.h"
+#include "tdmr_check.h"
+
+namespace seam_emu {
+
+/* A TDMR accepted by TDH.SYS.CONFIG and how far TDH.SYS.TDMR.INIT has got. */
+struct TdmrRuntime {
+	TdmrDesc desc;
+	u64 next_to_init; /* first byte whose PAMT entries are not initialized yet */
+	MutexLock lock;   /* held by a TDMR.INIT in progress (the module's tdmr_entry lock) */
+	bool initialized() const { return next_to_init >= desc.base + desc.size; }
+};
+
+/* Why the module owns a page. PAMTs today; the extension pool and TD pages come with their leaves. */
+enum class PageOwner : u8 { kPamt };
+const char *page_owner_name(PageOwner o);
+
+struct OwnedRange {
+	u64 base, size;
+	PageOwner owner;
+	u32 index; /* PAMT: the TDMR's index */
+	u64 end() const { return base + size; }
+};
+
+/*
+ * The physical pages given to the module: it never hands them back before SYS.DISABLE, and
+ * no page can be given twice.
+ */
+class PageOwners {
+public:
+	/* Give [base, base + size) to the module; false (and nothing changes) if a page of it is owned. */
+	bool claim(u64 base, u64 size, PageOwner owner, u32 index);
+	/* True if any page of [base, base + size) is owned. */
+	bool overlaps(u64 base, u64 size) const;
+	/* The owned range holding `pa`, or nullptr. */
+	const OwnedRange *find(u64 pa) const;
+	u64 bytes(PageOwner owner) const;
+	u64 bytes() const;
+	const std::map<u64, OwnedRange> &ranges() const { return ranges_; }
+	/* SYS.DISABLE: the module lets go of everything. */
+	void release_all() { ranges_.clear(); }
+
+private:
+	std::map<u64, OwnedRange> ranges_; /* by base; never overlapping */
+};
+
+} // namespace seam_emu
