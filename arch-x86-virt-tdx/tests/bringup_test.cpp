@@ -135,6 +135,24 @@ TEST_F(BringUp, LpInitRunsOnEachOnlineCpuAndKeyConfigOncePerPackage)
 	EXPECT_EQ(emu.calls.size(), calls);
 }
 
+TEST_F(BringUp, CpuOnlineWithoutLpInitGetsItAndAFailureRefusesTheCpu)
+{
+	/* The model is made with the 2 LPs of the first call; a third CPU appears after bring-up. */
+	fake::kernel().nr_cpus = 2;
+	TdxModule m(sc);
+	ASSERT_TRUE(m.bring_up().is_ok());
+	fake::kernel().nr_cpus = 3;
+	fake::kernel().current_cpu = 2;
+	size_t calls = emu.count(lf::kSysLpInit);
+	/* The TDX module does not know that LP (and takes no LP.INIT after SYS.CONFIG anyway): the
+	 * hotplug callback refuses the CPU. */
+	EXPECT_TRUE(m.cpu_online(2).is_error());
+	EXPECT_EQ(emu.count(lf::kSysLpInit), calls + 1);
+	EXPECT_FALSE(m.lp_initialized(2));
+	EXPECT_TRUE(fake::kernel().log_contains("coming online failed"));
+	fake::kernel().current_cpu = 0;
+}
+
 TEST_F(BringUp, TeardownDisablesFlushesAndFrees)
 {
 	{

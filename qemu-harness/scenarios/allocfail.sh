@@ -63,9 +63,12 @@ echo 0 >"$FI/fail_page_alloc/min-order"
 echo N >"$FI/fail_page_alloc/ignore-gfp-highmem"
 
 # The injected failure hit KASAN's or kmemleak's bookkeeping, not the module's own allocation.
+# Prints the frame that says so. Only reliable frames count: "? func" entries are stale return
+# addresses the unwinder found on the stack, not callers.
 injected_in_bookkeeping() {
-	dmesg | awk '/FAULT_INJECTION: forcing a failure/ { grab = 1 } grab { print } grab && /<\/TASK>/ { exit }' |
-		grep -E -q 'stack_depot|kasan_save|kmemleak'
+	_f="$(dmesg | awk '/FAULT_INJECTION: forcing a failure/ { grab = 1 } grab { print } grab && /<\/TASK>/ { exit }' |
+		grep -E '\]  (stack_depot|kasan_save|kmemleak)' | head -n 1)"
+	[ -n "$_f" ] && echo "$_f"
 }
 
 n=1
@@ -93,9 +96,10 @@ while [ "$n" -le "$MAX_ALLOCS" ]; do
 		;;
 	esac
 	what="alloc #$n"
-	if injected_in_bookkeeping; then
+	if frame="$(injected_in_bookkeeping)"; then
 		bookkeeping=$((bookkeeping + 1))
 		what="alloc #$n (sanitizer bookkeeping)"
+		note "$what: $frame"
 	fi
 	if [ "$rc" -eq 0 ]; then
 		# A failure the load tolerates (debugfs, a sanitizer's bookkeeping): TDX is up.

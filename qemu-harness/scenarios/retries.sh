@@ -40,10 +40,12 @@ emuctl clear >/dev/null
 
 check "insmod" tdx_insmod || return 0
 emuctl reset-counters >/dev/null
-check "SYS_BUSY, INTERRUPTED_RESUMABLE, SYS_BUSY at SYS.DISABLE armed" sh -c "
-	emuctl fault sys.disable 1 status $SYS_BUSY >/dev/null &&
-	emuctl fault sys.disable 2 status $INTERRUPTED_RESUMABLE >/dev/null &&
-	emuctl fault sys.disable 3 status $SYS_BUSY >/dev/null"
+arm_disable_retries() {
+	emuctl fault sys.disable 1 status "$SYS_BUSY" >/dev/null &&
+		emuctl fault sys.disable 2 status "$INTERRUPTED_RESUMABLE" >/dev/null &&
+		emuctl fault sys.disable 3 status "$SYS_BUSY" >/dev/null
+}
+check "SYS_BUSY, INTERRUPTED_RESUMABLE, SYS_BUSY at SYS.DISABLE armed" arm_disable_retries
 check "rmmod re-issues SYS.DISABLE until it completes" tdx_rmmod
 check "SYS.DISABLE was called at least 4 times" expect_count_min sys.disable 4
 check "the TDX module is disabled" tdx_left_disabled
