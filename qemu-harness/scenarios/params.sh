@@ -11,6 +11,9 @@ dmesg -c >/dev/null
 check_fails "seamcall=bogus is refused" insmod "$TDX_KO" seamcall=bogus
 check "the error names the parameter" kernel_log_has 'seamcall=bogus: expected auto, hw or emu'
 check_fails "seamcall_timeout_ms=0 is refused" insmod "$TDX_KO" seamcall=emu seamcall_timeout_ms=0
+# A wait with interrupts off must stay below the soft-lockup (20 s) and RCU-stall (21 s) limits.
+check_fails "seamcall_timeout_ms above the bound is refused" insmod "$TDX_KO" seamcall=emu seamcall_timeout_ms=10001
+check "the error names the bound" kernel_log_has 'seamcall_timeout_ms.*10000'
 check "no SEAMCALL was made for bad parameters" expect_count sys.init 0
 
 check_fails "seamcall=hw refuses a CPU without TDX" insmod "$TDX_KO" seamcall=hw
