@@ -21,6 +21,10 @@
 #   --timeout S  whole-run limit (default 600); QEMU and the emulator are then killed
 #   --append     extra kernel command line
 #   --env K=V    an extra variable for the scenarios (/etc/harness.env)
+#   --respawn-emu  when the emulator dies while the guest runs (a "die" fault), start a fresh one
+#                (new epoch, a TDX module in SYSINIT_PENDING) on the same mailbox and RAM; QEMU's
+#                control channel reconnects to it; the doorbell does not (the fresh emulator
+#                polls). At most 5 times. Its log goes next to the first one's.
 #   --quiet      do not stream the serial console to stdout (default when $CI is set;
 #                --verbose streams anyway)
 #
@@ -52,6 +56,7 @@ timeout_s=600
 append=""
 stream=1
 [ -z "${CI:-}" ] || stream=0
+respawn=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -69,6 +74,7 @@ while [ $# -gt 0 ]; do
 	--append) append="${2?}"; shift 2 ;;
 	--env) envs+=("${2:?}"); shift 2 ;;
 	--quiet) stream=0; shift ;;
+	--respawn-emu) respawn=1; shift ;;
 	--verbose) stream=1; shift ;;
 	-h | --help) usage ;;
 	*) die "unknown argument '$1' (see --help)" ;;
@@ -177,6 +183,11 @@ cleanup() {
 	if [ -n "$work" ] && [ -d "$work" ]; then
 		[ -z "$emu_started" ] || {
 			cat "$work/seam-emu.log" 2>/dev/null
+			for f in "$work"/seam-emu.respawn*.log; do
+				[ -e "$f" ] || continue
+				echo "----- respawned seam-emu: $(basename "$f") -----"
+				cat "$f"
+			done
 			if [ -s "$work/seam-emu.out" ]; then
 				echo "----- seam-emu stdout/stderr -----"
 				cat "$work/seam-emu.out"
@@ -247,14 +258,18 @@ PY
 }
 
 read -r -a extra <<<"$emu_extra"
+start_emu() { # LOG-SUFFIX: starts the emulator in the background, emu_pid
+	"$emu" --ram "$ram_file" --mailbox "$mb_file" --control "$sock" --profile "$profile" \
+		--ivshmem-server "$ivshmem_sock" \
+		--lps "$smp" --packages "$packages" --pidfile "$work/seam-emu.pid" \
+		--log "$work/seam-emu$1.log" "${extra[@]}" </dev/null >>"$work/seam-emu.out" 2>&1 &
+	emu_pid=$!
+}
 SECONDS=0 # --timeout counts from here
 say "starting $emu (lps $smp, packages $packages, profile $profile)"
-"$emu" --ram "$ram_file" --mailbox "$mb_file" --control "$sock" --profile "$profile" \
-	--ivshmem-server "$ivshmem_sock" \
-	--lps "$smp" --packages "$packages" --pidfile "$work/seam-emu.pid" \
-	--log "$work/seam-emu.log" "${extra[@]}" </dev/null >"$work/seam-emu.out" 2>&1 &
-emu_pid=$!
+start_emu ""
 emu_started=1
+respawns=0
 ready=0
 for _ in $(seq 200); do
 	if ! kill -0 "$emu_pid" 2>/dev/null; then
@@ -288,7 +303,7 @@ qemu=(
 	-kernel "$kernel" -initrd "$initrd"
 	-append "console=ttyS0 panic=-1 quiet loglevel=4 $append"
 	-serial "file:$log"
-	-chardev "socket,id=emuctl,path=$sock"
+	-chardev "socket,id=emuctl,path=$sock,reconnect=1"
 	-serial chardev:emuctl
 )
 : >"$log"
@@ -309,6 +324,12 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
 		say "timeout: no end after ${timeout_s}s"
 		status=124
 		exit 124
+	fi
+	if [ "$respawn" -eq 1 ] && [ -n "$emu_pid" ] && ! alive "$emu_pid" && [ "$respawns" -lt 5 ]; then
+		wait "$emu_pid" 2>/dev/null && rc=0 || rc=$?
+		respawns=$((respawns + 1))
+		say "seam-emu exited (status $rc); starting a fresh one (respawn $respawns)"
+		start_emu ".respawn$respawns"
 	fi
 	# The guest powers off right after its result line; do not wait long for a stuck poweroff.
 	if [ -z "$result_seen" ] && grep -a -q 'TDX-HARNESS-RESULT: ' "$log"; then

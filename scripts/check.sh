@@ -98,6 +98,8 @@ stage "e2e debug+sanitizers: the emulator dies in LP.INIT (IPI context)" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 emudeath_lpinit
 stage "e2e debug+sanitizers: the emulator dies in SYS.CONFIG (process context)" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 emudeath_sysconfig
+stage "e2e debug+sanitizers: the emulator killed in LP.INIT, a fresh one started: the next load works" \
+	qemu-harness/run.sh --kernel "$(debug_kernel)" --module "$debug_ko" --respawn-emu --scenario emurespawn
 stage "e2e debug+sanitizers: 8 GiB without CONTIG_ALLOC: 8 TDMRs of 1 GiB" \
 	tdmr_boot "$(debug_kernel)" "$debug_ko" 8192 default.json bigmem --env BIGMEM_MAX_TDMRS=64
 stage "e2e debug: every allocation of the load failed in turn (fault injection)" \
