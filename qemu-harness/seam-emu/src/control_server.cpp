@@ -65,13 +65,7 @@ ControlServer::~ControlServer() { stop(); }
 
 bool ControlServer::open(std::string *err)
 {
-	stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (stop_fd_ < 0) {
-		*err = std::string("eventfd: ") + std::strerror(errno);
-		return false;
-	}
-	listen_fd_ = listen_unix(path_, 16, "control socket", err);
-	return listen_fd_ >= 0;
+	return open_listener(path_, 16, "control socket", &listen_fd_, &stop_fd_, err);
 }
 
 void ControlServer::start()
@@ -82,23 +76,10 @@ void ControlServer::start()
 void ControlServer::stop()
 {
 	stop_ = true;
-	if (stop_fd_ >= 0) {
-		const u64 one = 1;
-		if (write(stop_fd_, &one, sizeof(one)) < 0) {
-			/* the loop wakes anyway: the counter is non-zero */
-		}
-	}
+	wake_listener(stop_fd_);
 	if (thread_.joinable())
 		thread_.join();
-	if (listen_fd_ >= 0) {
-		close(listen_fd_);
-		listen_fd_ = -1;
-		unlink(path_.c_str());
-	}
-	if (stop_fd_ >= 0) {
-		close(stop_fd_);
-		stop_fd_ = -1;
-	}
+	close_listener(path_, &listen_fd_, &stop_fd_);
 }
 
 void ControlServer::loop()

@@ -12,4 +12,15 @@ namespace seam_emu {
  */
 int listen_unix(const std::string &path, int backlog, const char *what, std::string *err);
 
+/*
+ * What each of the emulator's servers opens: the listening socket and an eventfd that wakes its
+ * thread's poll for shutdown. False with *err set (and nothing left open) on failure.
+ */
+bool open_listener(const std::string &path, int backlog, const char *what, int *listen_fd, int *stop_fd,
+		   std::string *err);
+/* Makes stop_fd readable: the server thread polling it returns. */
+void wake_listener(int stop_fd);
+/* Closes both descriptors (those still open) and removes the socket file. */
+void close_listener(const std::string &path, int *listen_fd, int *stop_fd);
+
 } // namespace seam_emu
