@@ -42,6 +42,9 @@ public:
 private:
 	Status init_locked(const tdx_core_params &p);
 	void destroy_locked();
+	/* The CPU hotplug callback (cpu_online_cb), registered once while the module is up. */
+	Status add_cpuhp_locked();
+	void remove_cpuhp_locked();
 
 	ModuleStatus status_ = ModuleStatus::kUninitialized;
 	bool cpuhp_ = false;
