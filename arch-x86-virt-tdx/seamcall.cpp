@@ -120,13 +120,12 @@ Status check_tdx_keyids(u32 start, u32 nr)
 
 TdxStatus Seamcall::call(Leaf leaf, RegBlock &regs)
 {
-	RegBlock in = regs;
-	TdxStatus s;
-	for (unsigned i = 0; i <= abi::kRndNoEntropyRetries; i++) {
+	/* A retry after TDX_RND_NO_ENTROPY starts from the inputs again; one copy on the fast path. */
+	const RegBlock in = regs;
+	TdxStatus s = TdxStatus(backend_.call(leaf.rax(), regs));
+	for (unsigned i = 0; i < abi::kRndNoEntropyRetries && s.is(st::kRndNoEntropy); i++) {
 		regs = in;
 		s = TdxStatus(backend_.call(leaf.rax(), regs));
-		if (!s.is(st::kRndNoEntropy))
-			break;
 	}
 	return s;
 }

@@ -3,7 +3,9 @@
 # `make bench`: the mailbox transport measured in a guest with 2 and with 4 logical CPUs (one boot
 # each). Ratios measured side by side in one run, never a timed pass/fail test:
 #   transport overhead = (round trip - emulator service time) / service time, medians (goal <= 10x);
-#     the service time is the time inside the model's seamcall, as the emulator reports it;
+#     the service time is what the emulator spends on the call once it has the inputs (counting,
+#     fault rules, the model's seamcall), as it reports it in the slot: the seed's definition,
+#     the one the goal was set against (the model's seamcall alone is about 50 ns of it);
 #   emulator CPU while the guest idles, as a share of one core (goal < 0.5%);
 #   the idle emulator's wake-ups per second (every return of one of its threads from a sleep).
 # Beside them, the host's own core-to-core round trip (seam-emu-pingpong, before and after each

@@ -112,7 +112,7 @@ struct alignas(64) MailboxSlot {
 	u64 done_id;       /* req_id of the call the outputs answer, store-release last */
 	u64 status;        /* completion status (RAX out) */
 	RegBlock out_regs; /* output registers, ABI order */
-	u64 service_ns;    /* time the emulator spent serving the call */
+	u64 service_ns;    /* time the emulator spent on the call once it had the inputs */
 	/* Emulator thread state. */
 	u32 emu_waiting; /* 1 while the slot's emulator thread sleeps on its doorbell vector */
 	u8 reserved[512 - 260];

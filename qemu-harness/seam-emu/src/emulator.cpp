@@ -211,6 +211,7 @@ void Emulator::hold_for(u64 ms)
 
 u64 Emulator::serve(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns, CallRecord *later)
 {
+	const auto t0 = std::chrono::steady_clock::now();
 	const bool counted = !(rax & kSeamldrLeafBit) && (rax & kLeafNumberMask) < leaf::kMax;
 	const u16 leaf = u16(rax & kLeafNumberMask);
 	std::optional<u64> forced;
@@ -249,7 +250,6 @@ u64 Emulator::serve(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns, CallRecord
 	std::function<void()> hold;
 	if (delay_ms)
 		hold = [this, delay_ms] { hold_for(delay_ms); };
-	const auto t0 = std::chrono::steady_clock::now();
 	u64 st;
 	if (forced) {
 		if (hold)

@@ -54,7 +54,8 @@ public:
 	/*
 	 * Serve one SEAMCALL from LP `lp`. Thread-safe: calls from different LPs run concurrently.
 	 * Counts it, applies fault rules, runs the module. Returns the completion status;
-	 * *service_ns gets the time spent inside the module's seamcall (a delay fault included).
+	 * *service_ns gets the time this function spent on the call: counting, fault rules and the
+	 * module's seamcall (a delay fault included); logging comes after and is not part of it.
 	 * A "die" rule calls the die handler (default: _exit(3)) before answering.
 	 * With a log: if `later` is given the call's log record goes there, for queue_call_log()
 	 * once the guest has its answer (logging is never part of a call); else it is written now.
