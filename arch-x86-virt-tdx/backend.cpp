@@ -235,7 +235,8 @@ u64 EmuBackend::call(u64 rax, RegBlock &regs)
 		return fail(f, rax, cpu);
 	}
 	u64 status = s->status;
-	regs = s->out_regs;
+	if (!TdxStatus(status).is(abi::status::kRndNoEntropy)) /* else the inputs stay, for the retry */
+		regs = s->out_regs;
 	kapi_local_irq_restore(flags);
 	return status;
 }
@@ -302,7 +303,11 @@ Status HwBackend::probe()
 u64 HwBackend::call(u64 rax, RegBlock &regs)
 {
 	static_assert(sizeof(RegBlock) == abi::kNumRegs * sizeof(kapi_u64));
-	return kapi_seamcall_hw(rax, reinterpret_cast<kapi_u64 *>(&regs));
+	RegBlock out = regs; /* the instruction writes every register: keep the inputs for a retry */
+	u64 status = kapi_seamcall_hw(rax, reinterpret_cast<kapi_u64 *>(&out));
+	if (!TdxStatus(status).is(abi::status::kRndNoEntropy))
+		regs = out;
+	return status;
 }
 
 Status HwBackend::tdx_keyids(u32 &start, u32 &nr)

@@ -120,13 +120,10 @@ Status check_tdx_keyids(u32 start, u32 nr)
 
 TdxStatus Seamcall::call(Leaf leaf, RegBlock &regs)
 {
-	/* A retry after TDX_RND_NO_ENTROPY starts from the inputs again; one copy on the fast path. */
-	const RegBlock in = regs;
+	/* After TDX_RND_NO_ENTROPY the backend left the inputs in regs: re-issue them as they are. */
 	TdxStatus s = TdxStatus(backend_.call(leaf.rax(), regs));
-	for (unsigned i = 0; i < abi::kRndNoEntropyRetries && s.is(st::kRndNoEntropy); i++) {
-		regs = in;
+	for (unsigned i = 0; i < abi::kRndNoEntropyRetries && s.is(st::kRndNoEntropy); i++)
 		s = TdxStatus(backend_.call(leaf.rax(), regs));
-	}
 	return s;
 }
 

@@ -95,6 +95,10 @@ const char *status_name(TdxStatus s);
 /* A transport for SEAMCALL. Implementations must work with interrupts off. */
 class SeamcallBackend {
 public:
+	/*
+	 * One SEAMCALL: regs in, regs out. When it returns TDX_RND_NO_ENTROPY (the module found no
+	 * entropy and did nothing) regs still hold the inputs, so Seamcall re-issues them as they are.
+	 */
 	virtual u64 call(u64 rax, RegBlock &regs) = 0;
 	/* TDX private KeyID range (emulated or from the MSR). */
 	virtual Status tdx_keyids(u32 &start, u32 &nr) = 0;

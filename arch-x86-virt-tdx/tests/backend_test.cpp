@@ -246,6 +246,36 @@ TEST_F(EmuTest, CallRoundTrip)
 	EXPECT_TRUE(fake::kernel().doorbell_rings.empty());
 }
 
+TEST_F(EmuTest, NoEntropyLeavesTheInputsForTheRetry)
+{
+	Mailbox mb(1);
+	EmuBackend b(mb.dev(), 1000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	/* The emulator answers TDX_RND_NO_ENTROPY with other register values in its output half. */
+	fake::kernel().on_clock = [&] {
+		if (mb.pending(0)) {
+			RegBlock junk{};
+			junk.rcx = 0xBAD;
+			mb.answer(0, mb.req_id(0), tdx::abi::status::kRndNoEntropy | 0x12, junk);
+		}
+	};
+	RegBlock r{};
+	r.rcx = 5;
+	r.rdx = 6;
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), tdx::abi::status::kRndNoEntropy | 0x12);
+	EXPECT_EQ(r.rcx, 5u); /* the inputs, as they were */
+	EXPECT_EQ(r.rdx, 6u);
+	fake::kernel().on_clock = nullptr;
+
+	/* Through Seamcall: the retry re-issues the same inputs, and then gets the outputs. */
+	mb.serve_in_thread();
+	Seamcall sc(b);
+	r = RegBlock{};
+	r.rcx = 7;
+	EXPECT_TRUE(sc.call(Leaf{34}, r).is(34));
+	EXPECT_EQ(r.rdx, 8u);
+}
+
 TEST_F(EmuTest, InterruptsAreOffForTheWholeUseOfTheSlot)
 {
 	Mailbox mb(1);

@@ -104,7 +104,10 @@ uint64_t ModelBackend::call(uint64_t rax, tdx::RegBlock &regs)
 	const unsigned cpu = kapi_this_cpu();
 	uint64_t status;
 	if (!injected(leaf, status)) {
+		const tdx::RegBlock in = regs;
 		status = model().seamcall(cpu, rax, regs);
+		if (tdx::TdxStatus(status).is(tdx::abi::status::kRndNoEntropy))
+			regs = in; /* the SeamcallBackend contract: the inputs stay for the retry */
 		if (leaf == tdx::abi::leaf::kSysRdAll && rdall_max_sequences)
 			limit_rdall(status, regs);
 		if (on_answer)
