@@ -13,7 +13,7 @@ JOBS ?= $(shell nproc)
 
 export TDX_CACHE
 
-.PHONY: all deps debug-kernel module-debug kunit module check-ko host-tests core-tests emu emu-tests e2e check demo bench clean
+.PHONY: all deps debug-kernel module-debug kunit module check-ko host-tests core-tests emu emu-tests quote-tools quote-tests e2e check demo bench clean
 
 all: module emu
 
@@ -55,7 +55,16 @@ emu: deps
 emu-tests: emu
 	ctest --test-dir $(BUILD)/seam-emu --output-on-failure -j$(JOBS)
 
-host-tests: core-tests emu-tests
+host-tests: core-tests emu-tests quote-tests
+
+# The DICE quote library (lib/dice-quote), tdx-quote-verify and dice-quote-make in one build;
+# quote-tests runs the library's GoogleTests and the CLI + independent-verifier test.
+quote-tools: deps
+	cmake -S tools/tdx-quote-verify -B $(BUILD)/dice-quote -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD)/dice-quote -j$(JOBS)
+
+quote-tests: quote-tools
+	ctest --test-dir $(BUILD)/dice-quote --output-on-failure -j$(JOBS)
 
 # End to end under QEMU with the emulator (see scripts/check.sh for the list).
 e2e: module module-debug emu

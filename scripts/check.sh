@@ -68,6 +68,7 @@ if [ "$what" = all ]; then
 	stage "install dependencies" "${make_q[@]}" deps
 	stage "host tests: C++ core" "${make_q[@]}" core-tests
 	stage "host tests: seam-emu" "${make_q[@]}" emu-tests
+	stage "host tests: DICE quotes, tdx-quote-verify, independent verifier" "${make_q[@]}" quote-tests
 	stage "module build + check-ko (Debian 6.12)" "${make_q[@]}" check-ko
 	stage "debug kernel (build or reuse from cache)" "${make_q[@]}" debug-kernel
 	stage "module build + check-ko (debug kernel)" debug_check_ko

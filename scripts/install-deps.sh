@@ -34,6 +34,7 @@ pkgs=(
 	"linux-headers-$KVER"
 	qemu-system-x86 busybox-static
 	libgtest-dev libgmock-dev libcbor-dev nlohmann-json3-dev libcli11-dev
+	python3-cbor2 python3-cryptography
 )
 missing=()
 for p in "${pkgs[@]}"; do
