@@ -386,6 +386,34 @@ Emulator::Reply Emulator::cmd_state()
 		{}};
 }
 
+Emulator::Reply Emulator::cmd_ext(const std::vector<std::string> &a)
+{
+	/* ext: the extensions' state; ext check: first scan every pool page for host writes. */
+	const bool check = a.size() == 2;
+	if (check && lower(a[1]) != "check")
+		return Reply::error("usage: ext [check]");
+	std::lock_guard<std::mutex> g(module_mutex());
+	const u64 found = check ? module_.check_ext_integrity() : 0;
+	const ExtState &e = module_.ext();
+	const std::optional<u64> first = e.first_violation_pa();
+	json j{{"reported", module_.ext_reported()},
+	       {"configured", e.configured()},
+	       {"required", e.required()},
+	       {"required_pages", e.required_pages()},
+	       {"pool_pages", e.pool().size()},
+	       {"lists", e.lists()},
+	       {"init_pages", e.init_next()},
+	       {"ext_init_done", e.init_done()},
+	       {"quote_enabled", e.quote_enabled()},
+	       {"integrity_violations", e.integrity_violations()},
+	       {"first_violation_pa", first ? hex(*first) : std::string("none")},
+	       {"last_reject", ext_reject_name(e.last_reject())},
+	       {"last_reject_value", hex(e.last_reject_pa())}};
+	if (check)
+		j["new_violations"] = found;
+	return {json{{"ok", true}, {"ext", j}}, "ext"};
+}
+
 Emulator::Reply Emulator::cmd_stats()
 {
 	/* cpu_ns (this process, user + system) over wall_ns (monotonic) gives the CPU share. */
@@ -443,6 +471,8 @@ std::string Emulator::control(const std::string &line, ControlFormat *fmt)
 		r = cmd_leaves(a);
 	} else if (cmd == "state" && a.size() == 1) {
 		r = cmd_state();
+	} else if (cmd == "ext" && a.size() <= 2) {
+		r = cmd_ext(a);
 	} else if (cmd == "stats" && a.size() == 1) {
 		r = cmd_stats();
 	}

@@ -109,6 +109,7 @@ private:
 	Reply cmd_counters(const std::vector<std::string> &args);
 	Reply cmd_leaves(const std::vector<std::string> &args);
 	Reply cmd_state();
+	Reply cmd_ext(const std::vector<std::string> &args);
 	Reply cmd_stats();
 
 	Module module_; /* thread-safe itself (its state_mutex()) */

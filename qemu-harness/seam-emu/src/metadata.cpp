@@ -21,6 +21,14 @@ u64 class_of(u64 id) { return (id >> kFieldClassShift) & kFieldClassMask; }
 u64 code_of(u64 id) { return id & kFieldCodeMask; }
 u64 size_code_of(u64 id) { return (id >> kFieldElemSizeShift) & kFieldElemSizeMask; }
 
+/* The table's order: by class, then field code. */
+bool field_less(const MdField &a, const MdField &b)
+{
+	if (class_of(a.id) != class_of(b.id))
+		return class_of(a.id) < class_of(b.id);
+	return code_of(a.id) < code_of(b.id);
+}
+
 u64 truncate(u64 id, u64 v)
 {
 	unsigned bytes = field_elem_bytes(id);
@@ -60,11 +68,25 @@ GlobalMetadata::GlobalMetadata(const ModuleImage &m, const std::vector<PhysRange
 	add(f::kTdrBaseSize, m.td.tdr_base_size);
 	add(f::kTdcsBaseSize, m.td.tdcs_base_size);
 	add(f::kTdvpsBaseSize, m.td.tdvps_base_size);
-	std::sort(fields_.begin(), fields_.end(), [](const MdField &a, const MdField &b) {
-		if (class_of(a.id) != class_of(b.id))
-			return class_of(a.id) < class_of(b.id);
-		return code_of(a.id) < code_of(b.id);
-	});
+	std::sort(fields_.begin(), fields_.end(), field_less);
+}
+
+void GlobalMetadata::publish(u64 id, u64 value)
+{
+	const MdField f{id, truncate(id, value)};
+	int i = find(id);
+	if (i >= 0) {
+		fields_[i] = f;
+		return;
+	}
+	fields_.insert(std::upper_bound(fields_.begin(), fields_.end(), f, field_less), f);
+}
+
+void GlobalMetadata::withdraw(u64 id)
+{
+	int i = find(id);
+	if (i >= 0)
+		fields_.erase(fields_.begin() + i);
 }
 
 int GlobalMetadata::find(u64 field_id) const

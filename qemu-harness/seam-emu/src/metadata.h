@@ -38,6 +38,15 @@ public:
 
 	const std::vector<MdField> &fields() const { return fields_; }
 
+	/*
+	 * Fields whose value the module learns later (EXT_REQUIRED and MEMORY_POOL_REQUIRED_PAGES after
+	 * SYS.CONFIG, MAX_QUOTE_SIZE after QUOTE.INIT): until publish()ed they do not exist, so SYS.RD
+	 * answers TDX_METADATA_FIELD_ID_INCORRECT and SYS.RDALL leaves them out; withdraw() undoes it.
+	 */
+	void publish(u64 id, u64 value);
+	void withdraw(u64 id);
+	bool has(u64 id) const { return find(id) >= 0; }
+
 	/* True if the id is MD_FIELD_ID_NA (context code bits ignored). */
 	static bool is_null_id(u64 id);
 

@@ -76,6 +76,8 @@ bool Module::implemented(u16 leaf)
 	case leaf::kSysLpShutdown:
 	case leaf::kSysShutdown:
 	case leaf::kSysDisable:
+	case leaf::kExtInit:
+	case leaf::kExtMemAdd:
 		return true;
 	default:
 		return false;
@@ -162,8 +164,12 @@ u64 Module::run_leaf(Call &c)
 		return tdh_sys_shutdown(c);
 	case leaf::kSysDisable:
 		return tdh_sys_disable(c);
+	case leaf::kExtInit:
+		return tdh_ext_init(c);
+	case leaf::kExtMemAdd:
+		return tdh_ext_mem_add(c);
 	default:
-		/* Unknown, or not modelled yet (TD lifecycle, SYS.UPDATE, extensions, quoting). */
+		/* Unknown, or not modelled yet (TD lifecycle, SYS.UPDATE, quoting). */
 		return status::kOperandInvalid | kOperandIdRax;
 	}
 }

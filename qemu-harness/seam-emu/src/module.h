@@ -2,7 +2,8 @@
 // The emulated TDX module: the dispatcher, the global state machine and the state the leaves share
 // (ABI.md §1-§3). The leaves live in files named after their family: tdh_sys.cpp (SYS.INIT,
 // LP.INIT, SYS.INFO, LP.SHUTDOWN, SYS.SHUTDOWN, SYS.DISABLE), tdh_sys_rd.cpp (SYS.RD, SYS.RDALL),
-// tdh_sys_config.cpp (SYS.CONFIG, SYS.KEY.CONFIG, SYS.TDMR.INIT), tdh_phymem.cpp (PHYMEM.*).
+// tdh_sys_config.cpp (SYS.CONFIG, SYS.KEY.CONFIG, SYS.TDMR.INIT), tdh_phymem.cpp (PHYMEM.*),
+// tdh_ext.cpp (EXT.MEM.ADD, EXT.INIT and the extensions' metadata).
 #pragma once
 
 #include <functional>
@@ -10,8 +11,10 @@
 #include <vector>
 
 #include <tdx/abi/seamcall.h>
+#include <tdx/abi/status.h>
 #include <tdx/abi/tdmr.h>
 
+#include "ext_state.h"
 #include "guest_memory.h"
 #include "key_state.h"
 #include "locks.h"
@@ -28,6 +31,12 @@ const char *sys_state_name(SysState s);
 
 /* TDX_FEATURES0 bits that SYS.CONFIG v1 / SYS.UPDATE v1 may enable as add-ons (ABI.md §6). */
 inline constexpr u64 kAddOnCapableFeatures = features0::kExt | features0::kQuote;
+/* Add-ons that need the module extensions (EXT_REQUIRED, the memory pool) when enabled. */
+inline constexpr u64 kAddOnsNeedingExt = features0::kQuote;
+
+/* Operand id of R11 (the x86 register number, like those of include/tdx/abi/status.h). */
+inline constexpr u64 kOperandIdR11 = 11;
+static_assert(kOperandIdR11 == kOperandIdR9 + 2);
 
 /* TDH.SYS.SHUTDOWN rcx: bits 15:0 the handoff version, bit 16 "avoid compat-sensitive". */
 inline constexpr u64 kShutdownHvMask = 0xFFFF;
@@ -69,6 +78,17 @@ public:
 	const LpTable &lps() const { return lps_; }
 	const KeyTable &keys() const { return keys_; }
 	const PageOwners &pages() const { return pages_; }
+	const ExtState &ext() const { return ext_; }
+	/* The image reports module extensions (TDX_FEATURES0 bit 39): the EXT leaves exist. */
+	bool ext_reported() const { return image_.tdx_features0 & features0::kExt; }
+
+	/* Scan every pool page for host writes (control "ext check"); returns the pages newly found. */
+	u64 check_ext_integrity() { return ext_.check(mem_); }
+	/*
+	 * QUOTE.INIT completed (or, with false, its result was dropped): MAX_QUOTE_SIZE becomes
+	 * readable through SYS.RD/RDALL (or stops being). The quoting leaves call this; tests too.
+	 */
+	void set_quote_initialized(bool done);
 	const SharexLock &global_lock() const { return global_lock_; }
 
 	const Platform &platform() const { return platform_; }
@@ -113,6 +133,14 @@ private:
 	void init_pamt_range(const TdmrRuntime &t, u64 start, u64 len) const;
 	/* tdh_phymem.cpp */
 	u64 tdh_phymem_cache_wb(Call &c);
+	/* tdh_ext.cpp */
+	u64 tdh_ext_mem_add(Call &c);
+	u64 tdh_ext_init(Call &c);
+	u64 ext_mem_add_entry(u64 pa, u64 list_pa, ExtReject *why);
+	/* SYS.CONFIG on an EXT module: what the enabled add-ons make the extensions need. */
+	void configure_ext(u64 addons);
+	/* Make the extensions' metadata fields readable (or not) as ext_ says. */
+	void publish_ext_metadata();
 
 	mutable std::mutex mu_;
 	const Platform platform_;
@@ -129,6 +157,7 @@ private:
 	 * so no TDMR.INIT can run) and SYS.DISABLE (no other LP inside) change it. */
 	std::vector<TdmrRuntime> tdmrs_;
 	PageOwners pages_;
+	ExtState ext_;
 	u64 addons_ = 0;
 	u32 disable_progress_ = 0;
 	/* SYS.SHUTDOWN's handoff data, for the SYS.UPDATE of the image that comes next. */

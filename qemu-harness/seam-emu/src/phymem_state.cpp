@@ -10,6 +10,8 @@ const char *page_owner_name(PageOwner o)
 	switch (o) {
 	case PageOwner::kPamt:
 		return "pamt";
+	case PageOwner::kExtPool:
+		return "ext_pool";
 	}
 	return "?";
 }

@@ -18,14 +18,17 @@ struct TdmrRuntime {
 	bool initialized() const { return next_to_init >= desc.base + desc.size; }
 };
 
-/* Why the module owns a page. PAMTs today; the extension pool and TD pages come with their leaves. */
-enum class PageOwner : u8 { kPamt };
+/* Why the module owns a page. TD pages come with their leaves. */
+enum class PageOwner : u8 {
+	kPamt,    /* SYS.CONFIG: a TDMR's PAMT; index = the TDMR's */
+	kExtPool, /* EXT.MEM.ADD: one page of the extension memory pool; index = its place in the pool */
+};
 const char *page_owner_name(PageOwner o);
 
 struct OwnedRange {
 	u64 base, size;
 	PageOwner owner;
-	u32 index; /* PAMT: the TDMR's index */
+	u32 index; /* see PageOwner */
 	u64 end() const { return base + size; }
 };
 

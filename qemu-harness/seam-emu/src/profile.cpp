@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <tdx/abi/metadata.h>
+
 namespace seam_emu {
 
 namespace {
@@ -112,13 +114,65 @@ Platform parse_platform(const json &j)
 	return p;
 }
 
+/*
+ * "ext" and "quote" describe features the image reports: each is present exactly when its
+ * TDX_FEATURES0 bit is set (so default images carry neither and a switch never lacks its numbers).
+ */
+std::set<std::string> image_keys(const json &m, const std::string &w)
+{
+	std::set<std::string> keys = {"major",   "minor", "update", "build_num",  "build_date",
+				      "tdx_features0", "tdmr", "handoff", "td", "work_budget"};
+	if (!m.is_object() || !m.contains("tdx_features0"))
+		return keys; /* only_keys() reports it */
+	const u64 f = get_hex(m, w, "tdx_features0", ~0ull);
+	if ((f & features0::kQuote) && !(f & features0::kExt))
+		throw ProfileError{w + ".tdx_features0: QUOTE (bit 50) is an extension and needs EXT (bit 39)"};
+	const struct {
+		const char *key;
+		u64 bit;
+		const char *name;
+	} opt[] = {{"ext", features0::kExt, "EXT (bit 39)"}, {"quote", features0::kQuote, "QUOTE (bit 50)"}};
+	for (const auto &o : opt) {
+		if ((f & o.bit) && !m.contains(o.key))
+			throw ProfileError{w + "." + o.key + ": required when tdx_features0 has " + o.name};
+		if (!(f & o.bit) && m.contains(o.key))
+			throw ProfileError{w + "." + o.key + ": only for an image whose tdx_features0 has " + o.name};
+		if (f & o.bit)
+			keys.insert(o.key);
+	}
+	return keys;
+}
+
+void parse_ext(const json &m, const std::string &w, ModuleImage *p)
+{
+	if (p->tdx_features0 & features0::kExt) {
+		const std::string we = w + ".ext";
+		const json &e = m.at("ext");
+		only_keys(e, we, {"required", "pool_pages", "init_budget_pages", "mem_add_budget_entries"});
+		p->ext.required = get_bool(e, we, "required");
+		p->ext.pool_pages = get_uint(e, we, "pool_pages", 0xFFFFFFFF);
+		p->ext.init_budget_pages = get_uint(e, we, "init_budget_pages", 0xFFFFFFFF);
+		if (p->ext.init_budget_pages == 0)
+			throw ProfileError{we + ".init_budget_pages: must be at least 1"};
+		p->ext.mem_add_budget_entries = get_uint(e, we, "mem_add_budget_entries", 512);
+		if (p->ext.mem_add_budget_entries == 0)
+			throw ProfileError{we + ".mem_add_budget_entries: must be 1..512 (entries of one list page)"};
+	}
+	if (p->tdx_features0 & features0::kQuote) {
+		const std::string wq = w + ".quote";
+		const json &q = m.at("quote");
+		only_keys(q, wq, {"max_quote_size"});
+		p->quote.max_quote_size = get_uint(q, wq, "max_quote_size", 0xFFFFFFFF);
+		if (p->quote.max_quote_size == 0)
+			throw ProfileError{wq + ".max_quote_size: must be at least 1"};
+	}
+}
+
 ModuleImage parse_image(const json &m)
 {
 	const std::string w = "module";
 	ModuleImage p;
-	only_keys(m, w,
-		  {"major", "minor", "update", "build_num", "build_date", "tdx_features0", "tdmr", "handoff", "td",
-		   "work_budget"});
+	only_keys(m, w, image_keys(m, w));
 	p.module.major = get_uint(m, w, "major", 0xFFFF);
 	p.module.minor = get_uint(m, w, "minor", 0xFFFF);
 	p.module.update = get_uint(m, w, "update", 0xFFFF);
@@ -170,6 +224,7 @@ ModuleImage parse_image(const json &m)
 	p.work_budget.sys_disable_steps = get_uint(b, ww, "sys_disable_steps", 1000000);
 	if (p.work_budget.sys_disable_steps == 0)
 		throw ProfileError{ww + ".sys_disable_steps: must be at least 1"};
+	parse_ext(m, w, &p);
 	return p;
 }
 

@@ -53,6 +53,22 @@ struct ModuleImage {
 		u64 tdmr_init_bytes = 256ull << 20; /* TDMR bytes one TDH.SYS.TDMR.INIT call covers */
 		u32 sys_disable_steps = 2;          /* TDH.SYS.DISABLE calls until it completes */
 	} work_budget;
+	/*
+	 * Module extensions (ABI.md §6, §7): the profile's "ext" object, present exactly when
+	 * tdx_features0 has EXT (bit 39). Extensions are needed when `required` is set or SYS.CONFIG
+	 * enabled an add-on that needs them (QUOTE); then EXT_REQUIRED reads 1 and
+	 * MEMORY_POOL_REQUIRED_PAGES reads `pool_pages`, else both read 0.
+	 */
+	struct Ext {
+		bool required = false;
+		u32 pool_pages = 0;
+		u32 init_budget_pages = 64;      /* pool pages one TDH.EXT.INIT call initializes */
+		u32 mem_add_budget_entries = 64; /* HPA list entries one TDH.EXT.MEM.ADD call takes */
+	} ext;
+	/* The quoting extension: the "quote" object, present exactly when tdx_features0 has QUOTE (bit 50). */
+	struct Quote {
+		u32 max_quote_size = 8192; /* MAX_QUOTE_SIZE, readable once QUOTE.INIT completed */
+	} quote;
 };
 
 /*

@@ -124,6 +124,8 @@ void Module::reset_to_sysinit_pending()
 	keys_.reset();
 	tdmrs_.clear();
 	pages_.release_all();
+	ext_.reset();
+	publish_ext_metadata();
 	addons_ = 0;
 	disable_progress_ = 0;
 	handoff_valid_ = false;
@@ -133,8 +135,8 @@ void Module::reset_to_sysinit_pending()
 /*
  * Not in the public 1.5.01 tree. Modelled on SYS.SHUTDOWN: exclusive, and refused while another LP
  * is inside the module; reclaiming everything takes sys_disable_steps calls (the host repeats
- * while INTERRUPTED_RESUMABLE or SYS_BUSY). Afterwards the module owns nothing and a new
- * bring-up starts at SYS.INIT.
+ * while INTERRUPTED_RESUMABLE or SYS_BUSY). Afterwards the module owns nothing (PAMTs, the
+ * extension pool) and a new bring-up starts at SYS.INIT.
  */
 u64 Module::tdh_sys_disable(Call &c)
 {
@@ -148,6 +150,8 @@ u64 Module::tdh_sys_disable(Call &c)
 	}
 	if (++disable_progress_ < image_.work_budget.sys_disable_steps)
 		return status::kInterruptedResumable;
+	/* Last look at the pool before its pages go back: a host write meanwhile still counts. */
+	ext_.check(mem_);
 	reset_to_sysinit_pending();
 	return status::kSuccess;
 }

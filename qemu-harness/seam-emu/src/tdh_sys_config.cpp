@@ -60,11 +60,18 @@ u64 Module::tdh_sys_config(Call &c)
 	const u64 hkid = hkid_in & 0xFFFF;
 	if ((hkid_in >> 16) || !keys_.is_tdx_keyid(hkid))
 		return status::kOperandInvalid | kOperandIdR8;
+	/*
+	 * v1: r9 the add-on bitmap, only features the image reports and that are add-ons (EXT, QUOTE;
+	 * bit 39 is accepted and has no effect, ABI.md §6). r11 is where TDX Connect drafts pass the
+	 * untrusted wall-clock time: 0 ("no untrusted time") is the only value this model takes.
+	 */
 	u64 addons = 0;
 	if (c.version >= 1) {
 		addons = r.r9;
 		if (addons & ~(image_.tdx_features0 & kAddOnCapableFeatures))
 			return status::kOperandInvalid | kOperandIdR9;
+		if (r.r11 != 0)
+			return status::kOperandInvalid | kOperandIdR11;
 	}
 
 	std::vector<TdmrDesc> descs;
@@ -90,6 +97,7 @@ u64 Module::tdh_sys_config(Call &c)
 		tdmrs_.push_back({d, d.base, {}});
 	keys_.set_global_keyid(u16(hkid));
 	addons_ = addons;
+	configure_ext(addons);
 	state_ = SysState::kSysconfigDone;
 	return status::kSuccess;
 }

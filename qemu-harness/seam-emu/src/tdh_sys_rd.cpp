@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// TDH.SYS.RD and TDH.SYS.RDALL: global metadata. No module lock: the values never change.
+// TDH.SYS.RD and TDH.SYS.RDALL: global metadata. No module lock: fields change only under
+// state_mutex() (the extensions' fields appear at SYS.CONFIG / QUOTE.INIT, go at SYS.DISABLE).
 #include <tdx/abi/status.h>
 
 #include "module.h"

@@ -227,6 +227,102 @@ TEST(Profile, Errors)
 	EXPECT_REFUSED(j, "module.td: must be an object");
 }
 
+TEST(Profile, ExtensionProfiles)
+{
+	/* The default image reports neither extensions nor quoting and carries neither object. */
+	json d = default_json();
+	EXPECT_FALSE(d["module"].contains("ext"));
+	EXPECT_FALSE(d["module"].contains("quote"));
+
+	ProfileResult r = load_profile(profile_path("ext-quote.json"));
+	ASSERT_TRUE(r.profile) << r.error;
+	const Profile &q = *r.profile;
+	EXPECT_TRUE(q.tdx_features0 & features0::kExt);
+	EXPECT_TRUE(q.tdx_features0 & features0::kQuote);
+	EXPECT_EQ(q.tdx_features0 & ~(features0::kExt | features0::kQuote), default_profile().tdx_features0);
+	EXPECT_TRUE(q.ext.required);
+	EXPECT_EQ(q.ext.pool_pages, 64u);
+	EXPECT_EQ(q.ext.init_budget_pages, 64u);
+	EXPECT_EQ(q.ext.mem_add_budget_entries, 64u);
+	EXPECT_EQ(q.quote.max_quote_size, 16384u);
+	ModuleImageResult img = parse_module_image(load_json("ext-quote.json")["module"].dump());
+	ASSERT_TRUE(img.image) << img.error;
+	EXPECT_EQ(img.image->ext.pool_pages, 64u);
+
+	r = load_profile(profile_path("ext-only.json"));
+	ASSERT_TRUE(r.profile) << r.error;
+	EXPECT_TRUE(r.profile->tdx_features0 & features0::kExt);
+	EXPECT_FALSE(r.profile->tdx_features0 & features0::kQuote);
+	EXPECT_TRUE(r.profile->ext.required);
+	EXPECT_EQ(r.profile->ext.pool_pages, 16u);
+
+	/* The pool-size variants are ext-quote.json with another pool_pages, nothing else. */
+	for (u32 n : {0u, 1u, 512u, 513u, 12800u}) {
+		const std::string name = "ext-quote-pool-" + std::to_string(n) + ".json";
+		json a = load_json("ext-quote.json"), b = load_json(name);
+		EXPECT_EQ(b["module"]["ext"]["pool_pages"], n) << name;
+		b["module"]["ext"]["pool_pages"] = a["module"]["ext"]["pool_pages"];
+		EXPECT_EQ(a, b) << name;
+	}
+}
+
+TEST(Profile, ExtensionErrors)
+{
+	json j = default_json();
+	j["module"]["ext"] = load_json("ext-quote.json")["module"]["ext"];
+	EXPECT_REFUSED(j, "module.ext: only for an image whose tdx_features0 has EXT (bit 39)");
+	j = load_json("ext-only.json");
+	j["module"]["quote"] = json{{"max_quote_size", 4096}};
+	EXPECT_REFUSED(j, "module.quote: only for an image whose tdx_features0 has QUOTE (bit 50)");
+
+	j = load_json("ext-quote.json");
+	j["module"].erase("ext");
+	EXPECT_REFUSED(j, "module.ext: required when tdx_features0 has EXT (bit 39)");
+	j = load_json("ext-quote.json");
+	j["module"].erase("quote");
+	EXPECT_REFUSED(j, "module.quote: required when tdx_features0 has QUOTE (bit 50)");
+	j = load_json("ext-quote.json");
+	j["module"]["tdx_features0"] = "0x4000000040002"; /* QUOTE without EXT */
+	EXPECT_REFUSED(j, "QUOTE (bit 50) is an extension and needs EXT (bit 39)");
+
+	j = load_json("ext-quote.json");
+	j["module"]["ext"]["pool_size"] = 3;
+	EXPECT_REFUSED(j, "module.ext: unknown key \"pool_size\"");
+	j = load_json("ext-quote.json");
+	j["module"]["ext"].erase("init_budget_pages");
+	EXPECT_REFUSED(j, "module.ext: missing key \"init_budget_pages\"");
+	j = load_json("ext-quote.json");
+	j["module"]["ext"]["required"] = 1;
+	EXPECT_REFUSED(j, "module.ext.required: must be true or false");
+	j = load_json("ext-quote.json");
+	j["module"]["ext"]["pool_pages"] = 1ull << 32;
+	EXPECT_REFUSED(j, "module.ext.pool_pages: 4294967296 is larger than");
+	j = load_json("ext-quote.json");
+	j["module"]["ext"]["pool_pages"] = -1;
+	EXPECT_REFUSED(j, "module.ext.pool_pages: must be a non-negative integer");
+	j = load_json("ext-quote.json");
+	j["module"]["ext"]["init_budget_pages"] = 0;
+	EXPECT_REFUSED(j, "module.ext.init_budget_pages: must be at least 1");
+	for (int bad : {0, 513}) {
+		j = load_json("ext-quote.json");
+		j["module"]["ext"]["mem_add_budget_entries"] = bad;
+		EXPECT_REFUSED(j, "module.ext.mem_add_budget_entries");
+	}
+	j = load_json("ext-quote.json");
+	j["module"]["ext"]["mem_add_budget_entries"] = 512;
+	EXPECT_TRUE(parse_profile(j.dump()).profile);
+	j = load_json("ext-quote.json");
+	j["module"]["quote"]["max_quote_size"] = 0;
+	EXPECT_REFUSED(j, "module.quote.max_quote_size: must be at least 1");
+	j = load_json("ext-quote.json");
+	j["module"]["quote"]["format"] = "cwt";
+	EXPECT_REFUSED(j, "module.quote: unknown key");
+	/* The same rules for an image on its own. */
+	j = load_json("ext-quote.json");
+	j["module"].erase("ext");
+	EXPECT_NE(parse_module_image(j["module"].dump()).error.find("module.ext: required"), std::string::npos);
+}
+
 TEST(Profile, CommentsAreTolerated)
 {
 	std::string text = default_json().dump(2);
