@@ -296,11 +296,22 @@ Status TdxModule::tdh_sys_config()
 	u32 keyid_start = 0, nr_keyids = 0;
 	TRY(sc_.backend().tdx_keyids(keyid_start, nr_keyids));
 	TRY(check_tdx_keyids(keyid_start, nr_keyids));
+	u64 addons = select_addons(info_.features0);
 	RegBlock r{};
 	r.rcx = pa_array.pa().value();
 	r.rdx = t.count;
 	r.r8 = keyid_start; /* the global KeyID: the first TDX private KeyID */
-	Status s = sc_.call_errno(leaves::kSysConfig, r);
+	r.r9 = addons;      /* v1 only; 0 (and v0) when the module reports no add-on we use */
+	r.r11 = 0;          /* no untrusted wall-clock time (TDX Connect drafts): always 0 */
+	Status s = sc_.call_errno(sys_config_leaf(addons), r);
+	if (s.is_ok()) {
+		addons_ = addons;
+		if (addons) {
+			char names[64];
+			kapi_log(KAPI_LOG_INFO, "TDX module add-on features enabled: %s\n",
+				 addon_names(addons, names, sizeof(names)));
+		}
+	}
 	if (s.is_error() && sc_.dead()) {
 		/* The emulator may still read them: they are the TDX module's for good. */
 		u64 lost = infos.abandon_to_module() + pa_array.abandon_to_module();
@@ -372,6 +383,143 @@ Status TdxModule::tdh_sys_tdmr_init_all()
 	return Status::ok();
 }
 
+/*
+ * Extension bring-up (ABI.md §6): only when the module reports TDX_FEATURES0.EXT. After
+ * SYS.CONFIG the module knows which add-ons it runs and says what they need: EXT_REQUIRED and
+ * MEMORY_POOL_REQUIRED_PAGES. The pool goes first (EXT.MEM.ADD), then EXT.INIT when required.
+ *
+ * It runs after TDMR.INIT, the last step, as the quoting series does (init_tdx_module calls its
+ * init_tdx_module_extensions after init_tdmrs): the EXT leaves run only in SYS_READY (after the
+ * last package's KEY.CONFIG) anyway, and the PAMTs are complete before the module takes more
+ * memory for itself. Unlike the series, which skips everything when EXT_REQUIRED is 0, the pool
+ * is added whenever the module asks for pages, as ABI.md's order says.
+ */
+Status TdxModule::init_extensions()
+{
+	if (!(info_.features0 & abi::features0::kExt))
+		return Status::ok(); /* no extension call at all */
+	u64 required = TRY(sys_rd(sc_, abi::field::kExtRequired));
+	u64 pages = TRY(sys_rd(sc_, abi::field::kMemoryPoolRequiredPages));
+	if (pages)
+		TRY(tdh_ext_mem_add_pool(pages));
+	kapi_log(KAPI_LOG_INFO, "TDX module extensions: %llu pages (%llu KiB) in the memory pool\n",
+		 (unsigned long long)pages, (unsigned long long)(pages * kPageSize >> 10));
+	if (required)
+		TRY(tdh_ext_init());
+	return Status::ok();
+}
+
+/*
+ * Hands nr_pages to the module's memory pool, a list page (up to 512 addresses) per
+ * TDH.EXT.MEM.ADD; the one list page is reused for every batch (the module never keeps it).
+ *
+ * Pages the module accepted are its own until SYS.DISABLE. When a call fails, the pages of the
+ * lists it accepted before, and those of the failing list (it may have taken any of them before
+ * failing), stay with the module for good: the kernel never frees them. Pages of later lists
+ * were never given and are freed at once.
+ */
+Status TdxModule::tdh_ext_mem_add_pool(u64 nr_pages)
+{
+	if (nr_pages > kMaxPoolPages) {
+		kapi_log(KAPI_LOG_ERR, "TDX module extensions want %llu pages for their memory pool; at most %llu are given\n",
+			 (unsigned long long)nr_pages, (unsigned long long)kMaxPoolPages);
+		return error(err::kE2BIG);
+	}
+	Status s = ext_pool_.alloc(nr_pages);
+	if (s.is_error()) {
+		kapi_log(KAPI_LOG_ERR, "no memory for the %llu KiB memory pool of the TDX module extensions\n",
+			 (unsigned long long)(nr_pages * kPageSize >> 10));
+		return s;
+	}
+	PageRun list = PageRun::alloc(kPageSize);
+	if (!list) {
+		ext_pool_.reset();
+		return error(err::kENOMEM);
+	}
+	for (usize i = 0; i < ext_pool_.nr_batches(); i++) {
+		s = tdh_ext_mem_add(list, ext_pool_.fill_list(i, list));
+		ext_pool_.give(i);
+		if (s.is_error()) {
+			u64 kept = ext_pool_.abandon_to_module();
+			ext_pool_.free_not_given();
+			kapi_log(KAPI_LOG_WARN,
+				 "TDH.EXT.MEM.ADD of list %zu of %zu failed: %llu KiB of memory pool stay with the TDX module for good\n",
+				 (kstd::usize)i + 1, (kstd::usize)ext_pool_.nr_batches(), (unsigned long long)(kept >> 10));
+			if (sc_.dead())
+				(void)list.abandon_to_module(); /* the emulator may still read it */
+			return s;
+		}
+	}
+	return Status::ok();
+}
+
+/*
+ * One list to completion. On TDX_INTERRUPTED_RESUMABLE the module has moved rcx's first entry past
+ * what it took, and the call is re-issued with rcx as it came back. An rcx that names another list,
+ * goes back, or does not move in kExtMemAddStallCalls calls in a row is a module not to trust.
+ */
+namespace {
+constexpr u32 kExtMemAddStallCalls = 1024;
+constexpr u32 kExtInitMaxCalls = 1u << 16;
+} // namespace
+
+Status TdxModule::tdh_ext_mem_add(const PageRun &list, u64 info)
+{
+	RegBlock r{};
+	r.rcx = info;
+	u32 first = abi::hpa_list_info_first(info);
+	for (u32 stalled = 0;;) {
+		TdxStatus s = sc_.call(leaves::kExtMemAdd, r);
+		if (s.is_success())
+			return Status::ok();
+		if (!s.is(abi::status::kInterruptedResumable)) {
+			log_seamcall_failure(leaves::kExtMemAdd, s);
+			return status_to_errno(s);
+		}
+		u64 out = r.rcx;
+		u32 next = abi::hpa_list_info_first(out);
+		if (abi::hpa_list_info_list_pa(out) != list.pa().value() ||
+		    abi::hpa_list_info_last(out) != abi::hpa_list_info_last(info) ||
+		    (out & abi::kHpaListInfoReservedMask) || next < first || next > abi::hpa_list_info_last(info)) {
+			kapi_log(KAPI_LOG_ERR, "TDH.EXT.MEM.ADD of HPA_LIST_INFO 0x%llx returned rcx 0x%llx: not a later entry of the same list\n",
+				 (unsigned long long)info, (unsigned long long)out);
+			return error(err::kEIO);
+		}
+		stalled = next == first ? stalled + 1 : 0;
+		if (stalled == kExtMemAddStallCalls) {
+			kapi_log(KAPI_LOG_ERR, "TDH.EXT.MEM.ADD made no progress past entry %u in %u calls\n", first,
+				 kExtMemAddStallCalls);
+			return error(err::kEIO);
+		}
+		first = next;
+		if (kapi_may_sleep())
+			kapi_cond_resched();
+	}
+}
+
+/*
+ * EXT.INIT works in chunks and answers TDX_INTERRUPTED_RESUMABLE until it is done (state kept in
+ * the module). When it fails, the module may have written pages it was given with its private
+ * KeyID: caches are flushed on every CPU before anything else happens (the failed bring-up's
+ * teardown then disables the module, flushes again and frees).
+ */
+Status TdxModule::tdh_ext_init()
+{
+	RegBlock r{};
+	TdxStatus s = sc_.call_resumable(leaves::kExtInit, r, /*retry_busy=*/false, kExtInitMaxCalls);
+	if (s.is_success()) {
+		ext_initialized_ = true;
+		return Status::ok();
+	}
+	kapi_wbinvd_on_all_cpus();
+	if (s.is(abi::status::kInterruptedResumable)) {
+		kapi_log(KAPI_LOG_ERR, "TDH.EXT.INIT did not finish in %u calls\n", kExtInitMaxCalls);
+		return error(err::kEIO);
+	}
+	log_seamcall_failure(leaves::kExtInit, s);
+	return status_to_errno(s);
+}
+
 Status TdxModule::tdh_sys_disable()
 {
 	RegBlock r{};
@@ -407,6 +555,8 @@ Status TdxModule::run_step(Step step)
 		return tdh_sys_key_config_all();
 	case Step::kTdmrInitAll:
 		return tdh_sys_tdmr_init_all();
+	case Step::kExtensions:
+		return init_extensions();
 	case Step::kCount:
 		break;
 	}
@@ -457,18 +607,31 @@ void TdxModule::teardown()
 	} else if (started_) {
 		module_released = tdh_sys_disable().is_ok();
 	}
-	if (!table_)
+	addons_ = 0;
+	ext_initialized_ = false;
+	if (!table_ && !ext_pool_.nr_batches())
 		return;
-	/* The module wrote PAMTs with the global KeyID: flush before the kernel reuses them. */
+	/*
+	 * The module wrote PAMTs with the global KeyID, and the extensions their pool with its own
+	 * keys: flush before the kernel reuses them.
+	 */
 	kapi_wbinvd_on_all_cpus();
 	if (!module_released) {
 		u64 lost = 0;
-		for (usize i = 0; i < table_->nr_pamt; i++)
+		for (usize i = 0; table_ && i < table_->nr_pamt; i++)
 			lost += table_->pamt[i].abandon_to_module();
 		if (lost)
 			kapi_log(KAPI_LOG_ERR, "TDX module could not be disabled: %llu KiB of PAMT stay with it\n",
 				 (unsigned long long)(lost >> 10));
+		lost = ext_pool_.abandon_to_module();
+		if (lost)
+			kapi_log(KAPI_LOG_ERR, "TDX module could not be disabled: %llu KiB of extension memory pool stay with it\n",
+				 (unsigned long long)(lost >> 10));
+	} else {
+		/* SYS.DISABLE released the pool with everything else given to TDX. */
+		ext_pool_.take_back_after_disable();
 	}
+	ext_pool_.reset();
 	table_ = Box<TdmrTable>();
 }
 

@@ -2,7 +2,9 @@
 /*
  * TDX module bring-up and teardown, in the order Linux uses:
  * SYS.INIT -> LP.INIT on every online CPU -> read metadata -> build TDMRs and PAMTs from System
- * RAM -> SYS.CONFIG -> KEY.CONFIG once per package -> TDMR.INIT of every TDMR to completion.
+ * RAM -> SYS.CONFIG (v1 with the add-on features when there are any) -> KEY.CONFIG once per
+ * package -> TDMR.INIT of every TDMR to completion -> extensions (TDX_FEATURES0.EXT only: the
+ * memory pool with EXT.MEM.ADD, then EXT.INIT when EXT_REQUIRED).
  * A failure at any step after SYS.INIT disables the module (SYS.DISABLE), flushes caches and frees
  * everything; teardown on unload does the same.
  */
@@ -11,6 +13,7 @@
 #include <kapi/kapi.h>
 #include <kstd/new.h>
 
+#include "ext.h"
 #include "metadata.h"
 #include "pages.h"
 #include "tdmr.h"
@@ -75,6 +78,7 @@ public:
 		kSysConfig,
 		kKeyConfigAll,
 		kTdmrInitAll,
+		kExtensions,
 		kCount,
 	};
 	/* One step; the caller holds kapi_cpus_read_lock(). */
@@ -99,6 +103,15 @@ public:
 	const TdxSysInfo &sys_info() const { return info_; }
 	u64 pamt_bytes() const;
 	usize nr_tdmrs() const { return table_ ? table_->count : 0; }
+	/*
+	 * The add-on features SYS.CONFIG enabled (0: v0, none). A runtime update must enable exactly
+	 * these again (SYS.UPDATE v1), so they stay here while the module runs.
+	 */
+	u64 addons() const { return addons_; }
+	/* Pages of the extension memory pool the TDX module owns (0 without extensions). */
+	u64 ext_pool_pages() const { return ext_pool_.pages_given(); }
+	/* TDH.EXT.INIT completed (EXT_REQUIRED was set). */
+	bool ext_initialized() const { return ext_initialized_; }
 	const TdmrTable *tdmr_table() const { return table_.get(); }
 
 	/* The steps, public so tests can drive them one by one. */
@@ -109,6 +122,7 @@ public:
 	Status tdh_sys_config();
 	Status tdh_sys_key_config_all();
 	Status tdh_sys_tdmr_init_all();
+	Status init_extensions();
 
 	static constexpr unsigned kMaxCpus = 8192; /* x86 NR_CPUS limit */
 
@@ -123,6 +137,9 @@ private:
 	Status alloc_pamts(PamtShape shape);
 	void free_pamts();
 	Status tdh_sys_disable();
+	Status tdh_ext_mem_add_pool(u64 nr_pages);
+	Status tdh_ext_mem_add(const PageRun &list, u64 info);
+	Status tdh_ext_init();
 
 	Seamcall &sc_;
 	TdxSysInfo info_;
@@ -130,6 +147,9 @@ private:
 	bool started_ = false; /* SYS.INIT succeeded: the module holds state to disable */
 	u64 lp_done_[kMaxCpus / 64] = {}; /* CPUs whose LP.INIT succeeded */
 	bool ready_ = false;
+	u64 addons_ = 0;
+	ExtPool ext_pool_;
+	bool ext_initialized_ = false;
 };
 
 } // namespace tdx

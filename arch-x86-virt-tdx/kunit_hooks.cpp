@@ -62,6 +62,36 @@ Result<int> build_tdmrs(const tdx_kunit_range *ram, unsigned nr_ram, const tdx_k
 	return int(n);
 }
 
+/* See tdx_kunit_pool_lists. */
+Status pool_lists(u64 nr_pages, tdx_kunit_pool_report &out)
+{
+	u64 before = page_counts().held;
+	{
+		ExtPool pool;
+		TRY(pool.alloc(nr_pages));
+		PageRun list = PageRun::alloc(kPageSize);
+		if (!list)
+			return error(err::kENOMEM);
+		out.pages_held = page_counts().held - before;
+		out.nr_lists = pool.nr_batches();
+		const auto *e = static_cast<const u64 *>(list.va());
+		for (usize i = 0; i < pool.nr_batches(); i++) {
+			u64 info = pool.fill_list(i, list);
+			if (i == 0)
+				out.first_info = info;
+			out.last_info = info;
+			u32 n = abi::hpa_list_info_last(info) + 1;
+			for (u32 k = 0; k < n; k++) {
+				bool next = k == 0 || e[k] == e[k - 1] + kPageSize;
+				out.bad_entries += !is_aligned(e[k], kPageSize) || !next;
+			}
+			out.entries += n;
+		}
+	}
+	out.held_after = page_counts().held - before;
+	return Status::ok();
+}
+
 } // namespace
 } // namespace tdx
 
@@ -99,6 +129,49 @@ extern "C" int tdx_kunit_build_tdmrs(const struct tdx_kunit_range *ram, unsigned
 {
 	Result<int> r = build_tdmrs(ram, nr_ram, cmrs, nr_cmrs, *lim, pamt_base, out, max_out);
 	return r.is_ok() ? r.value() : r.status().to_kernel();
+}
+
+extern "C" kapi_u64 tdx_kunit_select_addons(kapi_u64 features0)
+{
+	return select_addons(features0);
+}
+
+extern "C" kapi_u64 tdx_kunit_sys_config_rax(kapi_u64 addons)
+{
+	return sys_config_leaf(addons).rax();
+}
+
+extern "C" kapi_u64 tdx_kunit_hpa_list_info(kapi_u64 list_pa, unsigned int first, unsigned int last)
+{
+	return abi::hpa_list_info(list_pa, first, last);
+}
+
+extern "C" kapi_u64 tdx_kunit_hpa_list_nr_batches(kapi_u64 nr_pages)
+{
+	return hpa_list_nr_batches(nr_pages);
+}
+
+extern "C" int tdx_kunit_hpa_list_batch(kapi_u64 nr_pages, kapi_u64 i, kapi_u64 *first_page, unsigned int *nr)
+{
+	if (i >= hpa_list_nr_batches(nr_pages))
+		return -err::kERANGE;
+	HpaListBatch b = hpa_list_batch(nr_pages, i);
+	*first_page = b.first_page;
+	*nr = b.nr;
+	return 0;
+}
+
+extern "C" int tdx_kunit_pool_lists(kapi_u64 nr_pages, struct tdx_kunit_pool_report *out)
+{
+	*out = {};
+	return pool_lists(nr_pages, *out).to_kernel();
+}
+
+extern "C" kapi_u64 tdx_kunit_ext_pool_pages(void)
+{
+	HostLock lock;
+	TdxModule *m = host().module_locked();
+	return m ? m->ext_pool_pages() : 0;
 }
 
 /* The bring-up hooks go through the state owner's lock, like every other user of the state. */

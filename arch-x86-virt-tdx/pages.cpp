@@ -7,6 +7,7 @@ namespace {
 
 /* Plain integers (no constructor to run), updated atomically: PageRuns live on any CPU. */
 kstd::u64 g_pages_held;
+kstd::u64 g_pages_given;
 kstd::u64 g_pages_abandoned;
 
 } // namespace
@@ -15,6 +16,7 @@ PageCounts page_counts()
 {
 	PageCounts c;
 	c.held = __atomic_load_n(&g_pages_held, __ATOMIC_RELAXED);
+	c.given = __atomic_load_n(&g_pages_given, __ATOMIC_RELAXED);
 	c.abandoned = __atomic_load_n(&g_pages_abandoned, __ATOMIC_RELAXED);
 	return c;
 }
@@ -33,6 +35,22 @@ void page_ledger_abandon(kstd::u64 pages)
 {
 	page_ledger_return(pages);
 	__atomic_fetch_add(&g_pages_abandoned, pages, __ATOMIC_RELAXED);
+}
+
+void page_ledger_give(kstd::u64 pages)
+{
+	__atomic_fetch_add(&g_pages_given, pages, __ATOMIC_RELAXED);
+}
+
+void page_ledger_take_back(kstd::u64 pages)
+{
+	__atomic_fetch_sub(&g_pages_given, pages, __ATOMIC_RELAXED);
+}
+
+void page_ledger_abandon_given(kstd::u64 pages)
+{
+	page_ledger_take_back(pages);
+	page_ledger_abandon(pages);
 }
 
 } // namespace tdx

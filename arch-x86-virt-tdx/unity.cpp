@@ -12,6 +12,7 @@
 #include "metadata.cpp"
 #include "pages.cpp"
 #include "tdmr.cpp"
+#include "ext.cpp"
 #include "bringup.cpp"
 #include "core.cpp"
 #include "bench.cpp"

@@ -8,5 +8,6 @@ extern struct kunit_suite tdx_seamcall_suite;
 extern struct kunit_suite tdx_metadata_suite;
 extern struct kunit_suite tdx_tdmr_suite;
 extern struct kunit_suite tdx_bringup_suite;
+extern struct kunit_suite tdx_ext_suite;
 
 #endif

@@ -23,6 +23,13 @@ TDX_EXPORT_KUNIT(tdx_kunit_ensure_up);
 TDX_EXPORT_KUNIT(tdx_kunit_hold);
 TDX_EXPORT_KUNIT(tdx_kunit_release);
 TDX_EXPORT_KUNIT(tdx_kunit_sys_rd);
+TDX_EXPORT_KUNIT(tdx_kunit_select_addons);
+TDX_EXPORT_KUNIT(tdx_kunit_sys_config_rax);
+TDX_EXPORT_KUNIT(tdx_kunit_hpa_list_info);
+TDX_EXPORT_KUNIT(tdx_kunit_hpa_list_nr_batches);
+TDX_EXPORT_KUNIT(tdx_kunit_hpa_list_batch);
+TDX_EXPORT_KUNIT(tdx_kunit_pool_lists);
+TDX_EXPORT_KUNIT(tdx_kunit_ext_pool_pages);
 
 /* Only the test build has this file: modinfo tells a test build from the module users install. */
 MODULE_INFO(tdx_test_build, "y");

@@ -62,6 +62,33 @@ KAPI_EXTERN unsigned int tdx_kunit_nr_packages(void);
 /* Leaves TDX up (a full bring-up when it is not): every suite's cleanup. */
 KAPI_EXTERN int tdx_kunit_ensure_up(void);
 
+/* Extensions (arch-x86-virt-tdx/ext.h): add-on selection, HPA_LIST_INFO and the pool's lists. */
+KAPI_EXTERN kapi_u64 tdx_kunit_select_addons(kapi_u64 features0);
+/* RAX of the TDH.SYS.CONFIG that enables addons (v1 with a bitmap, v0 without). */
+KAPI_EXTERN kapi_u64 tdx_kunit_sys_config_rax(kapi_u64 addons);
+KAPI_EXTERN kapi_u64 tdx_kunit_hpa_list_info(kapi_u64 list_pa, unsigned int first, unsigned int last);
+KAPI_EXTERN kapi_u64 tdx_kunit_hpa_list_nr_batches(kapi_u64 nr_pages);
+/* List i of a pool of nr_pages: its first page and number of entries; -ERANGE past the last. */
+KAPI_EXTERN int tdx_kunit_hpa_list_batch(kapi_u64 nr_pages, kapi_u64 i, kapi_u64 *first_page,
+					 unsigned int *nr);
+
+/*
+ * A pool of nr_pages allocated in kernel memory (never given to the TDX module) and its lists
+ * written into a list page, one after another, as bring-up writes them; then everything is freed.
+ */
+struct tdx_kunit_pool_report {
+	kapi_u64 nr_lists;
+	kapi_u64 entries;      /* page addresses written, over all lists */
+	kapi_u64 first_info;   /* HPA_LIST_INFO of the first list */
+	kapi_u64 last_info;    /* and of the last */
+	kapi_u64 bad_entries;  /* not page aligned, or not the next page of the list's run */
+	kapi_u64 pages_held;   /* the page ledger's count while the pool was allocated (pool + list) */
+	kapi_u64 held_after;   /* and once it was freed, relative to before (0) */
+};
+KAPI_EXTERN int tdx_kunit_pool_lists(kapi_u64 nr_pages, struct tdx_kunit_pool_report *out);
+/* Pages of the extension memory pool the running TDX module owns (0 without extensions). */
+KAPI_EXTERN kapi_u64 tdx_kunit_ext_pool_pages(void);
+
 /*
  * The SEAMCALL path from any context (IPI handlers included): tdx_kunit_hold() takes the state
  * lock (so the backend stays) and returns 0 when the emulator backend is in use, else -ENODEV
