@@ -376,8 +376,7 @@ Status TdxModule::tdh_sys_tdmr_init_all()
 				return error(err::kEIO);
 			}
 			next = r.rdx;
-			if (kapi_may_sleep())
-				kapi_cond_resched();
+			kapi_cond_resched_if_may_sleep();
 		}
 	}
 	return Status::ok();
@@ -492,8 +491,7 @@ Status TdxModule::tdh_ext_mem_add(const PageRun &list, u64 info)
 			return error(err::kEIO);
 		}
 		first = next;
-		if (kapi_may_sleep())
-			kapi_cond_resched();
+		kapi_cond_resched_if_may_sleep();
 	}
 }
 

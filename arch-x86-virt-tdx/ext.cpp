@@ -65,8 +65,7 @@ Status ExtPool::alloc(u64 nr_pages)
 			reset();
 			return error(err::kENOMEM);
 		}
-		if (kapi_may_sleep())
-			kapi_cond_resched();
+		kapi_cond_resched_if_may_sleep();
 	}
 	return Status::ok();
 }

@@ -135,8 +135,7 @@ TdxStatus Seamcall::call_resumable(Leaf leaf, RegBlock &regs, bool retry_busy, u
 		bool again = s.is(st::kInterruptedResumable) || (retry_busy && s.is(st::kSysBusy));
 		if (!again)
 			return s;
-		if (kapi_may_sleep())
-			kapi_cond_resched();
+		kapi_cond_resched_if_may_sleep();
 	}
 	return s;
 }

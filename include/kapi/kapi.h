@@ -66,6 +66,12 @@ KAPI_EXTERN void kapi_preempt_enable(void);
 /* Whether the caller may sleep (not atomic, interrupts on). */
 KAPI_EXTERN int kapi_may_sleep(void);
 KAPI_EXTERN void kapi_cond_resched(void);
+/* cond_resched() where the caller may sleep: for long loops that may also run in atomic context. */
+static inline void kapi_cond_resched_if_may_sleep(void)
+{
+	if (kapi_may_sleep())
+		kapi_cond_resched();
+}
 /* Hold off CPU hotplug while the online set matters (bring-up, teardown). */
 KAPI_EXTERN void kapi_cpus_read_lock(void);
 KAPI_EXTERN void kapi_cpus_read_unlock(void);

@@ -95,6 +95,8 @@ inline constexpr u64 kOperandIdRdx = 2;
 inline constexpr u64 kOperandIdR8 = 8;
 inline constexpr u64 kOperandIdR9 = 9;
 static_assert(kOperandIdR9 == kOperandIdR8 + 1);
+inline constexpr u64 kOperandIdR11 = 11; /* SYS.CONFIG v1's untrusted time, which must be 0 */
+static_assert(kOperandIdR11 == kOperandIdR9 + 2);
 /* Operand ids of the module's internal objects (tdx_error_codes_defs.h, TDX module 1.5). */
 inline constexpr u64 kOperandIdKot = 186;     /* the key ownership table */
 inline constexpr u64 kOperandIdWbcache = 188; /* a package's CACHE.WB state */

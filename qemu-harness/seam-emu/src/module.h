@@ -34,10 +34,6 @@ inline constexpr u64 kAddOnCapableFeatures = features0::kExt | features0::kQuote
 /* Add-ons that need the module extensions (EXT_REQUIRED, the memory pool) when enabled. */
 inline constexpr u64 kAddOnsNeedingExt = features0::kQuote;
 
-/* Operand id of R11 (the x86 register number, like those of include/tdx/abi/status.h). */
-inline constexpr u64 kOperandIdR11 = 11;
-static_assert(kOperandIdR11 == kOperandIdR9 + 2);
-
 /* TDH.SYS.SHUTDOWN rcx: bits 15:0 the handoff version, bit 16 "avoid compat-sensitive". */
 inline constexpr u64 kShutdownHvMask = 0xFFFF;
 inline constexpr u64 kShutdownAvoidCompatSensitive = 1ull << 16;
