@@ -6,6 +6,7 @@
 
 #include <tdx/abi/leaves.h>
 #include <tdx/abi/status.h>
+#include <tdx/emu/service.h>
 
 namespace seam_emu {
 
@@ -78,6 +79,16 @@ bool Module::implemented(u16 leaf)
 	case leaf::kSysDisable:
 	case leaf::kExtInit:
 	case leaf::kExtMemAdd:
+	case leaf::kMngAddcx:
+	case leaf::kMngKeyConfig:
+	case leaf::kMngCreate:
+	case leaf::kMrExtend:
+	case leaf::kMrFinalize:
+	case leaf::kMngKeyFreeid:
+	case leaf::kMngInit:
+	case leaf::kPhymemPageReclaim:
+	case leaf::kQuoteInit:
+	case leaf::kQuoteGet:
 		return true;
 	default:
 		return false;
@@ -124,6 +135,9 @@ u64 Module::seamcall(u32 lp, u64 rax, RegBlock &regs, const std::function<void()
 
 u64 Module::dispatch(Call &c, u64 rax)
 {
+	/* Not a SEAMCALL: a test harness's request to the emulator (include/tdx/emu/service.h). */
+	if ((rax & ~tdx::emu::kEmuServiceMask) == tdx::emu::kEmuServiceBit)
+		return emu_service(c, rax);
 	/* Reserved RAX bits 63:24; a P-SEAMLDR RAX (bit 63) lands here too while it is not modelled. */
 	if (rax & (kLeafReservedMask | kSeamldrLeafBit))
 		return status::kOperandInvalid | kOperandIdRax;
@@ -168,6 +182,26 @@ u64 Module::run_leaf(Call &c)
 		return tdh_ext_init(c);
 	case leaf::kExtMemAdd:
 		return tdh_ext_mem_add(c);
+	case leaf::kMngAddcx:
+		return tdh_mng_addcx(c);
+	case leaf::kMngKeyConfig:
+		return tdh_mng_key_config(c);
+	case leaf::kMngCreate:
+		return tdh_mng_create(c);
+	case leaf::kMrExtend:
+		return tdh_mr_extend(c);
+	case leaf::kMrFinalize:
+		return tdh_mr_finalize(c);
+	case leaf::kMngKeyFreeid:
+		return tdh_mng_key_freeid(c);
+	case leaf::kMngInit:
+		return tdh_mng_init(c);
+	case leaf::kPhymemPageReclaim:
+		return tdh_phymem_page_reclaim(c);
+	case leaf::kQuoteInit:
+		return tdh_quote_init(c);
+	case leaf::kQuoteGet:
+		return tdh_quote_get(c);
 	default:
 		/* Unknown, or not modelled yet (TD lifecycle, SYS.UPDATE, quoting). */
 		return status::kOperandInvalid | kOperandIdRax;

@@ -3,7 +3,9 @@
 // (ABI.md §1-§3). The leaves live in files named after their family: tdh_sys.cpp (SYS.INIT,
 // LP.INIT, SYS.INFO, LP.SHUTDOWN, SYS.SHUTDOWN, SYS.DISABLE), tdh_sys_rd.cpp (SYS.RD, SYS.RDALL),
 // tdh_sys_config.cpp (SYS.CONFIG, SYS.KEY.CONFIG, SYS.TDMR.INIT), tdh_phymem.cpp (PHYMEM.*),
-// tdh_ext.cpp (EXT.MEM.ADD, EXT.INIT and the extensions' metadata).
+// tdh_ext.cpp (EXT.MEM.ADD, EXT.INIT and the extensions' metadata), tdh_mng.cpp (the TD lifecycle
+// leaves the TD harness uses, TDREPORTs, the emulator-only service), tdh_quote.cpp (QUOTE.INIT,
+// QUOTE.GET).
 #pragma once
 
 #include <functional>
@@ -13,6 +15,8 @@
 #include <tdx/abi/seamcall.h>
 #include <tdx/abi/status.h>
 #include <tdx/abi/tdmr.h>
+
+#include <dice-quote/claims.h>
 
 #include "ext_state.h"
 #include "guest_memory.h"
@@ -25,6 +29,17 @@
 #include "tdmr_check.h"
 
 namespace seam_emu {
+
+/*
+ * What TDH.QUOTE.GET learns from a TDREPORT that Module::check_td_report() accepted: the
+ * REPORTDATA and the TD's and the TDX module's measurements, as they were when the TD's measurement
+ * was finalized (origin) and as the report carries them (current).
+ */
+struct ReportedTd {
+	dice_quote::ReportData report_data{};
+	dice_quote::TdMeasurements td_origin, td_current;
+	dice_quote::SeamMeasurements seam_origin, seam_current;
+};
 
 enum class SysState { kSysinitPending, kSysinitDone, kSysconfigDone, kSysReady, kSysShutdown };
 const char *sys_state_name(SysState s);
@@ -94,6 +109,15 @@ public:
 	const GlobalMetadata &metadata() const { return metadata_; }
 	const GuestMemory &memory() const { return mem_; }
 
+	/*
+	 * TDH.QUOTE.GET's check of its input (tdh_mng.cpp): `report` (tdreport::kSize bytes) must carry
+	 * this emulator's MAC and its hashes must match its TEE_TCB_INFO and TDINFO, and its TDINFO must
+	 * be that of the TD whose TDR is at tdr_pa (a TD whose measurement is finalized). TDX_SUCCESS
+	 * and *out filled, or the status QUOTE.GET answers: operand id RCX for a TDR that is not such
+	 * a TD, R8 for a report that is not genuine or not that TD's. Caller holds state_mutex().
+	 */
+	u64 check_td_report(u64 tdr_pa, const u8 *report, ReportedTd *out) const;
+
 	/* Leaves this model runs (the others answer TDX_OPERAND_INVALID, as unknown leaves do). */
 	static bool implemented(u16 leaf);
 
@@ -129,6 +153,28 @@ private:
 	void init_pamt_range(const TdmrRuntime &t, u64 start, u64 len) const;
 	/* tdh_phymem.cpp */
 	u64 tdh_phymem_cache_wb(Call &c);
+	/* ---- TD lifecycle: tdh_mng.cpp (and td_state.h) ---- */
+	u64 tdh_mng_addcx(Call &c);
+	u64 tdh_mng_key_config(Call &c);
+	u64 tdh_mng_create(Call &c);
+	u64 tdh_mr_extend(Call &c);
+	u64 tdh_mr_finalize(Call &c);
+	u64 tdh_mng_key_freeid(Call &c);
+	u64 tdh_mng_init(Call &c);
+	u64 tdh_phymem_page_reclaim(Call &c);
+	/* An emulator-only service request (include/tdx/emu/service.h). */
+	u64 emu_service(Call &c, u64 rax);
+	/* SYS.DISABLE: every TD is gone. */
+	void reset_tds();
+	/* ---- end TD lifecycle ---- */
+
+	/* ---- quoting: tdh_quote.cpp (and quote_state.h) ---- */
+	u64 tdh_quote_init(Call &c);
+	u64 tdh_quote_get(Call &c);
+	/* SYS.DISABLE: quoting forgets its keys and any request in progress. */
+	void reset_quote();
+	/* ---- end quoting ---- */
+
 	/* tdh_ext.cpp */
 	u64 tdh_ext_mem_add(Call &c);
 	u64 tdh_ext_init(Call &c);
@@ -154,6 +200,10 @@ private:
 	std::vector<TdmrRuntime> tdmrs_;
 	PageOwners pages_;
 	ExtState ext_;
+	/* ---- TD lifecycle state (td_state.h) ---- */
+	/* ---- end TD lifecycle state ---- */
+	/* ---- quoting state (quote_state.h) ---- */
+	/* ---- end quoting state ---- */
 	u64 addons_ = 0;
 	u32 disable_progress_ = 0;
 	/* SYS.SHUTDOWN's handoff data, for the SYS.UPDATE of the image that comes next. */

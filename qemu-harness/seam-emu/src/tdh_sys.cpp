@@ -124,6 +124,8 @@ void Module::reset_to_sysinit_pending()
 	keys_.reset();
 	tdmrs_.clear();
 	pages_.release_all();
+	reset_tds();
+	reset_quote();
 	ext_.reset();
 	publish_ext_metadata();
 	addons_ = 0;
