@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <tdx/abi/leaves.h>
+#include <tdx/emu/service.h>
 #include <tdx/abi/status.h>
 
 namespace seam_emu {
@@ -212,7 +213,8 @@ void Emulator::hold_for(u64 ms)
 u64 Emulator::serve(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns, CallRecord *later)
 {
 	const auto t0 = std::chrono::steady_clock::now();
-	const bool counted = !(rax & kSeamldrLeafBit) && (rax & kLeafNumberMask) < leaf::kMax;
+	/* Neither P-SEAMLDR calls nor emulator-only service requests count as leaves. */
+	const bool counted = !(rax & (kSeamldrLeafBit | tdx::emu::kEmuServiceBit)) && (rax & kLeafNumberMask) < leaf::kMax;
 	const u16 leaf = u16(rax & kLeafNumberMask);
 	std::optional<u64> forced;
 	u64 delay_ms = 0;
@@ -473,10 +475,28 @@ std::string Emulator::control(const std::string &line, ControlFormat *fmt)
 		r = cmd_state();
 	} else if (cmd == "ext" && a.size() <= 2) {
 		r = cmd_ext(a);
+	} else if (cmd == "td") {
+		r = cmd_td(a);
+	} else if (cmd == "quote") {
+		r = cmd_quote(a);
 	} else if (cmd == "stats" && a.size() == 1) {
 		r = cmd_stats();
 	}
 	return r.render(*fmt);
 }
+
+/* ---- td command (TD lifecycle) ---- */
+Emulator::Reply Emulator::cmd_td(const std::vector<std::string> &)
+{
+	return Reply::error("td: not modelled yet");
+}
+/* ---- end td command ---- */
+
+/* ---- quote command (quoting) ---- */
+Emulator::Reply Emulator::cmd_quote(const std::vector<std::string> &)
+{
+	return Reply::error("quote: not modelled yet");
+}
+/* ---- end quote command ---- */
 
 } // namespace seam_emu

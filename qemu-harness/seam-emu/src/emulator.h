@@ -110,6 +110,8 @@ private:
 	Reply cmd_leaves(const std::vector<std::string> &args);
 	Reply cmd_state();
 	Reply cmd_ext(const std::vector<std::string> &args);
+	Reply cmd_td(const std::vector<std::string> &args);    /* "td ..." (TD lifecycle) */
+	Reply cmd_quote(const std::vector<std::string> &args); /* "quote ..." (quoting) */
 	Reply cmd_stats();
 
 	Module module_; /* thread-safe itself (its state_mutex()) */
