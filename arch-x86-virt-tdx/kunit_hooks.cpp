@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The core's side of include/kapi/kunit_hooks.h (built only for kernels with KUnit). */
+/* The core's side of include/kapi/kunit_hooks.h (built only for the test build). */
 #include <kapi/kunit_hooks.h>
 #include <kstd/bits.h>
 #include <kstd/new.h>
