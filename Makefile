@@ -13,7 +13,7 @@ JOBS ?= $(shell nproc)
 
 export TDX_CACHE
 
-.PHONY: all deps debug-kernel module-debug kunit module check-ko host-tests core-tests emu emu-tests quote-tools quote-tests e2e check demo bench clean
+.PHONY: all deps debug-kernel module-debug kunit module module-test check-ko host-tests core-tests emu emu-tests quote-tools quote-tests e2e check demo bench clean
 
 all: module emu
 
@@ -25,6 +25,12 @@ deps:
 module:
 	@kdir="$(KDIR)"; [ -n "$$kdir" ] || kdir="/usr/src/linux-headers-$$(scripts/install-deps.sh)"; \
 		scripts/build-module.sh distro "$$kdir" >/dev/null
+
+# The test build for the distro kernel (build/kmod/distro-test/): tdx_host.ko with the test hooks
+# and the TD harness tdx_td_harness.ko, for the TD and quote scenarios. Never what users install.
+module-test:
+	@kdir="$(KDIR)"; [ -n "$$kdir" ] || kdir="/usr/src/linux-headers-$$(scripts/install-deps.sh)"; \
+		scripts/build-module.sh distro-test "$$kdir" >/dev/null
 
 check-ko: module
 	scripts/check-ko.sh $(BUILD)/kmod/distro/tdx_host.ko $(BUILD)/kmod/distro/build.log
@@ -67,7 +73,7 @@ quote-tests: quote-tools
 	ctest --test-dir $(BUILD)/dice-quote --output-on-failure -j$(JOBS)
 
 # End to end under QEMU with the emulator (see scripts/check.sh for the list).
-e2e: module module-debug emu
+e2e: module module-test module-debug emu quote-tools
 	scripts/check.sh e2e
 
 check:

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <kapi/kapi.h>
+#include <tdx/emu/service.h>
 
 #include "backend.h"
 
@@ -34,6 +35,9 @@ TDX_HDR_FIELD(u64, hdr_heartbeat, heartbeat, __ATOMIC_RELAXED)
 TDX_HDR_FIELD(u32, hdr_state, emu_state, __ATOMIC_RELAXED)
 TDX_HDR_FIELD(u32, hdr_doorbell, doorbell, __ATOMIC_RELAXED)
 #undef TDX_HDR_FIELD
+
+/* An emulator service request (include/tdx/emu/service.h), never a SEAMCALL. */
+bool is_emu_service(u64 rax) { return (rax & ~emu::kEmuServiceMask) == emu::kEmuServiceBit; }
 
 } // namespace
 
@@ -241,6 +245,13 @@ u64 EmuBackend::call(u64 rax, RegBlock &regs)
 	return status;
 }
 
+u64 EmuBackend::service(u64 rax, RegBlock &regs)
+{
+	if (!is_emu_service(rax))
+		return abi::kTdxSeamcallVmFailInvalid;
+	return call(rax, regs);
+}
+
 /* Marks the backend dead (the first failure wins and is the one logged); interrupts are on. */
 u64 EmuBackend::fail(Failure f, u64 rax, u32 cpu)
 {
@@ -249,7 +260,7 @@ u64 EmuBackend::fail(Failure f, u64 rax, u32 cpu)
 	if (!__atomic_compare_exchange_n(&dead_status_, &expected, status, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
 		return expected;
-	const char *leaf = leaf_name(Leaf::seamldr(rax));
+	const char *leaf = is_emu_service(rax) ? "emulator service request" : leaf_name(Leaf::seamldr(rax));
 	unsigned long long ms = timeout_ns_ / kNsPerMs;
 	switch (f) {
 	case Failure::kTimeout:

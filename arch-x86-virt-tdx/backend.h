@@ -49,6 +49,12 @@ public:
 	void hold_device() { holds_device_ = true; }
 
 	u64 call(u64 rax, RegBlock &regs) override;
+	/*
+	 * An emulator service request (include/tdx/emu/service.h) for the test build's TD harness
+	 * (kunit_hooks.cpp); nothing else calls it. Only a service RAX goes through: anything else
+	 * answers TDX_SEAMCALL_VMFAILINVALID without a call.
+	 */
+	u64 service(u64 rax, RegBlock &regs);
 	Status tdx_keyids(u32 &start, u32 &nr) override;
 	const char *name() const override { return "emu"; }
 	bool dead() const override { return __atomic_load_n(&dead_status_, __ATOMIC_ACQUIRE) != 0; }

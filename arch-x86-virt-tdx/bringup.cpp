@@ -306,6 +306,7 @@ Status TdxModule::tdh_sys_config()
 	Status s = sc_.call_errno(sys_config_leaf(addons), r);
 	if (s.is_ok()) {
 		addons_ = addons;
+		keyids_ = {keyid_start, nr_keyids, keyid_start};
 		if (addons) {
 			char names[64];
 			kapi_log(KAPI_LOG_INFO, "TDX module add-on features enabled: %s\n",
@@ -405,6 +406,18 @@ Status TdxModule::init_extensions()
 		 (unsigned long long)pages, (unsigned long long)(pages * kPageSize >> 10));
 	if (required)
 		TRY(tdh_ext_init());
+	return Status::ok();
+}
+
+/*
+ * Quoting, when SYS.CONFIG enabled the QUOTE add-on (never a QUOTE leaf otherwise): after the
+ * extensions it needs are initialized, as the quoting series does. Quoting is an add-on, not TDX:
+ * when it cannot start, TDX comes up without it.
+ */
+Status TdxModule::init_quoting()
+{
+	if (addons_ & abi::features0::kQuote)
+		(void)quote_.start(); /* logs why when it fails */
 	return Status::ok();
 }
 
@@ -555,6 +568,8 @@ Status TdxModule::run_step(Step step)
 		return tdh_sys_tdmr_init_all();
 	case Step::kExtensions:
 		return init_extensions();
+	case Step::kQuote:
+		return init_quoting();
 	case Step::kCount:
 		break;
 	}
@@ -596,6 +611,8 @@ u64 TdxModule::pamt_bytes() const
 void TdxModule::teardown()
 {
 	ready_ = false;
+	/* No quote request in progress from here on: the buffer goes only after SYS.DISABLE. */
+	quote_.stop();
 	bool module_released = true;
 	if (started_ && sc_.dead()) {
 		/* A dead transport fails every call at once: nothing can reach the module any more. */
@@ -606,7 +623,10 @@ void TdxModule::teardown()
 		module_released = tdh_sys_disable().is_ok();
 	}
 	addons_ = 0;
+	keyids_ = {};
 	ext_initialized_ = false;
+	/* The module writes the quote buffer only inside QUOTE.GET, and none is in progress. */
+	quote_.release();
 	if (!table_ && !ext_pool_.nr_batches())
 		return;
 	/*

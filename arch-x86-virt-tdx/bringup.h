@@ -4,7 +4,9 @@
  * SYS.INIT -> LP.INIT on every online CPU -> read metadata -> build TDMRs and PAMTs from System
  * RAM -> SYS.CONFIG (v1 with the add-on features when there are any) -> KEY.CONFIG once per
  * package -> TDMR.INIT of every TDMR to completion -> extensions (TDX_FEATURES0.EXT only: the
- * memory pool with EXT.MEM.ADD, then EXT.INIT when EXT_REQUIRED).
+ * memory pool with EXT.MEM.ADD, then EXT.INIT when EXT_REQUIRED) -> quoting (QUOTE enabled as an
+ * add-on only: QUOTE.INIT, MAX_QUOTE_SIZE, the quote buffer; a failure there disables quoting,
+ * not TDX).
  * A failure at any step after SYS.INIT disables the module (SYS.DISABLE), flushes caches and frees
  * everything; teardown on unload does the same.
  */
@@ -16,6 +18,7 @@
 #include "ext.h"
 #include "metadata.h"
 #include "pages.h"
+#include "quote.h"
 #include "tdmr.h"
 
 namespace tdx {
@@ -64,7 +67,7 @@ struct TdmrTable {
 
 class TdxModule {
 public:
-	explicit TdxModule(Seamcall &sc) : sc_(sc) {}
+	explicit TdxModule(Seamcall &sc) : sc_(sc), quote_(sc) {}
 	~TdxModule() { teardown(); }
 	TdxModule(const TdxModule &) = delete;
 	TdxModule &operator=(const TdxModule &) = delete;
@@ -79,6 +82,7 @@ public:
 		kKeyConfigAll,
 		kTdmrInitAll,
 		kExtensions,
+		kQuote,
 		kCount,
 	};
 	/* One step; the caller holds kapi_cpus_read_lock(). */
@@ -108,11 +112,18 @@ public:
 	 * these again (SYS.UPDATE v1), so they stay here while the module runs.
 	 */
 	u64 addons() const { return addons_; }
+	/* The TDX private KeyIDs SYS.CONFIG was given, and the global KeyID it took of them. */
+	struct KeyIds {
+		u32 start = 0, nr = 0, global = 0;
+	};
+	const KeyIds &keyids() const { return keyids_; }
 	/* Pages of the extension memory pool the TDX module owns (0 without extensions). */
 	u64 ext_pool_pages() const { return ext_pool_.pages_given(); }
 	/* TDH.EXT.INIT completed (EXT_REQUIRED was set). */
 	bool ext_initialized() const { return ext_initialized_; }
 	const TdmrTable *tdmr_table() const { return table_.get(); }
+	/* The quoting extension (its own lock: quote.h). */
+	Quoting &quoting() { return quote_; }
 
 	/* The steps, public so tests can drive them one by one. */
 	Status tdh_sys_init();
@@ -123,6 +134,8 @@ public:
 	Status tdh_sys_key_config_all();
 	Status tdh_sys_tdmr_init_all();
 	Status init_extensions();
+	/* Always succeeds: a quoting failure only disables quoting (Quoting::start). */
+	Status init_quoting();
 
 	static constexpr unsigned kMaxCpus = 8192; /* x86 NR_CPUS limit */
 
@@ -148,8 +161,10 @@ private:
 	u64 lp_done_[kMaxCpus / 64] = {}; /* CPUs whose LP.INIT succeeded */
 	bool ready_ = false;
 	u64 addons_ = 0;
+	KeyIds keyids_;
 	ExtPool ext_pool_;
 	bool ext_initialized_ = false;
+	Quoting quote_;
 };
 
 } // namespace tdx

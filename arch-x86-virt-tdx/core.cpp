@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "bringup.h"
 #include "core.h"
+#include "td.h"
 
 namespace tdx {
 namespace {
@@ -79,6 +80,13 @@ int cpu_online_cb(unsigned int cpu)
 	return m ? m->cpu_online(cpu).to_kernel() : 0;
 }
 
+/* TD management (td.h) is open exactly while the module is initialized. */
+void start_td_management()
+{
+	const TdxModule::KeyIds &k = g_module->keyids();
+	td_manager().start(g_seamcall.get(), k.start, k.nr, k.global);
+}
+
 } // namespace
 
 const char *module_status_name(ModuleStatus s)
@@ -118,6 +126,7 @@ Status TdxHost::init_locked(const tdx_core_params &p)
 		return s;
 	}
 	status_ = ModuleStatus::kInitialized;
+	start_td_management();
 	return Status::ok();
 }
 
@@ -152,6 +161,7 @@ Status TdxHost::init(const tdx_core_params &p)
 
 void TdxHost::destroy_locked()
 {
+	td_manager().stop(); /* first: the TD calls in progress finish while TDX is still up */
 	remove_cpuhp_locked();
 	g_module.destroy(); /* tears the TDX module down */
 	g_seamcall.destroy();
@@ -178,6 +188,44 @@ Status TdxHost::version(tdx_module_version &out)
 	return Status::ok();
 }
 
+/* The quoting of the running, initialized module, or nullptr; the caller holds the state lock. */
+static Quoting *quoting_locked(ModuleStatus status)
+{
+	if (status != ModuleStatus::kInitialized || !g_module.alive() || !g_module->ready())
+		return nullptr;
+	return &g_module->quoting();
+}
+
+bool TdxHost::quote_enabled()
+{
+	kstd::Guard<StateLock> g(g_state_lock);
+	Quoting *q = quoting_locked(status_);
+	return q && q->enabled();
+}
+
+u32 TdxHost::max_quote_size()
+{
+	kstd::Guard<StateLock> g(g_state_lock);
+	Quoting *q = quoting_locked(status_);
+	return q ? q->max_quote_size() : 0;
+}
+
+Status TdxHost::generate_quote(u64 tdr_pa, const void *report, u32 report_len, void **quote, u32 *quote_len)
+{
+	g_state_lock.lock();
+	Quoting *q = quoting_locked(status_);
+	if (!q) {
+		g_state_lock.unlock();
+		return error(err::kENODEV);
+	}
+	/* Lock order: state, then quote. The module stays while the quote lock is held (teardown takes it). */
+	quote_lock.lock();
+	g_state_lock.unlock();
+	Status s = q->generate_locked(tdr_pa, report, report_len, quote, quote_len);
+	quote_lock.unlock();
+	return s;
+}
+
 EmuBackend *TdxHost::emu_locked()
 {
 	return g_emu.alive() && g_seamcall.alive() ? &g_emu.get() : nullptr;
@@ -192,6 +240,7 @@ Status TdxHost::recreate_module_locked()
 {
 	if (!g_seamcall.alive())
 		return error(err::kENODEV);
+	td_manager().stop();
 	remove_cpuhp_locked();
 	g_module.destroy();
 	g_module.init(g_seamcall.get());
@@ -203,6 +252,7 @@ void TdxHost::mark_ready_locked()
 {
 	(void)add_cpuhp_locked(); /* logged; KUnit's bring-up goes on without the callback */
 	status_ = ModuleStatus::kInitialized;
+	start_td_management();
 }
 
 } // namespace tdx
@@ -220,4 +270,20 @@ extern "C" void tdx_core_exit(void)
 extern "C" int tdx_core_version(struct tdx_module_version *out)
 {
 	return tdx::host().version(*out).to_kernel();
+}
+
+extern "C" int tdx_core_quote_enabled(void)
+{
+	return tdx::host().quote_enabled();
+}
+
+extern "C" unsigned int tdx_core_max_quote_size(void)
+{
+	return tdx::host().max_quote_size();
+}
+
+extern "C" int tdx_core_generate_quote(kapi_u64 tdr_pa, const void *report, unsigned int report_len, void **quote,
+				       unsigned int *quote_len)
+{
+	return tdx::host().generate_quote(tdr_pa, report, report_len, quote, quote_len).to_kernel();
 }

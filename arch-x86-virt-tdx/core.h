@@ -26,6 +26,16 @@ public:
 	/* The running module's version; -ENXIO unless it is initialized. */
 	Status version(tdx_module_version &out);
 
+	/*
+	 * Quoting (quote.h). The state lock is held only to find the running module and take the
+	 * quote lock; the TDH.QUOTE.GET loop runs under the quote lock alone, so sysfs reads and
+	 * the rest of the state's users do not wait for a quote. Teardown takes the quote lock
+	 * (inside the state lock) and so waits for a request in progress.
+	 */
+	bool quote_enabled();
+	u32 max_quote_size();
+	Status generate_quote(u64 tdr_pa, const void *report, u32 report_len, void **quote, u32 *quote_len);
+
 	/* The state lock, for callers that need several steps at once (KUnit hooks, bench). */
 	void lock();
 	void unlock();

@@ -92,6 +92,34 @@ Status pool_lists(u64 nr_pages, tdx_kunit_pool_report &out)
 	return Status::ok();
 }
 
+/* See tdx_kunit_quote_buffer: the list read back from memory, from the head, as the module reads it. */
+Status quote_buffer(u64 nr_data, tdx_kunit_quote_buffer_report &out)
+{
+	u64 before = page_counts().held;
+	{
+		QuoteBuffer b;
+		TRY(b.alloc(nr_data));
+		out.pages_held = page_counts().held - before;
+		u64 node_pa = b.head().value();
+		for (u64 j = 0; j < b.nr_nodes() && node_pa == b.node_pa(j).value(); j++) {
+			const u64 *e = b.node(j);
+			out.nr_nodes++;
+			for (u32 k = 0; k < abi::kQuoteListDataPerNode; k++) {
+				if (out.data_pages == nr_data) {
+					out.not_ones += e[k] != abi::kQuoteListEnd;
+					continue;
+				}
+				out.out_of_order += e[k] != b.data_pa(out.data_pages).value();
+				out.data_pages++;
+			}
+			node_pa = e[abi::kQuoteListNextEntry];
+		}
+		out.not_ones += node_pa != abi::kQuoteListEnd;
+	}
+	out.held_after = page_counts().held - before;
+	return Status::ok();
+}
+
 } // namespace
 } // namespace tdx
 
@@ -172,6 +200,57 @@ extern "C" kapi_u64 tdx_kunit_ext_pool_pages(void)
 	HostLock lock;
 	TdxModule *m = host().module_locked();
 	return m ? m->ext_pool_pages() : 0;
+}
+
+extern "C" kapi_u64 tdx_kunit_quote_list_nr_nodes(kapi_u64 nr_data_pages)
+{
+	return abi::quote_list_nr_nodes(nr_data_pages);
+}
+
+extern "C" kapi_u64 tdx_kunit_quote_list_entry(kapi_u64 nr_data, kapi_u64 node, unsigned int entry, kapi_u64 data_base,
+					       kapi_u64 node_base)
+{
+	if (entry >= abi::kQuoteListEntries)
+		return 0;
+	return quote_list_entry(
+		nr_data, node, entry, [=](u64 i) { return data_base + i * kPageSize; },
+		[=](u64 j) { return node_base + j * kPageSize; });
+}
+
+extern "C" kapi_u64 tdx_kunit_quote_size_cap(void)
+{
+	return kMaxQuoteSizeCap;
+}
+
+extern "C" int tdx_kunit_quote_buffer_pages(kapi_u64 max_quote_size, kapi_u64 *pages)
+{
+	Result<u64> r = quote_buffer_pages_checked(max_quote_size);
+	if (r.is_error())
+		return r.status().to_kernel();
+	*pages = r.value();
+	return 0;
+}
+
+extern "C" int tdx_kunit_quote_buffer(kapi_u64 nr_data, struct tdx_kunit_quote_buffer_report *out)
+{
+	*out = {};
+	return quote_buffer(nr_data, *out).to_kernel();
+}
+
+extern "C" int tdx_kunit_quote_state(struct tdx_kunit_quote_state *out)
+{
+	*out = {};
+	HostLock lock;
+	TdxModule *m = host().module_locked();
+	if (!m)
+		return -err::kENODEV;
+	QuoteGuard g(quote_lock); /* inside the state lock, as everywhere */
+	Quoting &q = m->quoting();
+	out->enabled = q.enabled();
+	out->max_quote_size = q.max_quote_size();
+	out->data_pages = q.buffer_locked().nr_data_pages();
+	out->nr_nodes = q.buffer_locked().nr_nodes();
+	return 0;
 }
 
 /* The bring-up hooks go through the state owner's lock, like every other user of the state. */
@@ -263,6 +342,19 @@ extern "C" int tdx_kunit_hold(void)
 extern "C" void tdx_kunit_release(void)
 {
 	host().unlock();
+}
+
+extern "C" kapi_u64 tdx_kunit_emu_service(kapi_u64 rax, kapi_u64 rcx, kapi_u64 rdx, kapi_u64 r8)
+{
+	HostLock lock;
+	EmuBackend *emu = host().emu_locked();
+	if (!emu)
+		return abi::kTdxSeamcallVmFailInvalid;
+	RegBlock r{};
+	r.rcx = rcx;
+	r.rdx = rdx;
+	r.r8 = r8;
+	return emu->service(rax, r);
 }
 
 extern "C" int tdx_kunit_sys_rd(kapi_u64 field_id, kapi_u64 *value)

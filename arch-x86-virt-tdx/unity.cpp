@@ -13,7 +13,9 @@
 #include "pages.cpp"
 #include "tdmr.cpp"
 #include "ext.cpp"
+#include "quote.cpp"
 #include "bringup.cpp"
+#include "td.cpp"
 #include "core.cpp"
 #include "bench.cpp"
 #ifdef TDX_KUNIT_HOOKS

@@ -6,7 +6,10 @@
 # (/lib/modules-tdx/, insmod'ed by path) and /etc/harness.env.
 #
 #   mkinitramfs.sh --out FILE [--module PATH.ko]... --scenario NAME [--scenario NAME]...
-#                  [--env K=V]...
+#                  [--env K=V]... [--bin PATH]...
+#
+# --bin installs a host program as /usr/bin/NAME together with the shared libraries ldd lists for
+# it (and the dynamic loader), so scenarios can run host-built tools such as tdx-quote-verify.
 #
 # NAME is a file qemu-harness/scenarios/NAME.sh, or a path to a .sh file (its basename without
 # .sh becomes its name). --scenario also takes several names separated by commas. The scenarios
@@ -24,6 +27,7 @@ out=""
 modules=()
 scenarios=()
 envs=()
+bins=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--out) out="${2:?--out needs a file}"; shift 2 ;;
@@ -34,6 +38,7 @@ while [ $# -gt 0 ]; do
 		shift 2
 		;;
 	--env) envs+=("${2:?--env needs K=V}"); shift 2 ;;
+	--bin) bins+=("${2:?--bin needs a path}"); shift 2 ;;
 	-h | --help) usage ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -71,6 +76,17 @@ install -m 0644 "$here/guest/lib.sh" "$stage/lib/harness/lib.sh"
 for m in "${modules[@]}"; do
 	[ -f "$m" ] || die "module '$m' does not exist"
 	install -m 0644 "$m" "$stage/lib/modules-tdx/$(basename "$m")"
+done
+
+for b in "${bins[@]}"; do
+	[ -x "$b" ] || die "program '$b' does not exist or is not executable"
+	install -m 0755 "$b" "$stage/usr/bin/$(basename "$b")"
+	# Every library ldd resolves ("name => /path (addr)" or the loader's "/path (addr)"), at its path.
+	while read -r lib; do
+		[ -n "$lib" ] || continue
+		mkdir -p "$stage$(dirname "$lib")"
+		[ -e "$stage$lib" ] || cp -L "$lib" "$stage$lib"
+	done < <(ldd "$b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
 done
 
 : >"$stage/etc/harness.scenarios"

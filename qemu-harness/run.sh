@@ -21,6 +21,7 @@
 #   --timeout S  whole-run limit (default 600); QEMU and the emulator are then killed
 #   --append     extra kernel command line
 #   --env K=V    an extra variable for the scenarios (/etc/harness.env)
+#   --bin PATH   a host program (with its shared libraries) installed in the guest's /usr/bin
 #   --respawn-emu  when the emulator dies while the guest runs (a "die" fault), start a fresh one
 #                (new epoch, a TDX module in SYSINIT_PENDING) on the same mailbox and RAM; QEMU's
 #                control channel reconnects to it; the doorbell does not (the fresh emulator
@@ -45,6 +46,7 @@ kernel=distro
 modules=()
 scenarios=()
 envs=()
+bins=()
 smp=2
 packages=1
 ram=1024
@@ -73,6 +75,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s="${2:?}"; shift 2 ;;
 	--append) append="${2?}"; shift 2 ;;
 	--env) envs+=("${2:?}"); shift 2 ;;
+	--bin) bins+=("${2:?}"); shift 2 ;;
 	--quiet) stream=0; shift ;;
 	--respawn-emu) respawn=1; shift ;;
 	--verbose) stream=1; shift ;;
@@ -237,6 +240,7 @@ mk_args=(--out "$initrd" --env "HARNESS_SMP=$smp" --env "HARNESS_PACKAGES=$packa
 for m in "${modules[@]}"; do mk_args+=(--module "$m"); done
 for s in "${scenarios[@]}"; do mk_args+=(--scenario "$s"); done
 for e in "${envs[@]}"; do mk_args+=(--env "$e"); done
+for b in "${bins[@]}"; do mk_args+=(--bin "$b"); done
 "$here/mkinitramfs.sh" "${mk_args[@]}" || die "could not build the initramfs"
 
 # --- the emulator ----------------------------------------------------------------------------

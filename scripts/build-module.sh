@@ -3,8 +3,8 @@
 # Builds tdx_host.ko for one kernel, in a copy of the module sources under build/kmod/FLAVOR, so
 # that builds for different kernels never share objects (6.12's Kbuild has no separate output
 # directory for external modules). A FLAVOR ending in "-test" is the test build: tdx_host.ko with
-# the KUnit hooks, and tdx_host_kunit.ko (the kernel must have KUnit); any other FLAVOR is the
-# module users install, without test hooks.
+# the test hooks, tdx_td_harness.ko (td-harness/) and, on a kernel with KUnit, tdx_host_kunit.ko;
+# any other FLAVOR is the module users install, without test hooks.
 #   scripts/build-module.sh FLAVOR KDIR    -> prints the directory holding the .ko files
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ mkdir -p "$out/scripts"
 keep=(--filter='P *.o' --filter='P *.ko' --filter='P .*.cmd' --filter='P *.mod' --filter='P *.mod.c'
 	--filter='P Module.symvers' --filter='P modules.order' --filter='P *.d' --filter='P build.log')
 rsync -a --delete "${keep[@]}" --exclude tests/ Kbuild include arch-x86-virt-tdx drivers-coco-tdx-host \
-	kvm-tdx kunit "$out/"
+	kvm-tdx kunit td-harness "$out/"
 rsync -a scripts/Kbuild.cxx "$out/scripts/"
 set -o pipefail
 test_build=0

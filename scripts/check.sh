@@ -53,6 +53,21 @@ tdmr_boot() { # KERNEL KO RAM_MIB PROFILE SCENARIO [run.sh args]
 		--profile "qemu-harness/seam-emu/profiles/$4" --scenario "$5" "${@:6}"
 }
 
+# TDs and quotes: the test build of tdx_host.ko and the TD harness, tdx-quote-verify in the guest,
+# an EXT+QUOTE image; the quotes the guest printed are verified again on the host by the
+# independent verifier.
+quote_boot() { # KERNEL KMOD-DIR SCENARIO...
+	local kernel=$1 kmod=$2 args=()
+	shift 2
+	for s in "$@"; do args+=(--scenario "$s"); done
+	local log
+	log="$PWD/build/logs/$(date +%Y%m%d-%H%M%S)-$(basename "$kmod")-quote.log"
+	qemu-harness/run.sh --kernel "$kernel" --module "$kmod/tdx_host.ko" --module "$kmod/tdx_td_harness.ko" \
+		--bin build/dice-quote/tdx-quote-verify --profile qemu-harness/seam-emu/profiles/ext-quote.json \
+		--log "$log" "${args[@]}" &&
+		scripts/verify-guest-quotes.sh "$log" 2
+}
+
 debug_check_ko() {
 	make --no-print-directory module-debug &&
 		scripts/check-ko.sh build/kmod/debug/tdx_host.ko build/kmod/debug/build.log &&
@@ -70,6 +85,7 @@ if [ "$what" = all ]; then
 	stage "host tests: seam-emu" "${make_q[@]}" emu-tests
 	stage "host tests: DICE quotes, tdx-quote-verify, independent verifier" "${make_q[@]}" quote-tests
 	stage "module build + check-ko (Debian 6.12)" "${make_q[@]}" check-ko
+	stage "test build for Debian 6.12 (test hooks, TD harness)" "${make_q[@]}" module-test
 	stage "debug kernel (build or reuse from cache)" "${make_q[@]}" debug-kernel
 	stage "module build + check-ko (debug kernel)" debug_check_ko
 fi
@@ -87,6 +103,10 @@ stage "e2e distro: 8 GiB with 4 TDMRs (TDMRs above 1 GiB, PAMTs from alloc_conti
 	tdmr_boot distro "$distro_ko" 8192 max-tdmrs-4.json bigmem
 stage "e2e distro: RAM needing 2 TDMRs, module with 1: refused naming both numbers" \
 	tdmr_boot distro "$distro_ko" 3072 max-tdmrs-1.json toomanytdmrs
+stage "e2e distro: extensions and the quoting add-on: pool of 0/1/512/513/12800 pages, images, faults" \
+	tdmr_boot distro "$distro_ko" 1024 ext-quote.json extpool
+stage "e2e distro test build: TDs and quotes (TD harness, tdx-quote-verify, independent verifier)" \
+	quote_boot distro build/kmod/distro-test quote
 stage "kunit (debug kernel, kunit.py parse)" scripts/kunit.sh
 stage "e2e debug+sanitizers smp=2: ${foundation[*]} harnesscheck" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 "${foundation[@]}" harnesscheck
@@ -105,6 +125,8 @@ stage "e2e debug+sanitizers: the emulator killed in LP.INIT, a fresh one started
 	qemu-harness/run.sh --kernel "$(debug_kernel)" --module "$debug_ko" --respawn-emu --scenario emurespawn
 stage "e2e debug+sanitizers: 8 GiB without CONTIG_ALLOC: 8 TDMRs of 1 GiB" \
 	tdmr_boot "$(debug_kernel)" "$debug_ko" 8192 default.json bigmem --env BIGMEM_MAX_TDMRS=64
+stage "e2e debug+sanitizers test build: extensions, TDs and quotes" \
+	quote_boot "$(debug_kernel)" build/kmod/debug-test extpool quote
 stage "e2e debug: every allocation of the load failed in turn (fault injection)" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 allocfail
 

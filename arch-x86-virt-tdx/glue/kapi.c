@@ -6,6 +6,7 @@
 #include <linux/ioport.h>
 #include <linux/irqflags.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/nmi.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
@@ -22,7 +23,7 @@
 /* The core's errno constants (include/kstd/errno.h) restate the kernel's. */
 static_assert(EIO == 5 && ENXIO == 6 && E2BIG == 7 && ENOMEM == 12 && EACCES == 13);
 static_assert(EBUSY == 16 && ENODEV == 19 && EINVAL == 22 && ENOSPC == 28 && ERANGE == 34);
-static_assert(EOPNOTSUPP == 95 && ETIMEDOUT == 110);
+static_assert(EPROTO == 71 && EOPNOTSUPP == 95 && ETIMEDOUT == 110);
 
 void kapi_log(int level, const char *fmt, ...)
 {
@@ -70,6 +71,29 @@ void *kapi_kzalloc(kapi_size size)
 void kapi_kfree(const void *p)
 {
 	kvfree(p);
+}
+
+void *kapi_kvmalloc(kapi_size size)
+{
+	return kvmalloc(size, GFP_KERNEL);
+}
+
+void kapi_kvfree(const void *p)
+{
+	kvfree(p);
+}
+
+/* Serializes quote requests (the one quote buffer); nests inside the state lock. */
+static DEFINE_MUTEX(tdx_quote_lock);
+
+void kapi_quote_lock(void)
+{
+	mutex_lock(&tdx_quote_lock);
+}
+
+void kapi_quote_unlock(void)
+{
+	mutex_unlock(&tdx_quote_lock);
 }
 
 /* kapi_alloc_contig_pages, kapi_free_contig_pages, kapi_virt_to_phys: glue/pages.c */

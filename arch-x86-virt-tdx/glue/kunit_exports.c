@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Exports the KUnit hooks (include/kapi/kunit_hooks.h) to tdx_host_kunit.ko only. */
+/*
+ * The test build's exports: the KUnit hooks (include/kapi/kunit_hooks.h) to tdx_host_kunit.ko, and
+ * the test-only part of include/tdx/host_api.h (tdx_host_test_*) to the TD harness.
+ */
 #include <linux/export.h>
 #include <linux/module.h>
+#include <linux/types.h>
 
 #include <kapi/compat.h>
 #include <kapi/kunit_hooks.h>
+#include <tdx/host_api.h>
 
 TDX_EXPORT_KUNIT(tdx_kunit_leaf_rax);
 TDX_EXPORT_KUNIT(tdx_kunit_status_to_errno);
@@ -30,6 +35,18 @@ TDX_EXPORT_KUNIT(tdx_kunit_hpa_list_nr_batches);
 TDX_EXPORT_KUNIT(tdx_kunit_hpa_list_batch);
 TDX_EXPORT_KUNIT(tdx_kunit_pool_lists);
 TDX_EXPORT_KUNIT(tdx_kunit_ext_pool_pages);
+TDX_EXPORT_KUNIT(tdx_kunit_quote_list_nr_nodes);
+TDX_EXPORT_KUNIT(tdx_kunit_quote_list_entry);
+TDX_EXPORT_KUNIT(tdx_kunit_quote_size_cap);
+TDX_EXPORT_KUNIT(tdx_kunit_quote_buffer_pages);
+TDX_EXPORT_KUNIT(tdx_kunit_quote_buffer);
+TDX_EXPORT_KUNIT(tdx_kunit_quote_state);
+
+u64 tdx_host_test_emu_service(u64 rax, u64 rcx, u64 rdx, u64 r8)
+{
+	return tdx_kunit_emu_service(rax, rcx, rdx, r8);
+}
+EXPORT_SYMBOL_NS_GPL(tdx_host_test_emu_service, TDX_NS_HOST);
 
 /* Only the test build has this file: modinfo tells a test build from the module users install. */
 MODULE_INFO(tdx_test_build, "y");

@@ -241,48 +241,6 @@ namespace st = tdx::abi::status;
 namespace fld = tdx::abi::field;
 using seam_emu::SysState;
 
-/*
- * Between the core and the model: records every call's RAX and input registers, and can kill the
- * transport (as the emulator's dies) at the nth call of a leaf.
- */
-class Recorder final : public SeamcallBackend {
-public:
-	explicit Recorder(fake::ModelBackend &m) : m_(m) {}
-	u64 call(u64 rax, RegBlock &regs) override
-	{
-		u16 leaf = u16(rax & tdx::abi::kLeafNumberMask);
-		if (leaf == cut_leaf && ++cut_seen == cut_nth)
-			cut = true;
-		if (cut)
-			return kTdxSeamcallTimeout;
-		in.push_back({rax, regs});
-		return m_.call(rax, regs);
-	}
-	Status tdx_keyids(u32 &start, u32 &nr) override { return m_.tdx_keyids(start, nr); }
-	const char *name() const override { return "recorder"; }
-	bool dead() const override { return cut; }
-
-	struct In {
-		u64 rax;
-		RegBlock regs;
-	};
-	std::vector<In> in;
-	std::vector<In> of(u16 leaf) const
-	{
-		std::vector<In> v;
-		for (const In &i : in)
-			if ((i.rax & tdx::abi::kLeafNumberMask) == leaf)
-				v.push_back(i);
-		return v;
-	}
-	u16 cut_leaf = 0;
-	int cut_nth = 0, cut_seen = 0;
-	bool cut = false;
-
-private:
-	fake::ModelBackend &m_;
-};
-
 } // namespace
 
 class ExtBringUp : public ::testing::Test {
@@ -320,7 +278,7 @@ protected:
 	}
 
 	fake::ModelBackend emu;
-	Recorder rec{emu};
+	fake::Recorder rec{emu};
 	Seamcall sc{rec};
 	PageCounts before_;
 };
@@ -386,7 +344,12 @@ TEST_P(ExtPoolSizes, EveryPageAddedInListsOf512ThenReturnedAfterDisable)
 		EXPECT_TRUE(m.ext_initialized());
 		EXPECT_TRUE(model_ext_init_done());
 		EXPECT_EQ(given(), n);
-		EXPECT_EQ(held(), m.pamt_bytes() / 4096 + n);
+		u64 quote_pages; /* QUOTE is configured: its buffer (quote_test.cpp) */
+		{
+			QuoteGuard g(quote_lock);
+			quote_pages = m.quoting().buffer_locked().nr_pages();
+		}
+		EXPECT_EQ(held(), m.pamt_bytes() / 4096 + n + quote_pages);
 		EXPECT_TRUE(fake::kernel().log_contains("TDX module extensions: " + std::to_string(n) + " pages (" +
 							std::to_string(n * 4) + " KiB) in the memory pool"));
 		/* Each list is re-issued with the rcx the module returned, never going back. */
@@ -407,10 +370,14 @@ TEST_P(ExtPoolSizes, EveryPageAddedInListsOf512ThenReturnedAfterDisable)
 		if (n > 64) { /* the model takes 64 entries a call: resumed */
 			EXPECT_GT(adds.size(), lists);
 		}
-		/* EXT.INIT runs after the pool is complete, to completion, then nothing else. */
+		/* EXT.INIT runs after the pool is complete, to completion; then no extension leaf (quoting follows). */
 		EXPECT_GE(emu.count(lf::kExtInit), 1);
-		EXPECT_EQ(emu.calls.back().leaf, lf::kExtInit);
-		EXPECT_EQ(emu.calls.back().status, st::kSuccess);
+		auto last_ext = std::find_if(emu.calls.rbegin(), emu.calls.rend(), [](const fake::Call &c) {
+			return c.leaf == lf::kExtInit || c.leaf == lf::kExtMemAdd;
+		});
+		ASSERT_NE(last_ext, emu.calls.rend());
+		EXPECT_EQ(last_ext->leaf, lf::kExtInit);
+		EXPECT_EQ(last_ext->status, st::kSuccess);
 		int wbinvd = fake::kernel().wbinvd_calls;
 		m.teardown();
 		EXPECT_EQ(fake::kernel().wbinvd_calls, wbinvd + 1);

@@ -239,3 +239,30 @@ int kapi_cpuhp_add(kapi_cpuhp_fn online)
 }
 void kapi_cpuhp_remove(void) { fake::g_cpuhp_online = nullptr; }
 } // extern "C"
+
+/* The quote lock, and memory handed outside the core (kvmalloc) (glue/kapi.c in the module). */
+namespace fake {
+int g_quote_lock_depth;
+} // namespace fake
+
+extern "C" {
+void kapi_quote_lock(void)
+{
+	if (fake::g_quote_lock_depth++)
+		kapi_bug("quote lock taken twice (it is not recursive)");
+}
+void kapi_quote_unlock(void)
+{
+	if (fake::g_quote_lock_depth-- != 1)
+		kapi_bug("quote lock released while not held");
+}
+void *kapi_kvmalloc(kapi_size size)
+{
+	if (fake::alloc_should_fail())
+		return nullptr;
+	fake::kernel().live_allocs++;
+	fake::kernel().total_allocs++;
+	return malloc(size ? size : 1);
+}
+void kapi_kvfree(const void *p) { kapi_kfree(p); }
+} // extern "C"

@@ -49,6 +49,10 @@ struct Kernel {
 	bool log_contains(const std::string &s) const;
 };
 
+/* Depth of the state lock and of the quote lock (0 or 1: neither is recursive). */
+extern int g_state_lock_depth;
+extern int g_quote_lock_depth;
+
 /* The one fake kernel; reset() between tests. */
 Kernel &kernel();
 void reset();

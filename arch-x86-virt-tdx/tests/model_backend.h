@@ -97,6 +97,49 @@ private:
 	std::unique_ptr<seam_emu::Module> model_;
 };
 
+/*
+ * Between the core and the model: records every call's RAX and input registers, and can kill the
+ * transport (as the emulator's dies) at the nth call of a leaf: from then on every call answers
+ * TDX_SEAMCALL_TIMEOUT and dead() is true.
+ */
+class Recorder final : public tdx::SeamcallBackend {
+public:
+	explicit Recorder(ModelBackend &m) : m_(m) {}
+	uint64_t call(uint64_t rax, tdx::RegBlock &regs) override
+	{
+		uint16_t leaf = uint16_t(rax & tdx::abi::kLeafNumberMask);
+		if (leaf == cut_leaf && ++cut_seen == cut_nth)
+			cut = true;
+		if (cut)
+			return tdx::kTdxSeamcallTimeout;
+		in.push_back({rax, regs});
+		return m_.call(rax, regs);
+	}
+	kstd::Status tdx_keyids(uint32_t &start, uint32_t &nr) override { return m_.tdx_keyids(start, nr); }
+	const char *name() const override { return "recorder"; }
+	bool dead() const override { return cut; }
+
+	struct In {
+		uint64_t rax;
+		tdx::RegBlock regs;
+	};
+	std::vector<In> in;
+	std::vector<In> of(uint16_t leaf) const
+	{
+		std::vector<In> v;
+		for (const In &i : in)
+			if ((i.rax & tdx::abi::kLeafNumberMask) == leaf)
+				v.push_back(i);
+		return v;
+	}
+	uint16_t cut_leaf = 0;
+	int cut_nth = 0, cut_seen = 0;
+	bool cut = false;
+
+private:
+	ModelBackend &m_;
+};
+
 /* One sequence of a TDH.SYS.RDALL list: its header (a field id) and its values. */
 struct MdSequence {
 	uint64_t *header;

@@ -40,6 +40,12 @@ KAPI_EXTERN void kapi_kfree(const void *p);
  */
 KAPI_EXTERN void *kapi_alloc_contig_pages(kapi_u64 nr_pages);
 KAPI_EXTERN void kapi_free_contig_pages(void *va, kapi_u64 nr_pages);
+/*
+ * Memory handed to a caller outside the core, which frees it with kvfree() (kvmalloc, not
+ * zeroed): a quote. kapi_kvfree() frees it when the core keeps it after all.
+ */
+KAPI_EXTERN void *kapi_kvmalloc(kapi_size size);
+KAPI_EXTERN void kapi_kvfree(const void *p);
 /* Physical address of direct-map memory; a vmalloc address is a bug (warns, returns ~0). */
 KAPI_EXTERN kapi_u64 kapi_virt_to_phys(const void *va);
 /* Write back and invalidate caches on every CPU (before memory the TDX module used is reused). */
@@ -92,6 +98,12 @@ KAPI_EXTERN void kapi_cpuhp_remove(void);
 /* The lock of the core's one owner of the TDX module state (glue/host.c; a sleeping mutex). */
 KAPI_EXTERN void kapi_state_lock(void);
 KAPI_EXTERN void kapi_state_unlock(void);
+/*
+ * The quote lock (glue/kapi.c; a sleeping mutex): serializes quote requests over the one quote
+ * buffer. Taken inside the state lock, never the other way round (arch-x86-virt-tdx/quote.h).
+ */
+KAPI_EXTERN void kapi_quote_lock(void);
+KAPI_EXTERN void kapi_quote_unlock(void);
 
 /* ---- time ---- */
 KAPI_EXTERN kapi_u64 kapi_ktime_ns(void);
@@ -171,5 +183,42 @@ struct tdx_bench_result {
 };
 /* Issues `calls` TDH.SYS.RD on one CPU; -EOPNOTSUPP unless the emulator backend is in use. */
 KAPI_EXTERN int tdx_core_bench_sys_rd(unsigned int calls, struct tdx_bench_result *out);
+
+/*
+ * Quoting (ABI.md §8; arch-x86-virt-tdx/quote.h): whether the quoting extension is enabled
+ * (configured, initialized and not failed since), its MAX_QUOTE_SIZE (0 when not enabled), and a
+ * quote for the TD whose TDR is at tdr_pa over its TDREPORT (report_len 1024). May sleep. On
+ * success *quote is a kvmalloc'ed copy of *quote_len bytes the caller kvfree()s. -ENODEV when
+ * quoting is not enabled; -EINVAL for a bad length or a TD / TDREPORT the module refuses;
+ * -EPROTO for a zero or oversized quote length and -EIO for any other failure of the module
+ * (both disable quoting, TDX stays up); -ENOMEM.
+ */
+KAPI_EXTERN int tdx_core_quote_enabled(void);
+KAPI_EXTERN unsigned int tdx_core_max_quote_size(void);
+KAPI_EXTERN int tdx_core_generate_quote(kapi_u64 tdr_pa, const void *report, unsigned int report_len,
+					void **quote, unsigned int *quote_len);
+
+/*
+ * TD management (arch-x86-virt-tdx/td.h), behind the exports of include/tdx/host_api.h: the
+ * wrappers return the TDX completion status (0, the module's, or TDX_SEAMCALL_VMFAILINVALID when
+ * TDX is not up or its transport is dead), retrying TDX_RND_NO_ENTROPY and TDX_OPERAND_BUSY /
+ * TDX_SYS_BUSY a bounded number of times. Callable from several CPUs at once and from atomic
+ * context, except the two *_all calls: they run the leaf on the first online CPU of each package
+ * (smp_call_function_single) and take no CPU hotplug lock, so a caller that needs the set of
+ * packages to hold still holds cpus_read_lock() across them (as KVM does around KEY.CONFIG).
+ * The KeyID allocator returns the lowest free guest KeyID (never the global one), -ENOSPC when
+ * none is free, -ENODEV when TDX is not up; freeing one not allocated warns and is ignored.
+ */
+KAPI_EXTERN int tdx_core_guest_keyid_alloc(void);
+KAPI_EXTERN void tdx_core_guest_keyid_free(unsigned int keyid);
+KAPI_EXTERN kapi_u64 tdx_core_mng_create(kapi_u64 tdr_pa, unsigned short hkid);
+KAPI_EXTERN kapi_u64 tdx_core_mng_addcx(kapi_u64 tdr_pa, kapi_u64 tdcs_pa);
+KAPI_EXTERN kapi_u64 tdx_core_mng_key_config_all(kapi_u64 tdr_pa);
+KAPI_EXTERN kapi_u64 tdx_core_mng_init(kapi_u64 tdr_pa, kapi_u64 td_params_pa);
+KAPI_EXTERN kapi_u64 tdx_core_mr_extend(kapi_u64 tdr_pa, kapi_u64 gpa);
+KAPI_EXTERN kapi_u64 tdx_core_mr_finalize(kapi_u64 tdr_pa);
+KAPI_EXTERN kapi_u64 tdx_core_mng_key_freeid(kapi_u64 tdr_pa);
+KAPI_EXTERN kapi_u64 tdx_core_phymem_cache_wb_all(void);
+KAPI_EXTERN kapi_u64 tdx_core_phymem_page_reclaim(kapi_u64 pa);
 
 #endif /* TDX_KAPI_H */

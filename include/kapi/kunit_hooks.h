@@ -55,7 +55,7 @@ KAPI_EXTERN kapi_u64 tdx_kunit_emu_leaf_calls(unsigned int leaf);
 /* Tears TDX down and prepares a fresh, not yet started bring-up. */
 KAPI_EXTERN int tdx_kunit_restart(void);
 KAPI_EXTERN unsigned int tdx_kunit_nr_steps(void);
-/* Runs bring-up step i (0 = SYS.INIT ... last = TDMR.INIT); the last one also marks TDX ready. */
+/* Runs bring-up step i (0 = SYS.INIT ... last = quoting); the last one also marks TDX ready. */
 KAPI_EXTERN int tdx_kunit_run_step(unsigned int step);
 KAPI_EXTERN unsigned int tdx_kunit_nr_tdmrs(void);
 KAPI_EXTERN unsigned int tdx_kunit_nr_packages(void);
@@ -89,6 +89,41 @@ KAPI_EXTERN int tdx_kunit_pool_lists(kapi_u64 nr_pages, struct tdx_kunit_pool_re
 /* Pages of the extension memory pool the running TDX module owns (0 without extensions). */
 KAPI_EXTERN kapi_u64 tdx_kunit_ext_pool_pages(void);
 
+/* Quoting (arch-x86-virt-tdx/quote.h): the quote buffer's size and HPA linked list. */
+KAPI_EXTERN kapi_u64 tdx_kunit_quote_list_nr_nodes(kapi_u64 nr_data_pages);
+/*
+ * Entry `entry` (0..511) of node `node` of the list for nr_data data pages, data page i at
+ * data_base + 4096 i and node j at node_base + 4096 j.
+ */
+KAPI_EXTERN kapi_u64 tdx_kunit_quote_list_entry(kapi_u64 nr_data, kapi_u64 node, unsigned int entry,
+						kapi_u64 data_base, kapi_u64 node_base);
+/* The largest MAX_QUOTE_SIZE tdx_host allocates a buffer for. */
+KAPI_EXTERN kapi_u64 tdx_kunit_quote_size_cap(void);
+/* 0 and the data pages of the buffer for MAX_QUOTE_SIZE, or -E2BIG above the cap. */
+KAPI_EXTERN int tdx_kunit_quote_buffer_pages(kapi_u64 max_quote_size, kapi_u64 *pages);
+
+/*
+ * A quote buffer of nr_data pages allocated in kernel memory (never given to the TDX module), its
+ * list walked from the head node as the module walks it; then everything is freed.
+ */
+struct tdx_kunit_quote_buffer_report {
+	kapi_u64 nr_nodes;     /* nodes the walk visited */
+	kapi_u64 data_pages;   /* data page addresses the walk found before ~0 */
+	kapi_u64 out_of_order; /* not the buffer's data page of that index */
+	kapi_u64 not_ones;     /* entries after the last data page (and the last link) that are not ~0 */
+	kapi_u64 pages_held;   /* the page ledger's count while the buffer was allocated */
+	kapi_u64 held_after;   /* and once it was freed, relative to before (0) */
+};
+KAPI_EXTERN int tdx_kunit_quote_buffer(kapi_u64 nr_data, struct tdx_kunit_quote_buffer_report *out);
+
+/* Quoting of the running TDX module. */
+struct tdx_kunit_quote_state {
+	int enabled;
+	unsigned int max_quote_size;
+	kapi_u64 data_pages, nr_nodes; /* of its buffer */
+};
+KAPI_EXTERN int tdx_kunit_quote_state(struct tdx_kunit_quote_state *out);
+
 /*
  * The SEAMCALL path from any context (IPI handlers included): tdx_kunit_hold() takes the state
  * lock (so the backend stays) and returns 0 when the emulator backend is in use, else -ENODEV
@@ -99,5 +134,13 @@ KAPI_EXTERN kapi_u64 tdx_kunit_ext_pool_pages(void);
 KAPI_EXTERN int tdx_kunit_hold(void);
 KAPI_EXTERN void tdx_kunit_release(void);
 KAPI_EXTERN int tdx_kunit_sys_rd(kapi_u64 field_id, kapi_u64 *value);
+
+/*
+ * An emulator service request (include/tdx/emu/service.h: rax, rcx, rdx, r8) through the
+ * emulator backend, under the state lock; TDX_SEAMCALL_VMFAILINVALID when the emulator is not the
+ * backend in use, or rax is not a service request. Behind the test build's
+ * tdx_host_test_emu_service export (glue/kunit_exports.c), for the TD harness.
+ */
+KAPI_EXTERN kapi_u64 tdx_kunit_emu_service(kapi_u64 rax, kapi_u64 rcx, kapi_u64 rdx, kapi_u64 r8);
 
 #endif

@@ -19,6 +19,7 @@ inline constexpr int kENODEV = 19;
 inline constexpr int kEINVAL = 22;
 inline constexpr int kENOSPC = 28;
 inline constexpr int kERANGE = 34;
+inline constexpr int kEPROTO = 71;
 inline constexpr int kEOPNOTSUPP = 95;
 inline constexpr int kETIMEDOUT = 110;
 } // namespace kstd::err

@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include "status.h"
 #include "types.h"
 
 namespace tdx::abi {
@@ -41,5 +42,19 @@ inline constexpr u64 kQuoteGetRdxReservedMask = ~(kQuoteIdMask << kQuoteIdShift)
 constexpr u64 quote_get_rdx(u64 quote_id) { return (quote_id & kQuoteIdMask) << kQuoteIdShift; }
 static_assert(quote_get_rdx(kQuoteIdDefault) == 0x0000FFFF00000000ull);
 static_assert((quote_get_rdx(kQuoteIdDefault) & kQuoteGetRdxReservedMask) == 0);
+
+/* Operand id of r10, QUOTE.GET's list head (status.h names the others). */
+inline constexpr u64 kOperandIdR10 = 10;
+static_assert(kOperandIdR10 == kOperandIdR9 + 1 && kOperandIdR11 == kOperandIdR10 + 1);
+
+/*
+ * Project-defined, no public record (seam-emu README, "Quoting"): the quoting extension failed
+ * inside (the DICE chain or the quote could not be made, or the quote would exceed
+ * MAX_QUOTE_SIZE). Error and non-recoverable; class 0xFE, which the TDX module does not use.
+ * Retrying does not help: the host reports the failure.
+ */
+inline constexpr u64 kQuoteInternalError = 0xC000FE0000000000ull;
+static_assert((kQuoteInternalError & kStatusErrorBit) && (kQuoteInternalError & kStatusNonRecoverableBit));
+static_assert(status_class(kQuoteInternalError) == 0xFE);
 
 } // namespace tdx::abi

@@ -62,6 +62,15 @@ inline constexpr u64 kMetadataListOverflow = 0xC0000C0400000000ull;
 inline constexpr u64 kMetadataFirstFieldIdInContext = 0x00000C0B00000000ull; /* not an error */
 inline constexpr u64 kNoHkidReadyToWbcache = 0x0000082100000000ull; /* CACHE.WB: nothing to flush; not an error */
 inline constexpr u64 kWbcacheResumeError = 0xC000082300000000ull;   /* CACHE.WB resume without a session */
+/* The TD lifecycle leaves (MNG.*, MR.*, PHYMEM.PAGE.RECLAIM); same source, tdx_1.5 branch. */
+inline constexpr u64 kPageMetadataIncorrect = 0xC000030000000000ull;  /* a page of the wrong kind (PAMT type) */
+inline constexpr u64 kTdAssociatedPagesExist = 0xC000040000000000ull; /* TDR reclaim while TDCS pages remain */
+inline constexpr u64 kTdcsNotAllocated = 0xC000060600000000ull;      /* fewer TDCS pages than the TD needs */
+inline constexpr u64 kLifecycleStateIncorrect = 0xC000060700000000ull;
+inline constexpr u64 kOpStateIncorrect = 0xC000060800000000ull;      /* operand: the TD's OP_STATE */
+inline constexpr u64 kTdcxNumIncorrect = 0xC000061000000000ull;      /* one TDCS page too many */
+inline constexpr u64 kTdKeysNotConfigured = 0x8000081000000000ull;   /* the TD's key is not on every package */
+inline constexpr u64 kHkidNotFree = 0xC000082000000000ull;           /* HKID taken (a TD's or the global one) */
 } // namespace status
 
 /* Class of a status (bits 47:40); the TDMR/PAMT errors of TDH.SYS.CONFIG all share class 0x0A. */
@@ -99,6 +108,8 @@ inline constexpr u64 kOperandIdR11 = 11; /* SYS.CONFIG v1's untrusted time, whic
 static_assert(kOperandIdR11 == kOperandIdR9 + 2);
 /* Operand ids of the module's internal objects (tdx_error_codes_defs.h, TDX module 1.5). */
 inline constexpr u64 kOperandIdKot = 186;     /* the key ownership table */
+inline constexpr u64 kOperandIdMaxVcpus = 68; /* TD_PARAMS.MAX_VCPUS (TDH.MNG.INIT) */
+inline constexpr u64 kOperandIdTdr = 128;     /* the owner TDR of a page (TDH.PHYMEM.PAGE.RECLAIM) */
 inline constexpr u64 kOperandIdWbcache = 188; /* a package's CACHE.WB state */
 
 } // namespace tdx::abi

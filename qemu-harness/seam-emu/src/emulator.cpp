@@ -390,10 +390,23 @@ Emulator::Reply Emulator::cmd_state()
 
 Emulator::Reply Emulator::cmd_ext(const std::vector<std::string> &a)
 {
-	/* ext: the extensions' state; ext check: first scan every pool page for host writes. */
+	/*
+	 * ext: the extensions' state; ext check: first scan every pool page for host writes;
+	 * ext pool I: the address of the I-th page added to the pool (tests poke it).
+	 */
+	if (a.size() == 3 && lower(a[1]) == "pool") {
+		u64 i;
+		if (!parse_u64(a[2], 10, &i))
+			return Reply::error("usage: ext pool INDEX");
+		std::lock_guard<std::mutex> g(module_mutex());
+		const std::vector<u64> &pool = module_.ext().pool();
+		if (i >= pool.size())
+			return Reply::error("ext pool: the pool has " + std::to_string(pool.size()) + " pages");
+		return {json{{"ok", true}, {"pool" + std::to_string(i), hex(pool[i])}}, {}};
+	}
 	const bool check = a.size() == 2;
-	if (check && lower(a[1]) != "check")
-		return Reply::error("usage: ext [check]");
+	if (a.size() > 2 || (check && lower(a[1]) != "check"))
+		return Reply::error("usage: ext [check | pool INDEX]");
 	std::lock_guard<std::mutex> g(module_mutex());
 	const u64 found = check ? module_.check_ext_integrity() : 0;
 	const ExtState &e = module_.ext();
@@ -473,8 +486,10 @@ std::string Emulator::control(const std::string &line, ControlFormat *fmt)
 		r = cmd_leaves(a);
 	} else if (cmd == "state" && a.size() == 1) {
 		r = cmd_state();
-	} else if (cmd == "ext" && a.size() <= 2) {
+	} else if (cmd == "ext" && a.size() <= 3) {
 		r = cmd_ext(a);
+	} else if (cmd == "image" && a.size() == 2) {
+		r = cmd_image(a);
 	} else if (cmd == "td") {
 		r = cmd_td(a);
 	} else if (cmd == "quote") {
@@ -485,17 +500,102 @@ std::string Emulator::control(const std::string &line, ControlFormat *fmt)
 	return r.render(*fmt);
 }
 
-/* ---- td command (TD lifecycle) ---- */
-Emulator::Reply Emulator::cmd_td(const std::vector<std::string> &)
+/*
+ * "image NAME": the module part of profile NAME.json (next to the profile the emulator started
+ * with) becomes the image the next bring-up runs, as if the platform had loaded it (only while the
+ * module is in SYSINIT_PENDING). Lets one boot try several images (pool sizes, features).
+ */
+Emulator::Reply Emulator::cmd_image(const std::vector<std::string> &a)
 {
-	return Reply::error("td: not modelled yet");
+	const std::string &name = a[1];
+	if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+				    std::string::npos || name[0] == '.')
+		return Reply::error("image: bad profile name '" + name + "'");
+	if (profile_dir_.empty())
+		return Reply::error("image: the emulator was started without a profile directory");
+	ProfileResult pr = load_profile(profile_dir_ + "/" + name + ".json");
+	if (!pr.profile)
+		return Reply::error("image: " + pr.error);
+	std::string why;
+	if (!module_.replace_image(pr.profile->image(), &why))
+		return Reply::error("image: " + why);
+	return {json{{"ok", true}, {"image", name}}, {}};
+}
+
+/* ---- td command (TD lifecycle) ---- */
+Emulator::Reply Emulator::cmd_td(const std::vector<std::string> &a)
+{
+	/* td: every TD the module knows, by TDR, and the TDs created / reclaimed since start. */
+	if (a.size() != 1)
+		return Reply::error("usage: td");
+	auto digest_hex = [](const dice_quote::Digest48 &d) {
+		std::string s;
+		for (u8 b : d) {
+			char buf[3];
+			std::snprintf(buf, sizeof(buf), "%02x", b);
+			s += buf;
+		}
+		return s;
+	};
+	std::lock_guard<std::mutex> g(module_mutex());
+	const TdTable &t = module_.tds();
+	json tds = json::array();
+	for (const auto &[tdr, td] : t.all())
+		tds.push_back({{"tdr", hex(tdr)},
+			       {"hkid", td.hkid},
+			       {"lifecycle", td_lifecycle_name(td.lifecycle)},
+			       {"op_state", td_op_state_name(td.op_state)},
+			       {"tdcs_pages", td.tdcs_added},
+			       {"mrtd", td.finalized() ? digest_hex(td.mrtd) : std::string("none")},
+			       {"finalized", td.finalized()}});
+	json j{{"created", t.created()}, {"reclaimed", t.reclaimed()}, {"tds", tds}};
+	return {json{{"ok", true}, {"td", j}}, "td"};
 }
 /* ---- end td command ---- */
 
 /* ---- quote command (quoting) ---- */
-Emulator::Reply Emulator::cmd_quote(const std::vector<std::string> &)
+Emulator::Reply Emulator::cmd_quote(const std::vector<std::string> &a)
 {
-	return Reply::error("quote: not modelled yet");
+	/* quote: the quoting state; quote root [FILE]: the DICE root certificate (PEM), or into FILE. */
+	if (a.size() > 3 || (a.size() >= 2 && lower(a[1]) != "root"))
+		return Reply::error("usage: quote [root [FILE]]");
+	std::lock_guard<std::mutex> g(module_mutex());
+	if (a.size() >= 2) {
+		const std::string pem = module_.quote_root_pem();
+		if (pem.empty())
+			return Reply::error("quote root: the DICE root certificate could not be made");
+		if (a.size() == 2)
+			return {json{{"ok", true}, {"root_pem", pem}}, {}};
+		std::FILE *f = std::fopen(a[2].c_str(), "w");
+		if (!f)
+			return Reply::error("quote root: cannot open " + a[2] + " for writing");
+		const bool written = std::fwrite(pem.data(), 1, pem.size(), f) == pem.size();
+		if (std::fclose(f) != 0 || !written)
+			return Reply::error("quote root: writing " + a[2] + " failed");
+		return Reply::ok();
+	}
+	const Module::QuoteInfo q = module_.quote_info();
+	std::string l2 = "none";
+	if (q.layer2_measurement) {
+		l2.clear();
+		for (u8 b : *q.layer2_measurement) {
+			char h[3];
+			std::snprintf(h, sizeof(h), "%02x", b);
+			l2 += h;
+		}
+	}
+	json j{{"reported", q.reported},
+	       {"initialized", q.initialized},
+	       {"init_progress", q.init_progress},
+	       {"inits_completed", q.inits_completed},
+	       {"gets_completed", q.gets_completed},
+	       {"get_in_progress", q.get_in_progress},
+	       {"refused", q.refused},
+	       {"last_refusal", q.last_refusal ? hex(*q.last_refusal) : std::string("none")},
+	       {"last_quote_length", q.last_quote_length},
+	       {"max_quote_size", q.reported ? module_.image().quote.max_quote_size : 0},
+	       {"layer2_measurement", l2}};
+	return {json{{"ok", true}, {"quote", j}}, "quote"};
 }
 /* ---- end quote command ---- */
 

@@ -96,6 +96,9 @@ public:
 	void note_wakeup() { wakeups_.fetch_add(1, std::memory_order_relaxed); }
 	u64 wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
 
+	/* The directory of the profiles the control command "image NAME" loads images from. */
+	void set_profile_dir(std::string dir) { profile_dir_ = std::move(dir); }
+
 	/* Test access: hold module_mutex() while looking at the module's state. */
 	std::mutex &module_mutex() const { return module_.state_mutex(); }
 	const Module &module() const { return module_; }
@@ -110,11 +113,13 @@ private:
 	Reply cmd_leaves(const std::vector<std::string> &args);
 	Reply cmd_state();
 	Reply cmd_ext(const std::vector<std::string> &args);
+	Reply cmd_image(const std::vector<std::string> &args);
 	Reply cmd_td(const std::vector<std::string> &args);    /* "td ..." (TD lifecycle) */
 	Reply cmd_quote(const std::vector<std::string> &args); /* "quote ..." (quoting) */
 	Reply cmd_stats();
 
 	Module module_; /* thread-safe itself (its state_mutex()) */
+	std::string profile_dir_; /* where "image NAME" finds NAME.json */
 
 	/* Counters and fault rules: mu_ guards rules_; counters are atomics (read without it). */
 	std::mutex mu_;

@@ -35,6 +35,8 @@ public:
 		return false;
 	}
 
+	bool any_inside() const { return others_inside(count()); }
+
 private:
 	Platform platform_;
 	std::vector<bool> init_;

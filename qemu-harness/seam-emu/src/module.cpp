@@ -109,6 +109,23 @@ Profile Module::profile() const
 	return p;
 }
 
+bool Module::replace_image(const ModuleImage &image, std::string *why)
+{
+	std::lock_guard<std::mutex> g(mu_);
+	if (state_ != SysState::kSysinitPending) {
+		*why = std::string("the module is in ") + sys_state_name(state_) + ", not SYSINIT_PENDING";
+		return false;
+	}
+	if (lps_.any_inside()) {
+		*why = "a logical processor is inside the module";
+		return false;
+	}
+	image_ = image;
+	metadata_ = GlobalMetadata(image_, mem_.ranges());
+	publish_ext_metadata();
+	return true;
+}
+
 unsigned Module::tdmrs_initialized() const
 {
 	return std::count_if(tdmrs_.begin(), tdmrs_.end(), [](const TdmrRuntime &t) { return t.initialized(); });

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include <tdx/abi/seamcall.h>
@@ -26,6 +27,7 @@
 #include "metadata.h"
 #include "phymem_state.h"
 #include "profile.h"
+#include "td_state.h"
 #include "tdmr_check.h"
 
 namespace seam_emu {
@@ -100,6 +102,13 @@ public:
 	 * readable through SYS.RD/RDALL (or stops being). The quoting leaves call this; tests too.
 	 */
 	void set_quote_initialized(bool done);
+	/*
+	 * The platform loads another module image (control "image"): only while the module is in
+	 * SYSINIT_PENDING (never initialized, or disabled) and no LP is inside it; the next bring-up
+	 * then runs the new image (its features, extensions, pool size, quote size). The platform part
+	 * is unchanged. False, with the reason, otherwise.
+	 */
+	bool replace_image(const ModuleImage &image, std::string *why);
 	const SharexLock &global_lock() const { return global_lock_; }
 
 	const Platform &platform() const { return platform_; }
@@ -117,6 +126,9 @@ public:
 	 * a TD, R8 for a report that is not genuine or not that TD's. Caller holds state_mutex().
 	 */
 	u64 check_td_report(u64 tdr_pa, const u8 *report, ReportedTd *out) const;
+	/* The TDs (td_state.h); a TD build in progress: created, neither finalized nor torn down. */
+	const TdTable &tds() const { return tds_; }
+	bool td_build_in_progress() const { return tds_.build_in_progress(); }
 
 	/* Leaves this model runs (the others answer TDX_OPERAND_INVALID, as unknown leaves do). */
 	static bool implemented(u16 leaf);
@@ -166,11 +178,61 @@ private:
 	u64 emu_service(Call &c, u64 rax);
 	/* SYS.DISABLE: every TD is gone. */
 	void reset_tds();
+	/* A page MNG.CREATE / MNG.ADDCX is given: in initialized TDMR memory, not reserved, not owned. */
+	u64 check_new_td_page(u64 pa, u64 operand_id) const;
+	/* The TD whose TDR is at tdr_pa, its lock taken for the call (*out set on success). */
+	u64 lock_td(Call &c, u64 tdr_pa, u64 operand_id, Td **out);
+	u64 find_td(u64 tdr_pa, u64 operand_id, const Td **out) const;
+	/* Keys configured everywhere, every TDCS page added, and the TD in op state `want`. */
+	u64 check_td_state(const Td &td, TdOpState want) const;
+	/* A TD whose measurement is final (RUNNABLE): what a TDREPORT needs. */
+	u64 find_runnable_td(u64 tdr_pa, u64 operand_id, const Td **out) const;
+	unsigned tdcs_pages_needed() const;
+	u64 reclaim_tdcs_page(Call &c, u64 pa);
+	u64 reclaim_tdr_page(Call &c, u64 pa);
+	u64 emu_td_report(Call &c);
 	/* ---- end TD lifecycle ---- */
 
 	/* ---- quoting: tdh_quote.cpp (and quote_state.h) ---- */
+public:
+	/* What the control command "quote" shows (caller holds state_mutex()). */
+	struct QuoteInfo {
+		bool reported = false;     /* the image has QUOTE (TDX_FEATURES0 bit 50) */
+		bool initialized = false;  /* QUOTE.INIT completed: a chain exists */
+		u32 init_progress = 0;     /* calls of the QUOTE.INIT in progress */
+		bool get_in_progress = false;
+		u64 inits_completed = 0, gets_completed = 0, refused = 0;
+		std::optional<u64> last_refusal;
+		u64 last_quote_length = 0;
+		std::optional<dice_quote::Digest48> layer2_measurement; /* the chain's MRSEAM */
+	};
+	QuoteInfo quote_info() const;
+	/*
+	 * The DICE root certificate (PEM) that every quote of this emulator chains to: made once,
+	 * from the root seed alone, and the same for the emulator's life. Empty if it could not be
+	 * made. Caller holds state_mutex().
+	 */
+	std::string quote_root_pem();
+	/*
+	 * Tests only: QUOTE.GET asks `check` instead of check_td_report() (an empty function restores
+	 * it), so the leaf's own paths can be tested apart from the TD model.
+	 */
+	using TdReportCheck = std::function<u64(u64 tdr_pa, const u8 *report, ReportedTd *out)>;
+	void set_td_report_check_for_tests(TdReportCheck check);
+
+private:
+	class QuoteState; /* quote_state.h */
+	struct QuoteStateDeleter {
+		void operator()(QuoteState *q) const;
+	};
+	using QuoteStatePtr = std::unique_ptr<QuoteState, QuoteStateDeleter>;
+	static QuoteStatePtr make_quote_state();
 	u64 tdh_quote_init(Call &c);
 	u64 tdh_quote_get(Call &c);
+	u64 quote_enter(Call &c);
+	u64 quote_get_start(Call &c);
+	u64 quote_get_write(Call &c);
+	u64 quote_refused(u64 status);
 	/* SYS.DISABLE: quoting forgets its keys and any request in progress. */
 	void reset_quote();
 	/* ---- end quoting ---- */
@@ -201,8 +263,11 @@ private:
 	PageOwners pages_;
 	ExtState ext_;
 	/* ---- TD lifecycle state (td_state.h) ---- */
+	TdTable tds_;
+	TdReportKey report_key_; /* drawn at construction, never shown */
 	/* ---- end TD lifecycle state ---- */
 	/* ---- quoting state (quote_state.h) ---- */
+	QuoteStatePtr quote_ = make_quote_state();
 	/* ---- end quoting state ---- */
 	u64 addons_ = 0;
 	u32 disable_progress_ = 0;

@@ -12,6 +12,10 @@ const char *page_owner_name(PageOwner o)
 		return "pamt";
 	case PageOwner::kExtPool:
 		return "ext_pool";
+	case PageOwner::kTdr:
+		return "tdr";
+	case PageOwner::kTdcs:
+		return "tdcs";
 	}
 	return "?";
 }

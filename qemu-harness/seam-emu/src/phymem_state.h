@@ -18,10 +18,12 @@ struct TdmrRuntime {
 	bool initialized() const { return next_to_init >= desc.base + desc.size; }
 };
 
-/* Why the module owns a page. TD pages come with their leaves. */
+/* Why the module owns a page. */
 enum class PageOwner : u8 {
 	kPamt,    /* SYS.CONFIG: a TDMR's PAMT; index = the TDMR's */
 	kExtPool, /* EXT.MEM.ADD: one page of the extension memory pool; index = its place in the pool */
+	kTdr,     /* MNG.CREATE: a TD's root page (its TDR); index 0 */
+	kTdcs,    /* MNG.ADDCX: one of a TD's TDCS pages; index = its place among them */
 };
 const char *page_owner_name(PageOwner o);
 
@@ -33,8 +35,8 @@ struct OwnedRange {
 };
 
 /*
- * The physical pages given to the module: it never hands them back before SYS.DISABLE, and
- * no page can be given twice.
+ * The physical pages given to the module: no page can be given twice. PAMTs and pool pages come
+ * back only through SYS.DISABLE; TD pages also one by one through PHYMEM.PAGE.RECLAIM.
  */
 class PageOwners {
 public:
@@ -47,6 +49,8 @@ public:
 	u64 bytes(PageOwner owner) const;
 	u64 bytes() const;
 	const std::map<u64, OwnedRange> &ranges() const { return ranges_; }
+	/* Give back the range that starts at `base` (PHYMEM.PAGE.RECLAIM); false if none starts there. */
+	bool release(u64 base) { return ranges_.erase(base) != 0; }
 	/* SYS.DISABLE: the module lets go of everything. */
 	void release_all() { ranges_.clear(); }
 

@@ -161,10 +161,18 @@ void parse_ext(const json &m, const std::string &w, ModuleImage *p)
 	if (p->tdx_features0 & features0::kQuote) {
 		const std::string wq = w + ".quote";
 		const json &q = m.at("quote");
-		only_keys(q, wq, {"max_quote_size"});
-		p->quote.max_quote_size = get_uint(q, wq, "max_quote_size", 0xFFFFFFFF);
-		if (p->quote.max_quote_size == 0)
-			throw ProfileError{wq + ".max_quote_size: must be at least 1"};
+		only_keys(q, wq, {"max_quote_size", "init_steps", "get_budget_pages"});
+		const struct {
+			const char *key;
+			u32 *value;
+		} counts[] = {{"max_quote_size", &p->quote.max_quote_size},
+			      {"init_steps", &p->quote.init_steps},
+			      {"get_budget_pages", &p->quote.get_budget_pages}};
+		for (const auto &k : counts) {
+			*k.value = u32(get_uint(q, wq, k.key, 0xFFFFFFFF));
+			if (*k.value == 0)
+				throw ProfileError{wq + "." + k.key + ": must be at least 1"};
+		}
 	}
 }
 

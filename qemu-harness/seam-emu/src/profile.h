@@ -68,6 +68,8 @@ struct ModuleImage {
 	/* The quoting extension: the "quote" object, present exactly when tdx_features0 has QUOTE (bit 50). */
 	struct Quote {
 		u32 max_quote_size = 8192; /* MAX_QUOTE_SIZE, readable once QUOTE.INIT completed */
+		u32 init_steps = 3;        /* TDH.QUOTE.INIT calls until it completes */
+		u32 get_budget_pages = 1;  /* quote buffer pages one resumed TDH.QUOTE.GET call writes */
 	} quote;
 };
 

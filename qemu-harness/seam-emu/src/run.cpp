@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <memory>
 
@@ -141,6 +142,7 @@ int run_emulator(int argc, char **argv)
 
 	GuestMemory mem(ram.base, ram.size);
 	Emulator emu(profile, mem);
+	emu.set_profile_dir(std::filesystem::absolute(profile_path).parent_path().string());
 	std::unique_ptr<std::FILE, int (*)(std::FILE *)> log(nullptr, std::fclose);
 	if (!log_path.empty()) {
 		log.reset(std::fopen(log_path.c_str(), "a"));

@@ -1,13 +1,267 @@
 // SPDX-License-Identifier: GPL-2.0
-// Quoting leaves (placeholder: answered as unknown leaves until the quoting model lands).
-#include <tdx/abi/status.h>
+// The quoting extension (ABI.md §8; seam-emu README, "Quoting"): TDH.QUOTE.INIT makes the DICE
+// chain of the platform and the running module image, TDH.QUOTE.GET turns a genuine TDREPORT into
+// a DICE quote (docs/quote-format.md) and writes it, a budget of pages per call, into the buffer
+// an HPA linked list describes. Both exist only on an image that reports QUOTE (TDX_FEATURES0
+// bit 50); elsewhere they are unknown leaves. Both run in SYS_READY only (the dispatcher).
+#include <algorithm>
+#include <array>
+#include <set>
 
-#include "module.h"
+#include <tdx/abi/quote.h>
+#include <tdx/abi/status.h>
+#include <tdx/abi/td.h>
+
+#include "quote_state.h"
+#include "seam_identity.h"
 
 namespace seam_emu {
 
-u64 Module::tdh_quote_init(Call &) { return status::kOperandInvalid | kOperandIdRax; }
-u64 Module::tdh_quote_get(Call &) { return status::kOperandInvalid | kOperandIdRax; }
-void Module::reset_quote() {}
+namespace {
+
+constexpr u64 kInvalidR10 = status::kOperandInvalid | kOperandIdR10;
+
+bool counts_as_refusal(u64 st) { return st != status::kSuccess && st != status::kInterruptedResumable; }
+
+dice_quote::ChainInputs chain_inputs(const dice_quote::Bytes &seed, const Platform &platform, const ModuleImage &image)
+{
+	const SeamIdentity id = seam_identity(image);
+	dice_quote::ChainInputs in;
+	in.root_seed = seed;
+	in.platform_measurement = platform_measurement(platform);
+	in.module_measurement = id.mrseam;
+	in.module_svn = id.tee_tcb_svn;
+	return in;
+}
+
+/* A page the list names (a data page or the next node): 4 KiB aligned guest RAM the module does not own. */
+u64 check_list_page(const GuestMemory &mem, const PageOwners &owned, u64 pa)
+{
+	const PaCheck pc = check_pa(mem, pa, kPageSize, kPageSize, kOperandIdR10);
+	if (!pc.ok())
+		return pc.status;
+	return owned.overlaps(pa, kPageSize) ? kInvalidR10 : status::kSuccess;
+}
+
+/*
+ * The quote buffer's HPA linked list from `head` (already checked): its first `nr` data pages into
+ * *pages. Reads no further than those (a list may hold more). A list that ends before them →
+ * OPERAND_INVALID|R11 (r11 is larger than the buffer); a bad entry, a node visited twice (a loop),
+ * a data page named twice or also used as a node → operand R10.
+ */
+u64 walk_quote_list(const GuestMemory &mem, const PageOwners &owned, u64 head, u64 nr, std::vector<u64> *pages)
+{
+	std::set<u64> nodes, data;
+	for (u64 node = head;;) {
+		if (!nodes.insert(node).second || data.count(node))
+			return kInvalidR10;
+		std::array<u64, kQuoteListEntries> e;
+		mem.read(node, e.data(), kPageSize);
+		for (u32 i = 0; i < kQuoteListDataPerNode; i++) {
+			if (pages->size() == nr)
+				return status::kSuccess;
+			const u64 pa = e[i];
+			if (pa == kQuoteListEnd)
+				return status::kOperandInvalid | kOperandIdR11;
+			if (const u64 st = check_list_page(mem, owned, pa))
+				return st;
+			if (!data.insert(pa).second || nodes.count(pa))
+				return kInvalidR10;
+			pages->push_back(pa);
+		}
+		if (pages->size() == nr)
+			return status::kSuccess;
+		node = e[kQuoteListNextEntry];
+		if (node == kQuoteListEnd)
+			return status::kOperandInvalid | kOperandIdR11;
+		if (const u64 st = check_list_page(mem, owned, node))
+			return st;
+	}
+}
+
+} // namespace
+
+/* ---- shared ---------------------------------------------------------------------------------- */
+
+u64 Module::quote_refused(u64 st)
+{
+	if (counts_as_refusal(st)) {
+		quote_->refused++;
+		quote_->last_refusal = st;
+	}
+	return st;
+}
+
+/*
+ * What both leaves check first: the feature (without it they are unknown leaves, not refusals), the
+ * locks, then QUOTE enabled by SYS.CONFIG v1 and, when the extensions are needed, EXT.INIT done.
+ */
+u64 Module::quote_enter(Call &c)
+{
+	if (!(image_.tdx_features0 & features0::kQuote))
+		return status::kOperandInvalid | kOperandIdRax;
+	if (!c.locks.shared(global_lock_) || !c.locks.lock(quote_->lock))
+		return quote_refused(status::kSysBusy);
+	if (!ext_.quote_enabled() || (ext_.required() && !ext_.init_done()))
+		return quote_refused(status::kSysStateIncorrect);
+	return status::kSuccess;
+}
+
+void Module::reset_quote()
+{
+	quote_->reset();
+	set_quote_initialized(false);
+}
+
+Module::QuoteInfo Module::quote_info() const
+{
+	const QuoteState &q = *quote_;
+	QuoteInfo i;
+	i.reported = image_.tdx_features0 & features0::kQuote;
+	i.initialized = q.chain.has_value();
+	i.init_progress = q.init_progress;
+	i.get_in_progress = q.request.has_value();
+	i.inits_completed = q.inits_completed;
+	i.gets_completed = q.gets_completed;
+	i.refused = q.refused;
+	i.last_refusal = q.last_refusal;
+	i.last_quote_length = q.last_quote_length;
+	if (q.chain)
+		i.layer2_measurement = q.chain->inputs().module_measurement;
+	return i;
+}
+
+/*
+ * The root key and name depend on the seed alone, so any chain made from it carries a root
+ * certificate that verifies every quote of this emulator; the first one made is kept (ECDSA
+ * signatures differ between chains, and a verifier pins bytes).
+ */
+std::string Module::quote_root_pem()
+{
+	if (quote_->root_pem().empty()) {
+		auto chain = dice_quote::DiceChain::create(chain_inputs(quote_->root_seed(), platform_, image_));
+		if (chain)
+			quote_->note_root(chain.value());
+	}
+	return quote_->root_pem();
+}
+
+void Module::set_td_report_check_for_tests(TdReportCheck check) { quote_->report_check_for_tests = std::move(check); }
+
+/* ---- TDH.QUOTE.INIT -------------------------------------------------------------------------- */
+
+/*
+ * No operands. init_steps calls (INTERRUPTED_RESUMABLE before the last), then the chain of the
+ * platform and the running image replaces any earlier one (a re-key after a runtime update) and
+ * MAX_QUOTE_SIZE becomes readable. Until then an earlier chain keeps quoting.
+ */
+u64 Module::tdh_quote_init(Call &c)
+{
+	if (const u64 st = quote_enter(c))
+		return st;
+	QuoteState &q = *quote_;
+	if (++q.init_progress < image_.quote.init_steps)
+		return status::kInterruptedResumable;
+	q.init_progress = 0;
+	auto chain = dice_quote::DiceChain::create(chain_inputs(q.root_seed(), platform_, image_));
+	if (!chain)
+		return quote_refused(kQuoteInternalError);
+	q.note_root(chain.value());
+	q.chain = std::move(chain.value());
+	q.inits_completed++;
+	set_quote_initialized(true);
+	return status::kSuccess;
+}
+
+/* ---- TDH.QUOTE.GET --------------------------------------------------------------------------- */
+
+/*
+ * The first call of a request checks the operands, reads the list and the input, has the TDREPORT
+ * checked and signs the quote, and answers INTERRUPTED_RESUMABLE without writing anything (the
+ * input may sit in the buffer's first page). Each call with the same registers then writes up to
+ * get_budget_pages pages of the buffer; the last answers SUCCESS with rcx = the quote's length. Other
+ * registers abandon the request in progress and start a new one.
+ */
+u64 Module::tdh_quote_get(Call &c)
+{
+	if (const u64 st = quote_enter(c))
+		return st;
+	if (!quote_->chain)
+		return quote_refused(status::kSysStateIncorrect);
+	const auto &req = quote_->request;
+	if (req && req->regs == QuoteGetRegs::of(c.regs))
+		return quote_get_write(c);
+	quote_->request.reset();
+	return quote_refused(quote_get_start(c));
+}
+
+u64 Module::quote_get_start(Call &c)
+{
+	const RegBlock &r = c.regs;
+	if ((r.rdx & kQuoteGetRdxReservedMask) || ((r.rdx >> kQuoteIdShift) & kQuoteIdMask) != kQuoteIdDefault)
+		return status::kOperandInvalid | kOperandIdRdx;
+	if (r.r9 != tdreport::kSize)
+		return status::kOperandInvalid | kOperandIdR9;
+	if (const PaCheck pc = check_pa(mem_, r.r8, kPageSize, r.r9, kOperandIdR8); !pc.ok())
+		return pc.status;
+	if (const u64 st = check_list_page(mem_, pages_, r.r10))
+		return st;
+	if (r.r11 == 0 || r.r11 % kPageSize)
+		return status::kOperandInvalid | kOperandIdR11;
+
+	QuoteState::Request req;
+	req.regs = QuoteGetRegs::of(r);
+	if (const u64 st = walk_quote_list(mem_, pages_, r.r10, r.r11 / kPageSize, &req.pages))
+		return st;
+
+	/* The whole input is read before anything is written: it may be in the buffer. */
+	std::array<u8, tdreport::kSize> report;
+	mem_.read(r.r8, report.data(), report.size());
+	ReportedTd rep;
+	const TdReportCheck &hook = quote_->report_check_for_tests;
+	if (const u64 st = hook ? hook(r.rcx, report.data(), &rep) : check_td_report(r.rcx, report.data(), &rep))
+		return st;
+
+	dice_quote::QuoteClaims claims;
+	claims.report_data = rep.report_data;
+	const dice_quote::PlatformMeasurements platform{platform_measurement(platform_), platform_tcb_svn(platform_)};
+	claims.platform = {platform, platform};
+	claims.seam = {rep.seam_origin, rep.seam_current};
+	claims.td = {rep.td_origin, rep.td_current};
+	auto quote = dice_quote::make_quote(*quote_->chain, claims);
+	/* MAX_QUOTE_SIZE is a promise to the host, who sized its buffer from it. */
+	if (!quote || quote.value().size() > image_.quote.max_quote_size)
+		return kQuoteInternalError;
+	if (quote.value().size() > r.r11)
+		return status::kOperandInvalid | kOperandIdR11;
+	req.quote = std::move(quote.value());
+	quote_->request = std::move(req);
+	return status::kInterruptedResumable;
+}
+
+/*
+ * The next get_budget_pages pages of the buffer: the quote, then zeros to the end of the buffer
+ * (r11), so nothing of an earlier, longer quote is left behind it.
+ */
+u64 Module::quote_get_write(Call &c)
+{
+	QuoteState &q = *quote_;
+	QuoteState::Request &req = *q.request;
+	const u64 end = std::min<u64>(req.pages.size(), req.next_page + image_.quote.get_budget_pages);
+	for (; req.next_page < end; req.next_page++) {
+		std::array<u8, kPageSize> page{};
+		const u64 off = req.next_page * kPageSize;
+		if (off < req.quote.size())
+			std::copy_n(req.quote.begin() + off, std::min<u64>(kPageSize, req.quote.size() - off), page.begin());
+		mem_.write(req.pages[req.next_page], page.data(), kPageSize);
+	}
+	if (req.next_page < req.pages.size())
+		return status::kInterruptedResumable;
+	c.regs.rcx = req.quote.size();
+	q.gets_completed++;
+	q.last_quote_length = req.quote.size();
+	q.request.reset();
+	return status::kSuccess;
+}
 
 } // namespace seam_emu

@@ -53,6 +53,36 @@ protected:
 	int died_ = 0;
 };
 
+/* "image NAME" replaces the module image only in SYSINIT_PENDING; bad names never reach the disk. */
+TEST_F(Emu, ImageCommandReplacesTheImageBeforeBringUp)
+{
+	const auto features = [this] {
+		std::lock_guard<std::mutex> g(emu_.module_mutex());
+		return emu_.module().image().tdx_features0;
+	};
+	EXPECT_EQ(ctl("image ext-quote")["ok"], false) << "no profile directory set yet";
+	emu_.set_profile_dir(SEAM_EMU_PROFILE_DIR);
+	const u64 before = features();
+	EXPECT_EQ(ctl("image ext-quote"), json({{"ok", true}, {"image", "ext-quote"}}));
+	EXPECT_NE(features(), before);
+	EXPECT_TRUE(features() & features0::kQuote);
+	{
+		std::lock_guard<std::mutex> g(emu_.module_mutex());
+		EXPECT_EQ(emu_.module().image().ext.pool_pages, load_profile(std::string(SEAM_EMU_PROFILE_DIR) +
+									 "/ext-quote.json").profile->ext.pool_pages);
+	}
+	for (const char *bad : {"image ../default", "image .hidden", "image a/b", "image no-such-profile"})
+		EXPECT_EQ(ctl(bad)["ok"], false) << bad;
+	EXPECT_EQ(ctl("image default")["ok"], true);
+	EXPECT_EQ(features(), before);
+	/* After SYS.INIT the module is no longer SYSINIT_PENDING: the image stays. */
+	EXPECT_EQ(serve(0, leaf::kSysInit), status::kSuccess);
+	const json r = ctl("image ext-quote");
+	EXPECT_EQ(r["ok"], false);
+	EXPECT_NE(r["error"].get<std::string>().find("SYSINIT_DONE"), std::string::npos) << r;
+	EXPECT_EQ(features(), before);
+}
+
 TEST_F(Emu, PingAndErrors)
 {
 	EXPECT_EQ(ctl("ping"), json({{"ok", true}}));

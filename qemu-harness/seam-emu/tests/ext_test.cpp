@@ -866,8 +866,13 @@ TEST_F(ExtEmu, ExtCommand)
 	const std::string again = kv("ext check");
 	EXPECT_EQ(again.substr(again.rfind(' ')), " new_violations=0") << again;
 
-	for (const char *bad : {"ext please", "ext check now"})
+	for (const char *bad : {"ext please", "ext check now", "ext pool", "ext pool x", "ext pool 600", "ext pool 1 2"})
 		EXPECT_EQ(ctl(bad)["ok"], false) << bad;
+
+	/* "ext pool I": the I-th page added, in the order the lists gave them. */
+	EXPECT_EQ(kv("ext pool 0"), "ok pool0=0x4000000");
+	EXPECT_EQ(ctl("ext pool 599")["pool599"], "0x4257000"); /* kPoolArea + 599 pages */
+	static_assert(kPoolArea + 599 * kPageSize == 0x4257000);
 }
 
 TEST_F(ExtEmu, RejectionsAreNamed)

@@ -245,6 +245,8 @@ TEST(Profile, ExtensionProfiles)
 	EXPECT_EQ(q.ext.init_budget_pages, 64u);
 	EXPECT_EQ(q.ext.mem_add_budget_entries, 64u);
 	EXPECT_EQ(q.quote.max_quote_size, 16384u);
+	EXPECT_EQ(q.quote.init_steps, 3u);
+	EXPECT_EQ(q.quote.get_budget_pages, 1u);
 	ModuleImageResult img = parse_module_image(load_json("ext-quote.json")["module"].dump());
 	ASSERT_TRUE(img.image) << img.error;
 	EXPECT_EQ(img.image->ext.pool_pages, 64u);
@@ -317,6 +319,14 @@ TEST(Profile, ExtensionErrors)
 	j = load_json("ext-quote.json");
 	j["module"]["quote"]["format"] = "cwt";
 	EXPECT_REFUSED(j, "module.quote: unknown key");
+	for (const char *key : {"init_steps", "get_budget_pages"}) {
+		j = load_json("ext-quote.json");
+		j["module"]["quote"][key] = 0;
+		EXPECT_REFUSED(j, std::string("module.quote.") + key + ": must be at least 1");
+		j = load_json("ext-quote.json");
+		j["module"]["quote"].erase(key);
+		EXPECT_REFUSED(j, std::string("module.quote: missing key \"") + key + "\"");
+	}
 	/* The same rules for an image on its own. */
 	j = load_json("ext-quote.json");
 	j["module"].erase("ext");

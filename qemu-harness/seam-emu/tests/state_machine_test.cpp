@@ -76,7 +76,7 @@ TEST_F(SM, AfterReadyUnknownAndUnmodelledLeaves)
 {
 	EXPECT_EQ(call(0, u16(127)), status::kSysNotReady);
 	bring_up();
-	EXPECT_EQ(call(0, leaf::kMngCreate), status::kOperandInvalid | kOperandIdRax);
+	EXPECT_EQ(call(0, u16(2)), status::kOperandInvalid | kOperandIdRax); /* TDH.MEM.PAGE.ADD: not modelled */
 	EXPECT_EQ(call(0, u16(127)), status::kOperandInvalid | kOperandIdRax);
 	EXPECT_EQ(call_rax(0, rax(leaf::kSysUpdate, 1)), status::kOperandInvalid | kOperandIdRax);
 }

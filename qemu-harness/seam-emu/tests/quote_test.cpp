@@ -1,0 +1,999 @@
+// SPDX-License-Identifier: GPL-2.0
+// The quoting extension (seam-emu README, "Quoting"): TDH.QUOTE.INIT and its chain, TDH.QUOTE.GET's
+// operands, HPA linked list, budgeted resumption and restart, SYS.DISABLE, the module locks, the
+// emulator's "quote" control command, and quotes of genuine TDREPORTs checked with
+// dice_quote::verify_quote against the exported root.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include <dice-quote/dice_quote.h>
+
+#include <tdx/abi/leaves.h>
+#include <tdx/abi/quote.h>
+#include <tdx/abi/td.h>
+#include <tdx/emu/service.h>
+
+#include "emulator.h"
+#include "seam_identity.h"
+#include "test_support.h"
+
+namespace seam_emu::test {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr u64 kRam = 128 * kMiB;
+constexpr u64 kExtList = 4 * kMiB;    /* EXT.MEM.ADD's list page */
+constexpr u64 kNodeArea = 8 * kMiB;   /* quote list nodes */
+constexpr u64 kInputArea = 12 * kMiB; /* QUOTE.GET inputs (TDREPORTs) */
+constexpr u64 kBufArea = 16 * kMiB;   /* quote data pages */
+constexpr u64 kTdArea = 32 * kMiB;    /* TDR and TDCS pages, TD_PARAMS, REPORTDATA, TDREPORTs */
+constexpr u64 kPoolArea = 64 * kMiB;  /* the extension pool */
+constexpr u64 kPamtPage = 56 * kMiB;  /* one_tdmr_layout()'s PAMTs */
+constexpr u64 kNotRam = 200 * kMiB;
+constexpr u64 kFakeTdr = kTdArea + 0x100000; /* the TDR the test report check accepts */
+constexpr u8 kUntouched = 0xA5;             /* what the data pages hold before a quote */
+
+constexpr u64 kInvalidR10 = status::kOperandInvalid | kOperandIdR10;
+constexpr u64 kRangeR10 = status::kOperandAddrRangeError | kOperandIdR10;
+constexpr u64 kInvalidR11 = status::kOperandInvalid | kOperandIdR11;
+
+Profile quote_profile()
+{
+	ProfileResult r = load_profile(profile_path("ext-quote.json"));
+	EXPECT_TRUE(r.profile) << r.error;
+	return r.profile ? *r.profile : default_profile();
+}
+
+dice_quote::ReportData report_data_of(u8 seed)
+{
+	dice_quote::ReportData d;
+	for (size_t i = 0; i < d.size(); i++)
+		d[i] = u8(seed + i);
+	return d;
+}
+
+template <size_t N>
+std::array<u8, N> bytes_at(const u8 *p)
+{
+	std::array<u8, N> a;
+	std::copy_n(p, N, a.begin());
+	return a;
+}
+
+class Quote : public ModelTest {
+protected:
+	explicit Quote(Profile p = quote_profile()) : ModelTest(kRam, p) {}
+
+	void remake(const Profile &p)
+	{
+		profile_ = p;
+		m_ = std::make_unique<Module>(profile_, mem_);
+	}
+	u64 rd(u64 id, u64 *v = nullptr)
+	{
+		const u64 st = call(0, leaf::kSysRd, 0, id);
+		if (v)
+			*v = out_.r8;
+		return st;
+	}
+	/* SYS.INIT .. SYS_READY with SYS.CONFIG `version` and `addons`, TDMRs initialized. */
+	void ready(u64 addons = features0::kQuote, u8 version = 1)
+	{
+		sys_init();
+		lp_init_all();
+		ASSERT_EQ(config(one_tdmr_layout(profile_), 32, version, addons), status::kSuccess);
+		key_config_all();
+		tdmr_init_all();
+		ASSERT_EQ(m_->state(), SysState::kSysReady);
+	}
+	/* The extension pool (one list) and EXT.INIT to completion. */
+	void ext_up()
+	{
+		std::vector<u64> page(512, ~0ull);
+		const u32 n = profile_.ext.pool_pages;
+		ASSERT_LE(n, 512u);
+		for (u32 i = 0; i < n; i++)
+			page[i] = kPoolArea + i * kPageSize;
+		ASSERT_TRUE(mem_.write(kExtList, page.data(), kPageSize));
+		RegBlock r{};
+		r.rcx = hpa_list_info(kExtList, 0, n - 1);
+		u64 st;
+		while ((st = call_rax(0, rax(leaf::kExtMemAdd), r)) == status::kInterruptedResumable)
+			r = out_;
+		ASSERT_EQ(st, status::kSuccess);
+		while ((st = call(0, leaf::kExtInit)) == status::kInterruptedResumable) {
+		}
+		ASSERT_EQ(st, status::kSuccess);
+	}
+	/* QUOTE.INIT until it is no longer resumable; *calls counts them. */
+	u64 quote_init(u32 *calls = nullptr, u32 lp = 0)
+	{
+		u64 st = status::kSuccess;
+		u32 n = 0;
+		for (int guard = 0; guard < 1000; guard++) {
+			n++;
+			st = call(lp, leaf::kQuoteInit);
+			if (st != status::kInterruptedResumable)
+				break;
+		}
+		if (calls)
+			*calls = n;
+		return st;
+	}
+	void all_up()
+	{
+		ready();
+		ext_up();
+		ASSERT_EQ(quote_init(), status::kSuccess);
+	}
+
+	/* The host's quote buffer: `data` pages, listed 511 per node from `head` on, the last node ~0-filled. */
+	u64 write_list(const std::vector<u64> &data, u64 head = kNodeArea)
+	{
+		const u64 nodes = std::max<u64>(1, quote_list_nr_nodes(data.size()));
+		for (u64 n = 0; n < nodes; n++) {
+			std::vector<u64> e(kQuoteListEntries, kQuoteListEnd);
+			for (u64 i = 0; i < kQuoteListDataPerNode && n * kQuoteListDataPerNode + i < data.size(); i++)
+				e[i] = data[n * kQuoteListDataPerNode + i];
+			if (n + 1 < nodes)
+				e[kQuoteListNextEntry] = head + (n + 1) * kPageSize;
+			EXPECT_TRUE(mem_.write(head + n * kPageSize, e.data(), kPageSize));
+		}
+		return head;
+	}
+	std::vector<u64> buffer_pages(u64 n, u64 at = kBufArea)
+	{
+		std::vector<u64> v;
+		for (u64 i = 0; i < n; i++) {
+			v.push_back(at + i * kPageSize);
+			std::memset(mem_.ptr(at + i * kPageSize, kPageSize), kUntouched, kPageSize);
+		}
+		return v;
+	}
+	bool untouched(u64 pa)
+	{
+		const u8 *p = mem_.ptr(pa, kPageSize);
+		return std::all_of(p, p + kPageSize, [](u8 b) { return b == kUntouched; });
+	}
+	/* QUOTE.GET's registers for a buffer of `pages` pages listed at kNodeArea, the input at r8. */
+	RegBlock get_regs(u64 pages, u64 tdr = kFakeTdr, u64 input = kInputArea)
+	{
+		write_list(buffer_pages(pages));
+		RegBlock r{};
+		r.rcx = tdr;
+		r.rdx = quote_get_rdx(kQuoteIdDefault);
+		r.r8 = input;
+		r.r9 = tdreport::kSize;
+		r.r10 = kNodeArea;
+		r.r11 = pages * kPageSize;
+		return r;
+	}
+	u64 get(const RegBlock &r, u32 lp = 0) { return call_rax(lp, rax(leaf::kQuoteGet), r); }
+	/* The host's loop; *resumable counts the INTERRUPTED_RESUMABLE answers. */
+	u64 get_all(const RegBlock &r, u32 *resumable = nullptr)
+	{
+		u64 st = status::kSuccess;
+		u32 n = 0;
+		for (int guard = 0; guard < 1000; guard++) {
+			st = get(r);
+			if (st != status::kInterruptedResumable)
+				break;
+			n++;
+		}
+		if (resumable)
+			*resumable = n;
+		return st;
+	}
+	/* The quote the buffer of `r` holds, by rcx out. */
+	dice_quote::Bytes read_quote(const RegBlock &r, u64 len)
+	{
+		dice_quote::Bytes q(len);
+		std::vector<u64> node(kQuoteListEntries);
+		mem_.read(r.r10, node.data(), kPageSize);
+		for (u64 off = 0, i = 0; off < len; off += kPageSize, i++)
+			mem_.read(node[i], q.data() + off, std::min<u64>(kPageSize, len - off));
+		return q;
+	}
+
+	/*
+	 * A TDREPORT stand-in for the leaf's own paths (the TD model has tests of its own): the input
+	 * at kInputArea carries the REPORTDATA at its place; the TD's measurements come from `td_seed`.
+	 */
+	void fake_reports(u8 td_seed = 7)
+	{
+		const SeamIdentity id = seam_identity(profile_.image());
+		m_->set_td_report_check_for_tests([id, td_seed](u64 tdr, const u8 *report, ReportedTd *out) {
+			if (tdr != kFakeTdr)
+				return status::kOperandInvalid | kOperandIdRcx;
+			if (report[tdreport::kReportType] != tdreport::kReportTypeTdx)
+				return status::kOperandInvalid | kOperandIdR8;
+			out->report_data = bytes_at<64>(report + tdreport::kReportData);
+			out->seam_current = {id.attributes, id.mrseam, id.mrsignerseam, id.tee_tcb_svn};
+			out->seam_origin = out->seam_current;
+			out->td_current.mrtd.fill(td_seed);
+			out->td_current.rtmr[0].fill(u8(td_seed + 1));
+			out->td_origin = out->td_current;
+			out->td_origin.rtmr[0] = {};
+			return status::kSuccess;
+		});
+	}
+	void write_fake_report(const dice_quote::ReportData &rd, u64 at = kInputArea)
+	{
+		std::vector<u8> rep(tdreport::kSize, 0);
+		rep[tdreport::kReportType] = tdreport::kReportTypeTdx;
+		std::copy(rd.begin(), rd.end(), rep.begin() + tdreport::kReportData);
+		ASSERT_TRUE(mem_.write(at, rep.data(), rep.size()));
+	}
+	Module::QuoteInfo info()
+	{
+		std::lock_guard<std::mutex> g(m_->state_mutex());
+		return m_->quote_info();
+	}
+	std::string root()
+	{
+		std::lock_guard<std::mutex> g(m_->state_mutex());
+		return m_->quote_root_pem();
+	}
+};
+
+/* ---- QUOTE.INIT ------------------------------------------------------------------------------ */
+
+TEST_F(Quote, InitTakesItsStepsThenMaxQuoteSizeReads)
+{
+	ready();
+	ext_up();
+	EXPECT_EQ(rd(field::kMaxQuoteSize), status::kMetadataFieldIdIncorrect);
+	for (u32 i = 1; i < profile_.quote.init_steps; i++) {
+		EXPECT_EQ(call(1, leaf::kQuoteInit), status::kInterruptedResumable) << i;
+		EXPECT_EQ(info().init_progress, i);
+		EXPECT_EQ(rd(field::kMaxQuoteSize), status::kMetadataFieldIdIncorrect);
+		EXPECT_FALSE(info().initialized);
+	}
+	EXPECT_EQ(call(0, leaf::kQuoteInit), status::kSuccess); /* any LP continues it */
+	u64 v = 0;
+	EXPECT_EQ(rd(field::kMaxQuoteSize, &v), status::kSuccess);
+	EXPECT_EQ(v, profile_.quote.max_quote_size);
+	Module::QuoteInfo i = info();
+	EXPECT_TRUE(i.initialized);
+	EXPECT_EQ(i.init_progress, 0u);
+	EXPECT_EQ(i.inits_completed, 1u);
+	ASSERT_TRUE(i.layer2_measurement);
+	EXPECT_EQ(*i.layer2_measurement, seam_identity(profile_.image()).mrseam);
+
+	/* Again: a re-key, init_steps calls again, the same root. */
+	const std::string r1 = root();
+	u32 calls = 0;
+	EXPECT_EQ(quote_init(&calls), status::kSuccess);
+	EXPECT_EQ(calls, profile_.quote.init_steps);
+	EXPECT_EQ(info().inits_completed, 2u);
+	EXPECT_EQ(root(), r1);
+	EXPECT_EQ(info().refused, 0u);
+}
+
+TEST_F(Quote, InitStepsComeFromTheProfile)
+{
+	for (u32 steps : {1u, 5u}) {
+		Profile p = quote_profile();
+		p.quote.init_steps = steps;
+		remake(p);
+		all_up();
+		EXPECT_EQ(info().inits_completed, 1u);
+		u32 calls = 0;
+		EXPECT_EQ(quote_init(&calls), status::kSuccess);
+		EXPECT_EQ(calls, steps);
+	}
+}
+
+TEST_F(Quote, RefusedUntilQuoteIsEnabledAndExtInitDone)
+{
+	/* Before SYS_READY: the dispatcher. */
+	EXPECT_EQ(call(0, leaf::kQuoteInit), status::kSysNotReady);
+	EXPECT_EQ(get(get_regs(1)), status::kSysNotReady);
+
+	/* SYS.CONFIG v0: QUOTE not enabled. */
+	ready(0, 0);
+	EXPECT_EQ(call(0, leaf::kQuoteInit), status::kSysStateIncorrect);
+	EXPECT_EQ(get(get_regs(1)), status::kSysStateIncorrect);
+	EXPECT_EQ(info().refused, 2u);
+	EXPECT_EQ(info().last_refusal, status::kSysStateIncorrect);
+}
+
+TEST_F(Quote, RefusedBeforeExtInit)
+{
+	ready();
+	EXPECT_EQ(call(0, leaf::kQuoteInit), status::kSysStateIncorrect); /* no pool yet */
+	ext_up();
+	EXPECT_EQ(info().init_progress, 0u);
+	EXPECT_EQ(get(get_regs(1)), status::kSysStateIncorrect); /* QUOTE.INIT not completed */
+	EXPECT_EQ(call(0, leaf::kQuoteInit), status::kInterruptedResumable);
+	EXPECT_EQ(get(get_regs(1)), status::kSysStateIncorrect); /* ... nor while it is in progress */
+	EXPECT_EQ(quote_init(), status::kSuccess);
+	fake_reports();
+	write_fake_report(report_data_of(1));
+	EXPECT_EQ(get(get_regs(1)), status::kInterruptedResumable);
+}
+
+TEST_F(Quote, LeavesAbsentWithoutTheQuoteFeature)
+{
+	Profile p = quote_profile();
+	p.tdx_features0 &= ~features0::kQuote;
+	remake(p);
+	EXPECT_EQ(call(0, leaf::kQuoteInit), status::kSysNotReady);
+	ready(0, 0);
+	ext_up();
+	EXPECT_EQ(call(0, leaf::kQuoteInit), status::kOperandInvalid | kOperandIdRax);
+	EXPECT_EQ(get(get_regs(1)), status::kOperandInvalid | kOperandIdRax);
+	EXPECT_EQ(info().refused, 0u); /* unknown leaves, not refusals */
+	EXPECT_FALSE(info().reported);
+	EXPECT_EQ(rd(field::kMaxQuoteSize), status::kMetadataFieldIdIncorrect);
+}
+
+/* ---- QUOTE.GET: operands --------------------------------------------------------------------- */
+
+TEST_F(Quote, OperandRefusals)
+{
+	all_up();
+	fake_reports();
+	write_fake_report(report_data_of(1));
+	const u64 rdx = quote_get_rdx(kQuoteIdDefault);
+	const struct {
+		const char *what;
+		std::function<void(RegBlock &)> edit;
+		u64 status;
+	} cases[] = {
+		{"rdx bit 0", [&](RegBlock &r) { r.rdx = rdx | 1; }, status::kOperandInvalid | kOperandIdRdx},
+		{"rdx bit 48", [&](RegBlock &r) { r.rdx = rdx | 1ull << 48; }, status::kOperandInvalid | kOperandIdRdx},
+		{"rdx bit 63", [&](RegBlock &r) { r.rdx = rdx | 1ull << 63; }, status::kOperandInvalid | kOperandIdRdx},
+		{"quote id 0", [](RegBlock &r) { r.rdx = quote_get_rdx(0); }, status::kOperandInvalid | kOperandIdRdx},
+		{"quote id 1", [](RegBlock &r) { r.rdx = quote_get_rdx(1); }, status::kOperandInvalid | kOperandIdRdx},
+		{"r9 0", [](RegBlock &r) { r.r9 = 0; }, status::kOperandInvalid | kOperandIdR9},
+		{"r9 1023", [](RegBlock &r) { r.r9 = 1023; }, status::kOperandInvalid | kOperandIdR9},
+		{"r9 4096", [](RegBlock &r) { r.r9 = 4096; }, status::kOperandInvalid | kOperandIdR9},
+		{"r8 misaligned", [](RegBlock &r) { r.r8 += 1024; }, status::kOperandInvalid | kOperandIdR8},
+		{"r8 beyond max PA", [](RegBlock &r) { r.r8 = 1ull << 52; }, status::kOperandInvalid | kOperandIdR8},
+		{"r8 not RAM", [](RegBlock &r) { r.r8 = kNotRam; }, status::kOperandAddrRangeError | kOperandIdR8},
+		{"r10 misaligned", [](RegBlock &r) { r.r10 += 8; }, kInvalidR10},
+		{"r10 not RAM", [](RegBlock &r) { r.r10 = kNotRam; }, kRangeR10},
+		{"r10 a pool page", [](RegBlock &r) { r.r10 = kPoolArea; }, kInvalidR10},
+		{"r10 a PAMT page", [](RegBlock &r) { r.r10 = kPamtPage; }, kInvalidR10},
+		{"r11 0", [](RegBlock &r) { r.r11 = 0; }, kInvalidR11},
+		{"r11 100", [](RegBlock &r) { r.r11 = 100; }, kInvalidR11},
+		{"r11 4097", [](RegBlock &r) { r.r11 = 4097; }, kInvalidR11},
+		{"r11 above the list", [](RegBlock &r) { r.r11 += kPageSize; }, kInvalidR11},
+		{"not the TD", [](RegBlock &r) { r.rcx = kFakeTdr + kPageSize; }, status::kOperandInvalid | kOperandIdRcx},
+	};
+	u64 refused = 0;
+	for (const auto &k : cases) {
+		RegBlock r = get_regs(3);
+		k.edit(r);
+		EXPECT_EQ(get(r), k.status) << k.what;
+		Module::QuoteInfo i = info();
+		EXPECT_EQ(i.refused, ++refused) << k.what;
+		EXPECT_EQ(i.last_refusal, k.status) << k.what;
+		EXPECT_FALSE(i.get_in_progress) << k.what;
+		for (u64 p = 0; p < 3; p++)
+			EXPECT_TRUE(untouched(kBufArea + p * kPageSize)) << k.what;
+	}
+	/* The registers unedited work. */
+	u64 len = 0;
+	RegBlock r = get_regs(3);
+	EXPECT_EQ(get_all(r), status::kSuccess);
+	len = out_.rcx;
+	EXPECT_GT(len, 0u);
+	EXPECT_EQ(info().refused, refused);
+}
+
+TEST_F(Quote, ListRefusals)
+{
+	all_up();
+	fake_reports();
+	write_fake_report(report_data_of(1));
+	const u64 n = 600; /* two nodes: 511 + 89 */
+	struct Case {
+		const char *what;
+		std::function<void(std::vector<u64> &node0, std::vector<u64> &node1)> edit;
+		u64 status;
+	};
+	const Case cases[] = {
+		{"entry misaligned", [](auto &a, auto &) { a[5] += 16; }, kInvalidR10},
+		{"entry beyond max PA", [](auto &a, auto &) { a[5] = 1ull << 52; }, kInvalidR10},
+		{"entry not RAM", [](auto &a, auto &) { a[5] = kNotRam; }, kRangeR10},
+		{"entry a pool page", [](auto &, auto &b) { b[3] = kPoolArea + kPageSize; }, kInvalidR10},
+		{"entry the head node", [](auto &a, auto &) { a[7] = kNodeArea; }, kInvalidR10},
+		{"entry the next node", [](auto &a, auto &) { a[7] = kNodeArea + kPageSize; }, kInvalidR10},
+		{"entry twice", [](auto &a, auto &b) { b[0] = a[0]; }, kInvalidR10},
+		{"next node misaligned", [](auto &a, auto &) { a[511] += 64; }, kInvalidR10},
+		{"next node not RAM", [](auto &a, auto &) { a[511] = kNotRam; }, kRangeR10},
+		{"next node owned", [](auto &a, auto &) { a[511] = kPamtPage; }, kInvalidR10},
+		{"next node a data page", [](auto &a, auto &) { a[511] = a[0]; }, kInvalidR10},
+		{"loop to the head", [](auto &a, auto &) { a[511] = kNodeArea; }, kInvalidR10},
+		{"ends early", [](auto &, auto &b) { b[88] = kQuoteListEnd; }, kInvalidR11},
+		{"ends after the first node", [](auto &a, auto &) { a[511] = kQuoteListEnd; }, kInvalidR11},
+	};
+	for (const Case &k : cases) {
+		RegBlock r = get_regs(n);
+		std::vector<u64> a(kQuoteListEntries), b(kQuoteListEntries);
+		mem_.read(kNodeArea, a.data(), kPageSize);
+		mem_.read(kNodeArea + kPageSize, b.data(), kPageSize);
+		k.edit(a, b);
+		mem_.write(kNodeArea, a.data(), kPageSize);
+		mem_.write(kNodeArea + kPageSize, b.data(), kPageSize);
+		EXPECT_EQ(get(r), k.status) << k.what;
+		EXPECT_FALSE(info().get_in_progress) << k.what;
+		EXPECT_TRUE(untouched(kBufArea)) << k.what;
+	}
+	/* Entries after the r11 / 4096 pages are never read: a list may hold more than r11 says. */
+	RegBlock r = get_regs(n);
+	std::vector<u64> b(kQuoteListEntries);
+	mem_.read(kNodeArea + kPageSize, b.data(), kPageSize);
+	b[88] = 0x1234; /* garbage in the 600th entry, past the end the host asks for */
+	mem_.write(kNodeArea + kPageSize, b.data(), kPageSize);
+	r.r11 = (n - 1) * kPageSize;
+	EXPECT_EQ(get_all(r), status::kSuccess);
+	/* A list of one node looping to itself, read no further than the pages asked for, is fine. */
+	std::vector<u64> one = buffer_pages(kQuoteListDataPerNode);
+	one.resize(kQuoteListEntries, 0);
+	one[kQuoteListNextEntry] = kNodeArea;
+	mem_.write(kNodeArea, one.data(), kPageSize);
+	r.r11 = kQuoteListDataPerNode * kPageSize;
+	EXPECT_EQ(get_all(r), status::kSuccess);
+	r.r11 += kPageSize; /* one more: the walk comes back to the head */
+	EXPECT_EQ(get(r), kInvalidR10);
+}
+
+TEST_F(Quote, ReportCheckRefusalIsReturnedAsIs)
+{
+	all_up();
+	fake_reports();
+	write_fake_report(report_data_of(1));
+	std::vector<u8> rep(tdreport::kSize, 0); /* not a TDX report type: the check says R8 */
+	mem_.write(kInputArea, rep.data(), rep.size());
+	EXPECT_EQ(get(get_regs(2)), status::kOperandInvalid | kOperandIdR8);
+	EXPECT_EQ(info().last_refusal, status::kOperandInvalid | kOperandIdR8);
+	/* Without the test hook the module's own check answers: no TD has its TDR there. */
+	m_->set_td_report_check_for_tests({});
+	u64 want;
+	{
+		std::vector<u8> rep(tdreport::kSize);
+		ReportedTd out;
+		std::lock_guard<std::mutex> g(m_->state_mutex());
+		want = m_->check_td_report(kFakeTdr, rep.data(), &out);
+	}
+	EXPECT_NE(want, status::kSuccess);
+	EXPECT_EQ(get(get_regs(2)), want);
+	EXPECT_FALSE(info().get_in_progress);
+}
+
+/* ---- QUOTE.GET: the quote, resumption, restart ----------------------------------------------- */
+
+TEST_F(Quote, FakeReportQuoteVerifies)
+{
+	all_up();
+	fake_reports();
+	const dice_quote::ReportData want = report_data_of(0x40);
+	write_fake_report(want);
+	const RegBlock r = get_regs(4);
+	EXPECT_EQ(get(r), status::kInterruptedResumable);
+	EXPECT_TRUE(info().get_in_progress);
+	EXPECT_TRUE(untouched(kBufArea)); /* the first call writes nothing */
+	ASSERT_EQ(get_all(r), status::kSuccess);
+	const u64 len = out_.rcx;
+	EXPECT_EQ(out_.rdx, r.rdx); /* only rcx changes */
+	EXPECT_EQ(out_.r11, r.r11);
+	ASSERT_GT(len, 0u);
+	EXPECT_LE(len, profile_.quote.max_quote_size);
+	const dice_quote::Bytes q = read_quote(r, len);
+	auto v = dice_quote::verify_quote(q, root(), want);
+	ASSERT_TRUE(v) << v.error().to_string();
+	EXPECT_EQ(v.value().claims.seam.current.mrseam, seam_identity(profile_.image()).mrseam);
+	EXPECT_EQ(v.value().claims.platform.current.digest, platform_measurement(profile_.platform()));
+	EXPECT_EQ(v.value().claims.td.current.mrtd[0], 7);
+	EXPECT_NE(v.value().claims.td.origin.rtmr[0], v.value().claims.td.current.rtmr[0]);
+	Module::QuoteInfo i = info();
+	EXPECT_EQ(i.gets_completed, 1u);
+	EXPECT_EQ(i.last_quote_length, len);
+	EXPECT_FALSE(i.get_in_progress);
+	EXPECT_EQ(i.refused, 0u);
+	/* After the quote: zeros to the end of the buffer (the pages are consecutive here). */
+	const u8 *buf = mem_.ptr(kBufArea, 4 * kPageSize);
+	EXPECT_TRUE(std::all_of(buf + len, buf + 4 * kPageSize, [](u8 b) { return b == 0; }));
+	/* The same registers again: a new request (a fresh signature), not a continuation. */
+	EXPECT_EQ(get(r), status::kInterruptedResumable);
+	EXPECT_EQ(get_all(r), status::kSuccess);
+	EXPECT_EQ(out_.rcx, len);
+	EXPECT_NE(read_quote(r, len), q);
+	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, len), root(), want));
+}
+
+TEST_F(Quote, InputInTheFirstDataPage)
+{
+	/* The kernel's way: the TDREPORT sits in the buffer's first page; all of it is read first. */
+	all_up();
+	fake_reports();
+	const dice_quote::ReportData want = report_data_of(9);
+	RegBlock r = get_regs(2);
+	write_fake_report(want, kBufArea);
+	r.r8 = kBufArea;
+	ASSERT_EQ(get_all(r), status::kSuccess);
+	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), root(), want));
+}
+
+TEST_F(Quote, ResumptionWritesBudgetChunks)
+{
+	for (u32 budget : {1u, 2u, 3u, 5u, 8u}) {
+		Profile p = quote_profile();
+		p.quote.get_budget_pages = budget;
+		remake(p);
+		all_up();
+		fake_reports();
+		const u64 pages = 5;
+		const RegBlock r = get_regs(pages);
+		write_fake_report(report_data_of(u8(budget)));
+		ASSERT_EQ(get(r), status::kInterruptedResumable);
+		for (u64 i = 0; i < pages; i++)
+			EXPECT_TRUE(untouched(kBufArea + i * kPageSize));
+		/* Count the pages each call writes. */
+		std::vector<u64> written_per_call;
+		u64 st;
+		for (int guard = 0; guard < 100; guard++) {
+			u64 before = 0;
+			for (u64 i = 0; i < pages; i++)
+				before += !untouched(kBufArea + i * kPageSize);
+			st = get(r);
+			u64 after = 0;
+			for (u64 i = 0; i < pages; i++)
+				after += !untouched(kBufArea + i * kPageSize);
+			written_per_call.push_back(after - before);
+			if (st != status::kInterruptedResumable)
+				break;
+		}
+		ASSERT_EQ(st, status::kSuccess) << budget;
+		/* ceil(pages / budget) calls after the first, each writing `budget` pages but the last. */
+		const u64 calls = (pages + budget - 1) / budget;
+		EXPECT_EQ(written_per_call.size(), calls) << budget;
+		for (size_t c = 0; c < written_per_call.size(); c++)
+			EXPECT_EQ(written_per_call[c], std::min<u64>(budget, pages - c * budget)) << budget << " call " << c;
+		EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), root(), report_data_of(u8(budget))));
+	}
+}
+
+TEST_F(Quote, ChangedRegistersRestart)
+{
+	all_up();
+	fake_reports();
+	write_fake_report(report_data_of(1), kInputArea);
+	write_fake_report(report_data_of(2), kInputArea + kPageSize);
+	const RegBlock a = get_regs(4);
+	RegBlock b = a;
+	b.r8 = kInputArea + kPageSize;
+	ASSERT_EQ(get(a), status::kInterruptedResumable);
+	ASSERT_EQ(get(a), status::kInterruptedResumable); /* page 1 of A written */
+	EXPECT_FALSE(untouched(kBufArea));
+	/* B abandons A and starts afresh: its first call writes nothing. */
+	std::memset(mem_.ptr(kBufArea, kPageSize), kUntouched, kPageSize);
+	EXPECT_EQ(get(b), status::kInterruptedResumable);
+	EXPECT_TRUE(untouched(kBufArea));
+	ASSERT_EQ(get_all(b), status::kSuccess);
+	EXPECT_TRUE(dice_quote::verify_quote(read_quote(b, out_.rcx), root(), report_data_of(2)));
+	/* A again: a new request, not the old one continued. */
+	EXPECT_EQ(get(a), status::kInterruptedResumable);
+	ASSERT_EQ(get_all(a), status::kSuccess);
+	EXPECT_TRUE(dice_quote::verify_quote(read_quote(a, out_.rcx), root(), report_data_of(1)));
+
+	/* A refused call abandons the request in progress too. */
+	ASSERT_EQ(get(a), status::kInterruptedResumable);
+	RegBlock bad = a;
+	bad.r9 = 0;
+	EXPECT_EQ(get(bad), status::kOperandInvalid | kOperandIdR9);
+	EXPECT_FALSE(info().get_in_progress);
+	std::memset(mem_.ptr(kBufArea, kPageSize), kUntouched, kPageSize);
+	EXPECT_EQ(get(a), status::kInterruptedResumable);
+	EXPECT_TRUE(untouched(kBufArea));
+	EXPECT_EQ(info().gets_completed, 2u);
+}
+
+TEST_F(Quote, QuoteAboveMaxQuoteSizeIsAnInternalError)
+{
+	Profile p = quote_profile();
+	p.quote.max_quote_size = 1024; /* smaller than any quote: a profile that breaks its promise */
+	remake(p);
+	all_up();
+	fake_reports();
+	write_fake_report(report_data_of(3));
+	EXPECT_EQ(get(get_regs(3)), kQuoteInternalError);
+	EXPECT_EQ(info().last_refusal, kQuoteInternalError);
+	EXPECT_FALSE(info().get_in_progress);
+	EXPECT_TRUE(untouched(kBufArea));
+}
+
+TEST_F(Quote, DefaultMaxQuoteSizeSuffices)
+{
+	Profile p = quote_profile();
+	p.quote.max_quote_size = ModuleImage{}.quote.max_quote_size;
+	remake(p);
+	all_up();
+	fake_reports();
+	write_fake_report(report_data_of(3));
+	ASSERT_EQ(get_all(get_regs(ModuleImage{}.quote.max_quote_size / kPageSize)), status::kSuccess);
+	EXPECT_LE(out_.rcx, ModuleImage{}.quote.max_quote_size);
+}
+
+TEST_F(Quote, ResetBySysDisable)
+{
+	all_up();
+	fake_reports();
+	write_fake_report(report_data_of(1));
+	const std::string r1 = root();
+	ASSERT_EQ(get(get_regs(3)), status::kInterruptedResumable);
+	u64 st;
+	while ((st = call(0, leaf::kSysDisable)) == status::kInterruptedResumable) {
+	}
+	ASSERT_EQ(st, status::kSuccess);
+	Module::QuoteInfo i = info();
+	EXPECT_FALSE(i.initialized);
+	EXPECT_FALSE(i.get_in_progress);
+	EXPECT_FALSE(i.layer2_measurement);
+	EXPECT_EQ(i.inits_completed, 1u); /* counters count for the emulator's life */
+
+	ready();
+	ext_up();
+	EXPECT_EQ(rd(field::kMaxQuoteSize), status::kMetadataFieldIdIncorrect);
+	EXPECT_EQ(get(get_regs(3)), status::kSysStateIncorrect);
+	/* A QUOTE.INIT interrupted before the disable starts from the beginning. */
+	ASSERT_EQ(call(0, leaf::kQuoteInit), status::kInterruptedResumable);
+	while ((st = call(0, leaf::kSysDisable)) == status::kInterruptedResumable) {
+	}
+	ready();
+	ext_up();
+	u32 calls = 0;
+	EXPECT_EQ(quote_init(&calls), status::kSuccess);
+	EXPECT_EQ(calls, profile_.quote.init_steps);
+	const RegBlock r = get_regs(3);
+	EXPECT_EQ(get_all(r), status::kSuccess);
+	EXPECT_EQ(root(), r1); /* the root outlives SYS.DISABLE */
+	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), r1, report_data_of(1)));
+}
+
+TEST_F(Quote, RootExistsBeforeQuoteInitAndStays)
+{
+	const std::string r0 = root();
+	ASSERT_NE(r0.find("-----BEGIN CERTIFICATE-----"), std::string::npos);
+	all_up();
+	EXPECT_EQ(root(), r0);
+	fake_reports();
+	write_fake_report(report_data_of(5));
+	const RegBlock r = get_regs(3);
+	ASSERT_EQ(get_all(r), status::kSuccess);
+	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), r0, report_data_of(5)));
+	/* Another emulator has another seed: its root does not verify this quote. */
+	Module other(profile_, mem_);
+	std::string other_root;
+	{
+		std::lock_guard<std::mutex> g(other.state_mutex());
+		other_root = other.quote_root_pem();
+	}
+	auto v = dice_quote::verify_quote(read_quote(r, out_.rcx), other_root, report_data_of(5));
+	ASSERT_FALSE(v);
+	EXPECT_EQ(v.error().code, dice_quote::ErrorCode::kUntrustedRoot);
+}
+
+/* ---- the module locks ------------------------------------------------------------------------ */
+
+TEST_F(Quote, LocksWhileInside)
+{
+	all_up();
+	fake_reports();
+	write_fake_report(report_data_of(1));
+	RegBlock r = get_regs(3);
+	std::vector<u64> inside;
+	RegBlock io = r;
+	/* While a QUOTE.GET is inside (its locks held), the other quoting calls and exclusive takers wait. */
+	u64 st = m_->seamcall(0, rax(leaf::kQuoteGet), io, [&] {
+		RegBlock o{};
+		inside.push_back(m_->seamcall(1, rax(leaf::kQuoteInit), o));
+		o = r;
+		inside.push_back(m_->seamcall(1, rax(leaf::kQuoteGet), o));
+		o = {};
+		inside.push_back(m_->seamcall(1, rax(leaf::kExtInit), o));
+		o = {};
+		o.rdx = field::kMaxQuoteSize;
+		inside.push_back(m_->seamcall(1, rax(leaf::kSysRd), o));
+	});
+	EXPECT_EQ(st, status::kInterruptedResumable);
+	EXPECT_EQ(inside, (std::vector<u64>{status::kSysBusy, status::kSysBusy, status::kSysBusy, status::kSuccess}));
+	EXPECT_TRUE(info().get_in_progress); /* the busy GET did not disturb it */
+	/* An exclusive taker inside (EXT.INIT, refused, but its lock taken first): quoting is busy. */
+	io = {};
+	st = m_->seamcall(0, rax(leaf::kExtInit), io, [&] {
+		RegBlock o{};
+		inside.assign(1, m_->seamcall(1, rax(leaf::kQuoteInit), o));
+		o = r;
+		inside.push_back(m_->seamcall(1, rax(leaf::kQuoteGet), o));
+	});
+	EXPECT_EQ(st, status::kSysStateIncorrect);
+	EXPECT_EQ(inside, (std::vector<u64>{status::kSysBusy, status::kSysBusy}));
+	EXPECT_EQ(get_all(r), status::kSuccess);
+	EXPECT_EQ(info().refused, 4u);
+	EXPECT_EQ(info().last_refusal, status::kSysBusy);
+}
+
+/* ---- genuine TDREPORTs (the TD model) --------------------------------------------------------- */
+
+/* A TD built through the TD leaves, and its TDREPORT through the emulator's service request. */
+class QuoteTd : public Quote {
+protected:
+	struct Td {
+		u64 tdr;
+		u64 params;
+	};
+	/* TD number `n`: TDR + TDCS pages at kTdArea + n MiB, HKID 33 + n; `seed` varies its measurement. */
+	void make_td(u32 n, u8 seed, Td *td)
+	{
+		const u64 base = kTdArea + n * kMiB;
+		td->tdr = base;
+		td->params = base + 512 * 1024;
+		ASSERT_EQ(call(0, leaf::kMngCreate, td->tdr, 33 + n), status::kSuccess);
+		const u32 per_pkg = profile_.lps / profile_.packages;
+		for (u32 pkg = 0; pkg < profile_.packages; pkg++)
+			ASSERT_EQ(call(pkg * per_pkg, leaf::kMngKeyConfig, td->tdr), status::kSuccess);
+		for (u32 i = 0; i < profile_.td.tdcs_base_size / kPageSize; i++)
+			ASSERT_EQ(call(0, leaf::kMngAddcx, base + (1 + i) * kPageSize, td->tdr), status::kSuccess);
+		std::vector<u8> params(td_params::kSize, 0);
+		params[td_params::kMaxVcpus] = 1;
+		params[td_params::kXfam] = 3; /* x87, SSE */
+		for (u32 i = 0; i < kMeasurementBytes; i++)
+			params[td_params::kMrConfigId + i] = u8(seed + i);
+		ASSERT_TRUE(mem_.write(td->params, params.data(), params.size()));
+		ASSERT_EQ(call(0, leaf::kMngInit, td->tdr, td->params), status::kSuccess);
+		ASSERT_EQ(call(0, leaf::kMrExtend, u64(seed) * kPageSize, td->tdr), status::kSuccess);
+		ASSERT_EQ(call(0, leaf::kMrFinalize, td->tdr), status::kSuccess);
+	}
+	/* Quoting up, TD 0 (and TD 1) built. */
+	void up_with_tds(Td *a, Td *b = nullptr)
+	{
+		ASSERT_NO_FATAL_FAILURE(all_up());
+		ASSERT_NO_FATAL_FAILURE(make_td(0, 1, a));
+		if (b) {
+			ASSERT_NO_FATAL_FAILURE(make_td(1, 2, b));
+		}
+	}
+	/* The TD's TDREPORT with this REPORTDATA, written to `out`. */
+	u64 td_report(const Td &td, const dice_quote::ReportData &rd, u64 out)
+	{
+		const u64 rd_pa = td.params + 2 * kPageSize;
+		EXPECT_TRUE(mem_.write(rd_pa, rd.data(), rd.size()));
+		RegBlock r{};
+		r.rcx = td.tdr;
+		r.rdx = rd_pa;
+		r.r8 = out;
+		return call_rax(0, tdx::emu::service_rax(tdx::emu::kServiceTdReport), r);
+	}
+	dice_quote::Result<dice_quote::VerifiedQuote> quote_of(const Td &td, const dice_quote::ReportData &rd, u64 *st)
+	{
+		EXPECT_EQ(td_report(td, rd, kInputArea), status::kSuccess);
+		const RegBlock r = get_regs(4, td.tdr);
+		*st = get_all(r);
+		if (*st != status::kSuccess)
+			return dice_quote::make_error(dice_quote::ErrorCode::kInvalidArgument, "no quote");
+		return dice_quote::verify_quote(read_quote(r, out_.rcx), root(), rd);
+	}
+};
+
+TEST_F(QuoteTd, GenuineReportQuoteVerifies)
+{
+	Td td;
+	ASSERT_NO_FATAL_FAILURE(up_with_tds(&td));
+	const dice_quote::ReportData want = report_data_of(0x11);
+	ASSERT_EQ(td_report(td, want, kInputArea), status::kSuccess);
+	std::vector<u8> rep(tdreport::kSize);
+	mem_.read(kInputArea, rep.data(), rep.size());
+	const RegBlock r = get_regs(4, td.tdr);
+	ASSERT_EQ(get_all(r), status::kSuccess);
+	auto v = dice_quote::verify_quote(read_quote(r, out_.rcx), root(), want);
+	ASSERT_TRUE(v) << v.error().to_string();
+	const dice_quote::QuoteClaims &c = v.value().claims;
+	EXPECT_EQ(c.td.current.mrtd, (bytes_at<48>(rep.data() + tdreport::kTdInfo + tdreport::kMrTd)));
+	EXPECT_EQ(c.td.current.mrconfigid, (bytes_at<48>(rep.data() + tdreport::kTdInfo + tdreport::kTdMrConfigId)));
+	EXPECT_EQ(c.seam.current.mrseam, (bytes_at<48>(rep.data() + tdreport::kTeeTcbInfo + tdreport::kMrSeam)));
+	EXPECT_EQ(c.seam.current.mrseam, seam_identity(profile_.image()).mrseam);
+	EXPECT_EQ(c.seam.origin, c.seam.current); /* no runtime update in between */
+	/* A wrong expectation of REPORTDATA fails verification. */
+	auto w = dice_quote::verify_quote(read_quote(r, out_.rcx), root(), report_data_of(0x12));
+	ASSERT_FALSE(w);
+	EXPECT_EQ(w.error().code, dice_quote::ErrorCode::kReportDataMismatch);
+}
+
+TEST_F(QuoteTd, ForgedReportRefused)
+{
+	Td a, b;
+	ASSERT_NO_FATAL_FAILURE(up_with_tds(&a, &b));
+	ASSERT_EQ(td_report(a, report_data_of(1), kInputArea), status::kSuccess);
+	/* QUOTE.GET answers what the module's check says, as is. */
+	auto check = [&](u64 tdr) {
+		std::vector<u8> rep(tdreport::kSize);
+		mem_.read(kInputArea, rep.data(), rep.size());
+		std::lock_guard<std::mutex> g(m_->state_mutex());
+		ReportedTd out;
+		return m_->check_td_report(tdr, rep.data(), &out);
+	};
+	/* REPORTDATA changed after the MAC: not genuine. */
+	u8 byte;
+	mem_.read(kInputArea + tdreport::kReportData, &byte, 1);
+	byte ^= 1;
+	mem_.write(kInputArea + tdreport::kReportData, &byte, 1);
+	EXPECT_EQ(check(a.tdr), status::kOperandInvalid | kOperandIdR8);
+	EXPECT_EQ(get(get_regs(4, a.tdr)), status::kOperandInvalid | kOperandIdR8);
+	/* Genuine, but another TD's. */
+	ASSERT_EQ(td_report(a, report_data_of(1), kInputArea), status::kSuccess);
+	EXPECT_EQ(check(b.tdr), status::kOperandInvalid | kOperandIdR8);
+	EXPECT_EQ(get(get_regs(4, b.tdr)), status::kOperandInvalid | kOperandIdR8);
+	/* Not a TDR at all: the TD model's status for that, operand RCX. */
+	const u64 not_td = check(kBufArea + 64 * kPageSize);
+	EXPECT_EQ(not_td & (kStatusErrorBit | kStatusOperandMask), kStatusErrorBit | kOperandIdRcx);
+	EXPECT_EQ(get(get_regs(4, kBufArea + 64 * kPageSize)), not_td);
+	EXPECT_EQ(info().refused, 3u);
+	EXPECT_EQ(info().last_refusal, not_td);
+	EXPECT_EQ(get_all(get_regs(4, a.tdr)), status::kSuccess);
+}
+
+TEST_F(QuoteTd, TwoTdsHaveDifferentMeasurements)
+{
+	Td a, b;
+	ASSERT_NO_FATAL_FAILURE(up_with_tds(&a, &b));
+	u64 st;
+	auto qa = quote_of(a, report_data_of(1), &st);
+	ASSERT_EQ(st, status::kSuccess);
+	ASSERT_TRUE(qa) << qa.error().to_string();
+	auto qb = quote_of(b, report_data_of(1), &st);
+	ASSERT_EQ(st, status::kSuccess);
+	ASSERT_TRUE(qb) << qb.error().to_string();
+	EXPECT_NE(qa.value().claims.td.current.mrtd, qb.value().claims.td.current.mrtd);
+	EXPECT_NE(qa.value().claims.td.current.mrconfigid, qb.value().claims.td.current.mrconfigid);
+	EXPECT_EQ(qa.value().claims.seam.current, qb.value().claims.seam.current);
+}
+
+/* ---- the emulator: control command ----------------------------------------------------------- */
+
+class QuoteEmu : public ::testing::Test {
+protected:
+	QuoteEmu() : ram_(kRam), mem_(ram_.data(), ram_.size()), emu_(quote_profile(), mem_) {}
+	json ctl(const std::string &line) { return json::parse(emu_.control(line)); }
+	std::string kv(const std::string &line)
+	{
+		ControlFormat f = ControlFormat::kKv;
+		std::string out = emu_.control(line, &f);
+		return out.substr(0, out.size() - 1);
+	}
+	u64 serve(u32 lp, u64 rax_in, RegBlock r = {})
+	{
+		out_ = r;
+		return emu_.serve(lp, rax_in, out_);
+	}
+
+	RamBuffer ram_;
+	GuestMemory mem_;
+	Emulator emu_;
+	RegBlock out_{};
+};
+
+TEST_F(QuoteEmu, QuoteCommand)
+{
+	json j = ctl("quote");
+	ASSERT_EQ(j["ok"], true) << j.dump();
+	EXPECT_EQ(j["quote"]["reported"], true);
+	EXPECT_EQ(j["quote"]["initialized"], false);
+	EXPECT_EQ(j["quote"]["layer2_measurement"], "none");
+	EXPECT_EQ(j["quote"]["last_refusal"], "none");
+	EXPECT_EQ(j["quote"]["max_quote_size"], 16384);
+	/* Before SYS_READY the dispatcher refuses: not a refusal of the leaf. */
+	EXPECT_EQ(serve(0, rax(leaf::kQuoteInit)), status::kSysNotReady);
+	std::string s = kv("quote");
+	for (const char *want : {"ok ", " reported=1 ", " initialized=0 ", " inits_completed=0 ", " gets_completed=0 ",
+				 " get_in_progress=0 ", " refused=0 ", " last_refusal=none ", " last_quote_length=0 ",
+				 " max_quote_size=16384 ", " layer2_measurement=none"})
+		EXPECT_NE(s.find(want), std::string::npos) << want << " in " << s;
+
+	/* Bring-up with QUOTE, the pool, EXT.INIT, QUOTE.INIT; then a refused QUOTE.GET. */
+	ASSERT_EQ(serve(0, rax(leaf::kSysInit)), status::kSuccess);
+	for (u32 lp = 0; lp < 2; lp++)
+		ASSERT_EQ(serve(lp, rax(leaf::kSysLpInit)), status::kSuccess);
+	const Profile p = quote_profile();
+	TdmrLayout l = one_tdmr_layout(p);
+	write_layout(mem_, l, p);
+	RegBlock r{};
+	r.rcx = l.array_pa;
+	r.rdx = 1;
+	r.r8 = 32;
+	r.r9 = features0::kQuote;
+	ASSERT_EQ(serve(0, rax(leaf::kSysConfig, 1), r), status::kSuccess);
+	ASSERT_EQ(serve(0, rax(leaf::kSysKeyConfig)), status::kSuccess);
+	std::vector<u64> list(512, ~0ull);
+	for (u32 i = 0; i < p.ext.pool_pages; i++)
+		list[i] = kPoolArea + i * kPageSize;
+	mem_.write(kExtList, list.data(), kPageSize);
+	r = {};
+	r.rcx = hpa_list_info(kExtList, 0, p.ext.pool_pages - 1);
+	u64 st;
+	while ((st = serve(0, rax(leaf::kExtMemAdd), r)) == status::kInterruptedResumable)
+		r = out_;
+	ASSERT_EQ(st, status::kSuccess);
+	while ((st = serve(0, rax(leaf::kExtInit))) == status::kInterruptedResumable) {
+	}
+	ASSERT_EQ(st, status::kSuccess);
+	ASSERT_EQ(serve(1, rax(leaf::kQuoteInit)), status::kInterruptedResumable);
+	EXPECT_EQ(ctl("quote")["quote"]["init_progress"], 1);
+	while ((st = serve(1, rax(leaf::kQuoteInit))) == status::kInterruptedResumable) {
+	}
+	ASSERT_EQ(st, status::kSuccess);
+	r = {};
+	r.rdx = 1;
+	EXPECT_EQ(serve(0, rax(leaf::kQuoteGet), r), status::kOperandInvalid | kOperandIdRdx);
+	j = ctl("quote");
+	EXPECT_EQ(j["quote"]["initialized"], true);
+	EXPECT_EQ(j["quote"]["init_progress"], 0);
+	EXPECT_EQ(j["quote"]["inits_completed"], 1);
+	EXPECT_EQ(j["quote"]["refused"], 1);
+	EXPECT_EQ(j["quote"]["last_refusal"], "0xc000010000000002");
+	std::string mrseam;
+	for (u8 b : seam_identity(p.image()).mrseam) {
+		char h[3];
+		std::snprintf(h, sizeof(h), "%02x", b);
+		mrseam += h;
+	}
+	EXPECT_EQ(j["quote"]["layer2_measurement"], mrseam);
+	s = kv("quote");
+	EXPECT_NE(s.find(" layer2_measurement=" + mrseam), std::string::npos) << s;
+	EXPECT_EQ(emu_.counter(leaf::kQuoteInit), 4u);
+	EXPECT_EQ(emu_.counter(leaf::kQuoteGet), 1u);
+}
+
+TEST_F(QuoteEmu, RootExport)
+{
+	json j = ctl("quote root");
+	ASSERT_EQ(j["ok"], true) << j.dump();
+	const std::string pem = j["root_pem"];
+	EXPECT_EQ(pem.rfind("-----BEGIN CERTIFICATE-----\n", 0), 0u);
+	EXPECT_EQ(ctl("quote root")["root_pem"], pem); /* the same every time */
+
+	const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+					  ("seam-emu-quote-" + std::to_string(::getpid()));
+	std::filesystem::create_directories(dir);
+	const std::string file = (dir / "root.pem").string();
+	EXPECT_EQ(kv("quote root " + file), "ok");
+	std::ifstream in(file);
+	std::stringstream got;
+	got << in.rdbuf();
+	EXPECT_EQ(got.str(), pem);
+	j = ctl("quote root " + (dir / "no" / "such" / "dir.pem").string());
+	EXPECT_EQ(j["ok"], false);
+	EXPECT_NE(j["error"].get<std::string>().find("cannot open"), std::string::npos);
+	std::filesystem::remove_all(dir);
+	if (std::filesystem::exists("/dev/full")) { /* opens, but every write fails */
+		j = ctl("quote root /dev/full");
+		EXPECT_EQ(j["ok"], false);
+		EXPECT_NE(j["error"].get<std::string>().find("writing /dev/full failed"), std::string::npos) << j.dump();
+	}
+
+	for (const char *bad : {"quote please", "quote root a b", "quote roots"})
+		EXPECT_EQ(ctl(bad)["ok"], false) << bad;
+}
+
+TEST(QuoteEmuDefault, NoQuoting)
+{
+	RamBuffer ram(64 * kMiB);
+	GuestMemory mem(ram.data(), ram.size());
+	Emulator emu(default_profile(), mem);
+	ControlFormat f = ControlFormat::kKv;
+	const std::string s = emu.control("quote", &f);
+	EXPECT_NE(s.find(" reported=0 "), std::string::npos) << s;
+	EXPECT_NE(s.find(" max_quote_size=0 "), std::string::npos) << s;
+}
+
+} // namespace
+} // namespace seam_emu::test

@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tdx_td_harness.ko: simulated TDs for tests (test build only; never part of what users install).
+ *
+ * It creates TDs through the real TD-management SEAMCALLs that tdx_host.ko exports (namespace
+ * TDX_HOST: MNG.CREATE, MNG.KEY.CONFIG, MNG.ADDCX, MNG.INIT, MR.EXTEND, MR.FINALIZE, and teardown
+ * with MNG.KEY.FREEID, PHYMEM.CACHE.WB and PHYMEM.PAGE.RECLAIM), obtains a TD's TDREPORT with a
+ * chosen REPORTDATA through the emulator-only service (a simulated TD has no vCPU to run
+ * TDG.MR.REPORT; include/tdx/emu/service.h), and asks tdx_host.ko for quotes through the exported
+ * quoting interface, exactly as KVM would.
+ *
+ * Driven from debugfs, /sys/kernel/debug/tdx_td_harness/:
+ *   ctl     write one command:
+ *             create ID [tdcs=N] [gpa=ADDR]...  a TD: N TDCS pages (default 4), MR.EXTEND of each
+ *                                              GPA, then MR.FINALIZE; its MRCONFIGID is ID's
+ *             report ID HEX128                 the TD's TDREPORT with that REPORTDATA
+ *             quote ID HEX128                  its TDREPORT, then a quote for it
+ *             forge ID HEX128 OFFSET           its TDREPORT with the byte at OFFSET flipped, then
+ *                                              a quote for that (the module must refuse it)
+ *             swap ID OTHER HEX128             TD OTHER's TDREPORT presented as ID's
+ *             destroy ID                       teardown, pages reclaimed and freed
+ *             poke PA                          flip the first byte of the RAM page at PA (a host
+ *                                              write the emulator's pool integrity check must see)
+ *   result  the last command's outcome: "ok ..." or "error ERRNO STATUS what"
+ *   report  the last TDREPORT (1024 bytes, binary)
+ *   quote   the last quote (binary)
+ *   tds     one line per TD
+ * IDs are 1..kMaxTds. A step that fails undoes what the command did: pages the TDX module took are
+ * reclaimed before they are freed; a page it would not give back is left allocated (logged).
+ */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/hex.h>
+#include <linux/io.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include <tdx/host_api.h>
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Simulated TDs for tdx_host tests (test build only)");
+TDX_IMPORT_HOST();
+
+#define HARNESS_MAX_TDS 16
+#define HARNESS_MAX_TDCS 16
+#define HARNESS_MAX_GPAS 16
+#define REPORT_BYTES 1024
+#define REPORTDATA_BYTES 64
+
+/* include/tdx/emu/service.h and include/tdx/abi/{td,status}.h, restated for C. */
+#define EMU_SERVICE_TD_REPORT ((1ull << 62) | 1)
+#define TD_PARAMS_ATTRIBUTES 0
+#define TD_PARAMS_XFAM 8
+#define TD_PARAMS_MAX_VCPUS 16
+#define TD_PARAMS_MRCONFIGID 80
+#define TD_PARAMS_MROWNER 128
+#define TDX_STATUS_CLASS_MASK 0xFFFFFFFF00000000ull
+#define TDX_KEY_CONFIGURED_STATUS 0x0000081500000000ull
+
+struct harness_td {
+	bool live;
+	int keyid;
+	struct page *tdr;
+	struct page *tdcs[HARNESS_MAX_TDCS];
+	unsigned int nr_tdcs;
+	bool created;   /* MNG.CREATE succeeded: the module owns the TDR */
+	unsigned int tdcs_given; /* TDCS pages the module took */
+	bool finalized;
+	unsigned int nr_gpas;
+};
+
+static DEFINE_MUTEX(harness_lock);
+static struct harness_td tds[HARNESS_MAX_TDS + 1];
+static char result[256];
+static u8 *last_report; /* REPORT_BYTES */
+static size_t last_report_len;
+static void *last_quote;
+static u32 last_quote_len;
+static struct dentry *dir;
+
+static void set_result(const char *fmt, ...) __printf(1, 2);
+static void set_result(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vscnprintf(result, sizeof(result), fmt, ap);
+	va_end(ap);
+}
+
+static int tdx_fail(const char *what, u64 status)
+{
+	set_result("error %d 0x%016llx %s\n", -EIO, status, what);
+	pr_info("tdx_td_harness: %s failed: TDX status 0x%016llx\n", what, status);
+	return -EIO;
+}
+
+static u64 page_pa(struct page *p)
+{
+	return page_to_phys(p);
+}
+
+/*
+ * Teardown: KEY.FREEID, a cache flush, then every page the module took reclaimed before it is
+ * freed. A page the module does not give back stays allocated (never reused by the kernel).
+ */
+static void td_teardown(struct harness_td *td)
+{
+	bool keep_tdr = false;
+	u64 st;
+	int i;
+
+	if (td->created) {
+		st = tdx_host_mng_key_freeid(page_pa(td->tdr));
+		if (st)
+			pr_warn("tdx_td_harness: KEY.FREEID: 0x%016llx\n", st);
+		st = tdx_host_phymem_cache_wb_all();
+		if (st)
+			pr_warn("tdx_td_harness: CACHE.WB: 0x%016llx\n", st);
+	}
+	for (i = 0; i < td->nr_tdcs; i++) {
+		if (!td->tdcs[i])
+			continue;
+		if (i < td->tdcs_given) {
+			st = tdx_host_phymem_page_reclaim(page_pa(td->tdcs[i]));
+			if (st) {
+				pr_warn("tdx_td_harness: reclaim of TDCS page %d: 0x%016llx; page kept\n", i, st);
+				keep_tdr = true;
+				td->tdcs[i] = NULL;
+				continue;
+			}
+		}
+		__free_page(td->tdcs[i]);
+		td->tdcs[i] = NULL;
+	}
+	if (td->tdr) {
+		if (td->created) {
+			st = tdx_host_phymem_page_reclaim(page_pa(td->tdr));
+			if (st) {
+				pr_warn("tdx_td_harness: reclaim of the TDR: 0x%016llx; page kept\n", st);
+				keep_tdr = true;
+			}
+		}
+		if (!keep_tdr)
+			__free_page(td->tdr);
+		td->tdr = NULL;
+	}
+	if (td->keyid > 0)
+		tdx_host_guest_keyid_free(td->keyid);
+	memset(td, 0, sizeof(*td));
+}
+
+static struct harness_td *td_get(unsigned int id, bool want_live)
+{
+	if (id < 1 || id > HARNESS_MAX_TDS) {
+		set_result("error %d 0 TD id %u outside 1..%d\n", -EINVAL, id, HARNESS_MAX_TDS);
+		return NULL;
+	}
+	if (tds[id].live != want_live) {
+		set_result("error %d 0 TD %u %s\n", want_live ? -ENOENT : -EEXIST, id,
+			   want_live ? "does not exist" : "exists already");
+		return NULL;
+	}
+	return &tds[id];
+}
+
+static int td_create(unsigned int id, char *args)
+{
+	struct harness_td *td = td_get(id, false);
+	u64 gpas[HARNESS_MAX_GPAS];
+	unsigned int nr_tdcs = 4, nr_gpas = 0, i;
+	struct page *params;
+	char *tok;
+	u8 *p;
+	u64 st;
+	int ret;
+
+	if (!td)
+		return -EINVAL;
+	while ((tok = strsep(&args, " ")) != NULL) {
+		if (!*tok)
+			continue;
+		if (!strncmp(tok, "tdcs=", 5)) {
+			if (kstrtouint(tok + 5, 0, &nr_tdcs) || nr_tdcs > HARNESS_MAX_TDCS)
+				goto bad;
+		} else if (!strncmp(tok, "gpa=", 4)) {
+			if (nr_gpas == HARNESS_MAX_GPAS || kstrtou64(tok + 4, 0, &gpas[nr_gpas]))
+				goto bad;
+			nr_gpas++;
+		} else {
+			goto bad;
+		}
+	}
+
+	memset(td, 0, sizeof(*td));
+	td->live = true;
+	td->keyid = tdx_host_guest_keyid_alloc();
+	if (td->keyid < 0) {
+		set_result("error %d 0 no TDX KeyID\n", td->keyid);
+		ret = td->keyid;
+		td->keyid = 0;
+		goto undo;
+	}
+	td->tdr = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	params = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!td->tdr || !params) {
+		if (params)
+			__free_page(params);
+		set_result("error %d 0 page allocation\n", -ENOMEM);
+		ret = -ENOMEM;
+		goto undo;
+	}
+	for (i = 0; i < nr_tdcs; i++) {
+		td->tdcs[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!td->tdcs[i]) {
+			__free_page(params);
+			set_result("error %d 0 page allocation\n", -ENOMEM);
+			ret = -ENOMEM;
+			goto undo;
+		}
+		td->nr_tdcs++;
+	}
+
+	st = tdx_host_mng_create(page_pa(td->tdr), td->keyid);
+	if (st) {
+		__free_page(params);
+		ret = tdx_fail("TDH.MNG.CREATE", st);
+		goto undo;
+	}
+	td->created = true;
+	st = tdx_host_mng_key_config_all(page_pa(td->tdr));
+	if (st) {
+		__free_page(params);
+		ret = tdx_fail("TDH.MNG.KEY.CONFIG", st);
+		goto undo;
+	}
+	for (i = 0; i < nr_tdcs; i++) {
+		st = tdx_host_mng_addcx(page_pa(td->tdr), page_pa(td->tdcs[i]));
+		if (st) {
+			__free_page(params);
+			ret = tdx_fail("TDH.MNG.ADDCX", st);
+			goto undo;
+		}
+		td->tdcs_given++;
+	}
+
+	/* TD_PARAMS: x87+SSE, one vCPU, MRCONFIGID and MROWNER naming the TD. */
+	p = page_address(params);
+	*(u64 *)(p + TD_PARAMS_ATTRIBUTES) = 0;
+	*(u64 *)(p + TD_PARAMS_XFAM) = 0x3;
+	*(u16 *)(p + TD_PARAMS_MAX_VCPUS) = 1;
+	memset(p + TD_PARAMS_MRCONFIGID, id, 48);
+	memcpy(p + TD_PARAMS_MROWNER, "tdx_td_harness", 14);
+	st = tdx_host_mng_init(page_pa(td->tdr), page_pa(params));
+	__free_page(params);
+	if (st) {
+		ret = tdx_fail("TDH.MNG.INIT", st);
+		goto undo;
+	}
+	for (i = 0; i < nr_gpas; i++) {
+		st = tdx_host_mr_extend(page_pa(td->tdr), gpas[i]);
+		if (st) {
+			ret = tdx_fail("TDH.MR.EXTEND", st);
+			goto undo;
+		}
+	}
+	td->nr_gpas = nr_gpas;
+	st = tdx_host_mr_finalize(page_pa(td->tdr));
+	if (st) {
+		ret = tdx_fail("TDH.MR.FINALIZE", st);
+		goto undo;
+	}
+	td->finalized = true;
+	set_result("ok created %u keyid %d tdr 0x%llx tdcs %u extended %u\n", id, td->keyid,
+		   page_pa(td->tdr), nr_tdcs, nr_gpas);
+	return 0;
+bad:
+	set_result("error %d 0 bad create argument '%s'\n", -EINVAL, tok);
+	return -EINVAL;
+undo:
+	td_teardown(td);
+	return ret;
+}
+
+static int parse_reportdata(const char *hex, u8 *out)
+{
+	if (!hex || strlen(hex) != 2 * REPORTDATA_BYTES || hex2bin(out, hex, REPORTDATA_BYTES)) {
+		set_result("error %d 0 REPORTDATA must be %d hex digits\n", -EINVAL, 2 * REPORTDATA_BYTES);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The TD's TDREPORT with this REPORTDATA into last_report. */
+static int td_report(struct harness_td *td, const u8 *reportdata)
+{
+	struct page *in, *out;
+	u64 st;
+
+	in = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	out = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!in || !out) {
+		if (in)
+			__free_page(in);
+		if (out)
+			__free_page(out);
+		set_result("error %d 0 page allocation\n", -ENOMEM);
+		return -ENOMEM;
+	}
+	memcpy(page_address(in), reportdata, REPORTDATA_BYTES);
+	st = tdx_host_test_emu_service(EMU_SERVICE_TD_REPORT, page_pa(td->tdr), page_pa(in), page_pa(out));
+	if (!st) {
+		memcpy(last_report, page_address(out), REPORT_BYTES);
+		last_report_len = REPORT_BYTES;
+	}
+	__free_page(in);
+	__free_page(out);
+	return st ? tdx_fail("TDREPORT service", st) : 0;
+}
+
+/* A quote over last_report for the TD whose TDR is td's; into last_quote. */
+static int td_quote(struct harness_td *td)
+{
+	void *quote = NULL;
+	u32 len = 0;
+	int ret;
+
+	kvfree(last_quote);
+	last_quote = NULL;
+	last_quote_len = 0;
+	ret = tdx_host_generate_quote(page_pa(td->tdr), last_report, REPORT_BYTES, &quote, &len);
+	if (ret) {
+		set_result("error %d 0 tdx_host_generate_quote\n", ret);
+		return ret;
+	}
+	last_quote = quote;
+	last_quote_len = len;
+	set_result("ok quote %u bytes\n", len);
+	return 0;
+}
+
+/*
+ * A host write into a page the kernel gave away (the integrity test of the extension pool): flips
+ * the first byte of the RAM page at physical address PA, through the direct map.
+ */
+static int poke(const char *arg)
+{
+	u64 pa;
+	u8 *p;
+
+	if (kstrtou64(arg, 0, &pa) || !pfn_valid(PHYS_PFN(pa))) {
+		set_result("error %d 0 poke wants the physical address of RAM\n", -EINVAL);
+		return -EINVAL;
+	}
+	p = phys_to_virt(pa);
+	WRITE_ONCE(*p, READ_ONCE(*p) ^ 0xff);
+	set_result("ok poked 0x%llx\n", pa);
+	return 0;
+}
+
+static int run_command(char *line)
+{
+	char *verb = strsep(&line, " ");
+	char *a1 = line ? strsep(&line, " ") : NULL;
+	u8 reportdata[REPORTDATA_BYTES];
+	struct harness_td *td, *other;
+	unsigned int id, other_id, offset;
+	int ret;
+
+	if (verb && a1 && !strcmp(verb, "poke"))
+		return poke(a1);
+	if (!verb || !a1 || kstrtouint(a1, 0, &id)) {
+		set_result("error %d 0 usage: VERB ID ...\n", -EINVAL);
+		return -EINVAL;
+	}
+	if (!strcmp(verb, "create"))
+		return td_create(id, line ? line : (char *)"");
+	td = td_get(id, true);
+	if (!td)
+		return -EINVAL;
+	if (!strcmp(verb, "destroy")) {
+		td_teardown(td);
+		set_result("ok destroyed %u\n", id);
+		return 0;
+	}
+	if (!strcmp(verb, "report") || !strcmp(verb, "quote") || !strcmp(verb, "forge")) {
+		char *hex = line ? strsep(&line, " ") : NULL;
+
+		ret = parse_reportdata(hex, reportdata);
+		if (ret)
+			return ret;
+		ret = td_report(td, reportdata);
+		if (ret)
+			return ret;
+		if (!strcmp(verb, "report")) {
+			set_result("ok report %zu bytes\n", last_report_len);
+			return 0;
+		}
+		if (!strcmp(verb, "forge")) {
+			if (!line || kstrtouint(line, 0, &offset) || offset >= REPORT_BYTES) {
+				set_result("error %d 0 forge wants an offset below %d\n", -EINVAL, REPORT_BYTES);
+				return -EINVAL;
+			}
+			last_report[offset] ^= 0x01;
+		}
+		return td_quote(td);
+	}
+	if (!strcmp(verb, "swap")) {
+		char *o = line ? strsep(&line, " ") : NULL;
+
+		if (!o || kstrtouint(o, 0, &other_id)) {
+			set_result("error %d 0 usage: swap ID OTHER HEX128\n", -EINVAL);
+			return -EINVAL;
+		}
+		other = td_get(other_id, true);
+		if (!other)
+			return -EINVAL;
+		ret = parse_reportdata(line, reportdata);
+		if (ret)
+			return ret;
+		ret = td_report(other, reportdata);
+		return ret ? ret : td_quote(td);
+	}
+	set_result("error %d 0 unknown command '%s'\n", -EINVAL, verb);
+	return -EINVAL;
+}
+
+static ssize_t ctl_write(struct file *f, const char __user *ubuf, size_t len, loff_t *ppos)
+{
+	char *buf;
+	int ret;
+
+	if (len == 0 || len > 1024)
+		return -EINVAL;
+	buf = memdup_user_nul(ubuf, len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	strim(buf);
+	mutex_lock(&harness_lock);
+	ret = run_command(buf);
+	mutex_unlock(&harness_lock);
+	kfree(buf);
+	return ret ? ret : len;
+}
+
+static ssize_t locked_read(char __user *ubuf, size_t len, loff_t *ppos, const void *data, size_t size)
+{
+	ssize_t ret;
+
+	mutex_lock(&harness_lock);
+	ret = simple_read_from_buffer(ubuf, len, ppos, data, size);
+	mutex_unlock(&harness_lock);
+	return ret;
+}
+
+static ssize_t result_read(struct file *f, char __user *ubuf, size_t len, loff_t *ppos)
+{
+	return locked_read(ubuf, len, ppos, result, strlen(result));
+}
+
+static ssize_t report_read(struct file *f, char __user *ubuf, size_t len, loff_t *ppos)
+{
+	return locked_read(ubuf, len, ppos, last_report, last_report_len);
+}
+
+static ssize_t quote_read(struct file *f, char __user *ubuf, size_t len, loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&harness_lock);
+	ret = last_quote ? simple_read_from_buffer(ubuf, len, ppos, last_quote, last_quote_len) : 0;
+	mutex_unlock(&harness_lock);
+	return ret;
+}
+
+static ssize_t tds_read(struct file *f, char __user *ubuf, size_t len, loff_t *ppos)
+{
+	char *buf = kzalloc(PAGE_SIZE, GFP_KERNEL);
+	size_t n = 0;
+	ssize_t ret;
+	int i;
+
+	if (!buf)
+		return -ENOMEM;
+	mutex_lock(&harness_lock);
+	for (i = 1; i <= HARNESS_MAX_TDS; i++)
+		if (tds[i].live)
+			n += scnprintf(buf + n, PAGE_SIZE - n, "%d keyid %d tdr 0x%llx tdcs %u finalized %d\n", i,
+				       tds[i].keyid, page_pa(tds[i].tdr), tds[i].nr_tdcs, tds[i].finalized);
+	mutex_unlock(&harness_lock);
+	ret = simple_read_from_buffer(ubuf, len, ppos, buf, n);
+	kfree(buf);
+	return ret;
+}
+
+static const struct file_operations ctl_fops = { .owner = THIS_MODULE, .write = ctl_write };
+static const struct file_operations result_fops = { .owner = THIS_MODULE, .read = result_read };
+static const struct file_operations report_fops = { .owner = THIS_MODULE, .read = report_read };
+static const struct file_operations quote_fops = { .owner = THIS_MODULE, .read = quote_read };
+static const struct file_operations tds_fops = { .owner = THIS_MODULE, .read = tds_read };
+
+static int __init harness_init(void)
+{
+	last_report = kzalloc(REPORT_BYTES, GFP_KERNEL);
+	if (!last_report)
+		return -ENOMEM;
+	dir = debugfs_create_dir("tdx_td_harness", NULL);
+	debugfs_create_file("ctl", 0200, dir, NULL, &ctl_fops);
+	debugfs_create_file("result", 0400, dir, NULL, &result_fops);
+	debugfs_create_file("report", 0400, dir, NULL, &report_fops);
+	debugfs_create_file("quote", 0400, dir, NULL, &quote_fops);
+	debugfs_create_file("tds", 0400, dir, NULL, &tds_fops);
+	set_result("ok ready\n");
+	return 0;
+}
+
+static void __exit harness_exit(void)
+{
+	int i;
+
+	debugfs_remove_recursive(dir);
+	for (i = 1; i <= HARNESS_MAX_TDS; i++)
+		if (tds[i].live)
+			td_teardown(&tds[i]);
+	kvfree(last_quote);
+	kfree(last_report);
+}
+
+module_init(harness_init);
+module_exit(harness_exit);
