@@ -818,13 +818,8 @@ protected:
 			ASSERT_EQ(st, status::kSuccess);
 		}
 	}
-	json ctl(const std::string &line) { return json::parse(emu_.control(line)); }
-	std::string kv(const std::string &line)
-	{
-		ControlFormat f = ControlFormat::kKv;
-		std::string out = emu_.control(line, &f);
-		return out.substr(0, out.size() - 1);
-	}
+	json ctl(const std::string &line) { return control_json(emu_, line); }
+	std::string kv(const std::string &line) { return control_kv(emu_, line); }
 
 	RamBuffer ram_;
 	GuestMemory mem_;

@@ -863,13 +863,8 @@ TEST_F(QuoteTd, TwoTdsHaveDifferentMeasurements)
 class QuoteEmu : public ::testing::Test {
 protected:
 	QuoteEmu() : ram_(kRam), mem_(ram_.data(), ram_.size()), emu_(quote_profile(), mem_) {}
-	json ctl(const std::string &line) { return json::parse(emu_.control(line)); }
-	std::string kv(const std::string &line)
-	{
-		ControlFormat f = ControlFormat::kKv;
-		std::string out = emu_.control(line, &f);
-		return out.substr(0, out.size() - 1);
-	}
+	json ctl(const std::string &line) { return control_json(emu_, line); }
+	std::string kv(const std::string &line) { return control_kv(emu_, line); }
 	u64 serve(u32 lp, u64 rax_in, RegBlock r = {})
 	{
 		out_ = r;

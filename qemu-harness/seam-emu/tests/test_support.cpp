@@ -158,4 +158,16 @@ void ModelTest::bring_up()
 	ASSERT_EQ(m_->state(), SysState::kSysReady);
 }
 
+nlohmann::json control_json(Emulator &emu, const std::string &line)
+{
+	return nlohmann::json::parse(emu.control(line));
+}
+
+std::string control_kv(Emulator &emu, const std::string &line)
+{
+	ControlFormat f = ControlFormat::kKv;
+	std::string out = emu.control(line, &f);
+	return out.substr(0, out.size() - 1);
+}
+
 } // namespace seam_emu::test

@@ -14,6 +14,9 @@
 #include <tdx/abi/status.h>
 #include <tdx/abi/tdmr.h>
 
+#include <nlohmann/json.hpp>
+
+#include "emulator.h"
 #include "guest_memory.h"
 #include "module.h"
 #include "profile.h"
@@ -57,6 +60,11 @@ void write_layout(const GuestMemory &mem, const TdmrLayout &l, const Profile &p)
 std::vector<TdmrReservedArea> rsvd_list(const Profile &p, std::vector<TdmrReservedArea> areas);
 
 constexpr u64 rax(u16 leaf, u8 version = 0) { return leaf_rax(leaf, version); }
+
+/* One control command as a JSON client sees it: the reply line, parsed. */
+nlohmann::json control_json(Emulator &emu, const std::string &line);
+/* One control command as a client that said "format kv" sees it: the reply without its newline. */
+std::string control_kv(Emulator &emu, const std::string &line);
 
 /* A Module over an in-memory RAM with helpers that drive it through bring-up. */
 class ModelTest : public ::testing::Test {
