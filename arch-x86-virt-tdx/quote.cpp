@@ -94,6 +94,33 @@ void QuoteBuffer::reset()
 
 /* ---- Quoting ---------------------------------------------------------------------------------- */
 
+/*
+ * TDH.QUOTE.GET checks the caller's input before it quotes: the TD first (as every TD leaf does,
+ * the TDR page: a page address, in TDMR memory, of type TDR; then the TD: keys configured on every
+ * package, its TDCS pages added, its measurement finalized, OP_STATE RUNNABLE), then the TDREPORT
+ * (its MAC, and that its TDINFO is this TD's). Failing either is the caller's error (a page that
+ * is no TD, a TD still being built or torn down, a forged report) and says nothing about
+ * quoting. The operand id tells the TD (rcx) apart from what tdx_host gave: r8 is the first page
+ * of our buffer, always an aligned page of RAM, so OPERAND_INVALID there is the report's content,
+ * while ADDR_RANGE_ERROR or PAGE_METADATA_INCORRECT there (or on r10, the list) is our buffer's.
+ * The TD state statuses have no register operand (OP_STATE_INCORRECT carries the TD's OP_STATE).
+ * Any other status (quoting's own state or keys, our buffer or its list) is a quoting failure.
+ */
+QuoteGetRefusal quote_get_refusal(TdxStatus s)
+{
+	const bool rcx = s.operand() == abi::kOperandIdRcx;
+	if (s.is(st::kOperandInvalid)) {
+		if (rcx)
+			return QuoteGetRefusal::kTd;
+		return s.operand() == abi::kOperandIdR8 ? QuoteGetRefusal::kTdreport : QuoteGetRefusal::kNone;
+	}
+	if (s.is(st::kOperandAddrRangeError) || s.is(st::kPageMetadataIncorrect))
+		return rcx ? QuoteGetRefusal::kTd : QuoteGetRefusal::kNone;
+	if (s.is(st::kTdKeysNotConfigured) || s.is(st::kTdcsNotAllocated) || s.is(st::kOpStateIncorrect))
+		return QuoteGetRefusal::kTd;
+	return QuoteGetRefusal::kNone;
+}
+
 namespace {
 /* A QUOTE.INIT or QUOTE.GET still interrupted after this many calls is a module not to trust. */
 constexpr u32 kQuoteInitMaxCalls = 1u << 16;
@@ -241,10 +268,10 @@ Status Quoting::tdh_quote_get(u64 tdr_pa, u32 report_len, u64 &quote_len)
 		disable_locked();
 		return error(err::kEPROTO);
 	}
-	/* The module refused the input: not a genuine TD (rcx) or TDREPORT (r8). Quoting still works. */
-	if (s.is(st::kOperandInvalid) && (s.operand() == abi::kOperandIdRcx || s.operand() == abi::kOperandIdR8)) {
+	/* The module refused the caller's TD or TDREPORT: the caller's error. Quoting still works. */
+	if (QuoteGetRefusal why = quote_get_refusal(s); why != QuoteGetRefusal::kNone) {
 		kapi_log(KAPI_LOG_DEBUG, "TDH.QUOTE.GET refused the %s: %s (0x%016llx)\n",
-			 s.operand() == abi::kOperandIdRcx ? "TD" : "TDREPORT", status_name(s), (unsigned long long)s.raw());
+			 why == QuoteGetRefusal::kTd ? "TD" : "TDREPORT", status_name(s), (unsigned long long)s.raw());
 		return error(err::kEINVAL);
 	}
 	if (s.is(st::kInterruptedResumable) || s.is(st::kSysBusy) || s.is(st::kOperandBusy))

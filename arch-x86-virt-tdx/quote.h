@@ -15,7 +15,8 @@
  *
  * A quoting failure (QUOTE.INIT, MAX_QUOTE_SIZE, the buffer, a QUOTE.GET the module fails or
  * answers with a length that cannot be right) disables quoting, logged once; TDX stays up. Only a
- * refusal of the request's input (the TD or its TDREPORT is not genuine) leaves it enabled.
+ * refusal of the request's input (quote_get_refusal: the TD is not one, or not one that can be
+ * quoted, or its TDREPORT is not genuine) leaves it enabled.
  */
 #pragma once
 
@@ -139,6 +140,16 @@ private:
 
 /* ---- quoting ---------------------------------------------------------------------------------- */
 
+/* What a failed TDH.QUOTE.GET refused of the caller's input, if anything. */
+enum class QuoteGetRefusal {
+	kNone,     /* nothing of the caller's: quoting itself failed */
+	kTd,       /* the TDR page (not a TD) or the TD's state (not one that can be quoted) */
+	kTdreport, /* the TDREPORT: not genuine, or not that TD's */
+};
+
+/* Classifies a failed TDH.QUOTE.GET (the statuses, and why: quote.cpp). Pure, for tests. */
+QuoteGetRefusal quote_get_refusal(TdxStatus s);
+
 /* The quote lock as a kstd::Guard policy. */
 struct QuoteLockPolicy {
 	void lock() { kapi_quote_lock(); }
@@ -175,9 +186,10 @@ public:
 	 * A quote for the TD at tdr_pa over its TDREPORT (report_len must be tdreport::kSize). The
 	 * caller holds the quote lock. On success *out is a kapi_kvmalloc'ed copy of *out_len bytes
 	 * the caller frees with kvfree. -ENODEV when quoting is not enabled; -EINVAL for a bad
-	 * length, or when the module refuses the input (TDX_OPERAND_INVALID on rcx or r8: not a
-	 * genuine TD or TDREPORT; quoting stays enabled); -EPROTO for a zero or oversized quote length
-	 * and -EIO for any other failure (both disable quoting); -ENOMEM for the copy.
+	 * length, or when the module refuses the input (quote_get_refusal(): the TD at tdr_pa is not a
+	 * TD or not one that can be quoted, or the TDREPORT is not genuine or not that TD's; quoting
+	 * stays enabled); -EPROTO for a zero or oversized quote length and -EIO for any other failure
+	 * (both disable quoting); -ENOMEM for the copy.
 	 */
 	Status generate_locked(u64 tdr_pa, const void *report, u32 report_len, void **out, u32 *out_len);
 

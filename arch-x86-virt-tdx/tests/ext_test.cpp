@@ -17,6 +17,7 @@
 #include "ext.h"
 #include "fake_kapi.h"
 #include "model_backend.h"
+#include "page_ledger.h"
 #include "phys_mem.h"
 
 using namespace tdx;
@@ -102,19 +103,7 @@ INSTANTIATE_TEST_SUITE_P(Sizes, HpaListBatches,
 
 /* ---- the pool: lists written from real (fake) pages, and their ownership --------------------- */
 
-class Pool : public ::testing::Test {
-protected:
-	void SetUp() override
-	{
-		fake::reset();
-		before_ = page_counts();
-	}
-	void TearDown() override { fake::reset(); }
-	u64 held() const { return page_counts().held - before_.held; }
-	u64 given() const { return page_counts().given - before_.given; }
-	u64 abandoned() const { return page_counts().abandoned - before_.abandoned; }
-	PageCounts before_;
-};
+using Pool = fake::PageLedgerTest;
 
 TEST_F(Pool, ListsHoldEveryPageOnce)
 {

@@ -32,9 +32,10 @@ u32 tdx_host_max_quote_size(void);
 /*
  * A quote for the TD whose TDR page is at tdr_pa, over a TDREPORT of report_len (1024) bytes.
  * Serialized (one quote buffer); may sleep. On success *quote is a kvmalloc'ed copy of *quote_len
- * bytes the caller kvfree()s. -ENODEV when quoting is not enabled, -EINVAL for a bad length,
- * -EIO (and the TDX status logged) when the module refuses, -EPROTO for a zero or oversized
- * quote length.
+ * bytes the caller kvfree()s. -ENODEV when quoting is not enabled; -EINVAL for a bad length, or
+ * when the module refuses the TD (not a TD, or not in a state to be quoted) or the TDREPORT (not
+ * genuine, or another TD's), quoting staying enabled; -EPROTO for a zero or oversized quote
+ * length and -EIO for any other failure (the TDX status logged), both of which disable quoting.
  */
 int tdx_host_generate_quote(u64 tdr_pa, const void *tdreport, u32 report_len, void **quote, u32 *quote_len);
 
