@@ -168,6 +168,8 @@ u64 Emulator::counter(u16 leaf) const
 
 void Emulator::write_call_log()
 {
+	/* One writer at a time (the logger, a dying call, shutdown): batches go out in order. */
+	std::lock_guard<std::mutex> w(log_write_mu_);
 	std::vector<CallRecord> recs;
 	{
 		std::lock_guard<std::mutex> g(log_mu_);
@@ -556,9 +558,22 @@ Emulator::Reply Emulator::cmd_td(const std::vector<std::string> &a)
 /* ---- quote command (quoting) ---- */
 Emulator::Reply Emulator::cmd_quote(const std::vector<std::string> &a)
 {
-	/* quote: the quoting state; quote root [FILE]: the DICE root certificate (PEM), or into FILE. */
+	/*
+	 * quote: the quoting state; quote root [FILE]: the DICE root certificate (PEM), or into FILE;
+	 * quote bench N: the last signed request's work done N times here (the benchmark's raw rate).
+	 */
+	const std::string usage = "usage: quote [root [FILE] | bench N]";
+	if (a.size() >= 2 && lower(a[1]) == "bench") {
+		u64 n = 0;
+		if (a.size() != 3 || !parse_u64(a[2], 10, &n) || n == 0 || n > 100000)
+			return Reply::error("usage: quote bench N (1..100000)");
+		const Module::QuoteBench b = module_.quote_bench(u32(n)); /* takes the module's mutex itself */
+		if (!b.error.empty())
+			return Reply::error("quote bench: " + b.error);
+		return {json{{"ok", true}, {"quotes", b.quotes}, {"ns", b.ns}, {"quote_bytes", b.quote_bytes}}, {}};
+	}
 	if (a.size() > 3 || (a.size() >= 2 && lower(a[1]) != "root"))
-		return Reply::error("usage: quote [root [FILE]]");
+		return Reply::error(usage);
 	std::lock_guard<std::mutex> g(module_mutex());
 	if (a.size() >= 2) {
 		const std::string pem = module_.quote_root_pem();

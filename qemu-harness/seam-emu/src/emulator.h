@@ -78,9 +78,10 @@ public:
 	void set_die_handler(std::function<void()> h) { die_ = std::move(h); }
 	void set_log(std::FILE *f) { log_ = f; }
 	/*
-	 * The mailbox server queues each call's record after the answer and writes the queue
-	 * (write_call_log + flush_log) when a slot thread goes idle, or once kLogBatch records wait,
-	 * so logging sits neither between a SEAMCALL and its answer nor between two calls of a burst.
+	 * The mailbox server queues each call's record after the answer, and its logger thread
+	 * writes the queue (write_call_log + flush_log) when a slot thread goes idle or once
+	 * kLogBatch records wait, so logging sits neither between a SEAMCALL and its answer nor
+	 * between two calls of a burst.
 	 */
 	static constexpr size_t kLogBatch = 4096;
 	bool logging() const { return log_ != nullptr; }
@@ -137,6 +138,7 @@ private:
 	std::function<void()> die_;
 	std::FILE *log_ = nullptr;
 	std::mutex log_mu_;
+	std::mutex log_write_mu_;
 	std::vector<CallRecord> pending_log_; /* guarded by log_mu_ */
 	std::atomic<size_t> pending_log_count_{0};
 };

@@ -2,6 +2,7 @@
 #include "mailbox_server.h"
 
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <time.h>
@@ -143,6 +144,8 @@ void MailboxServer::start()
 {
 	stop_ = false;
 	heartbeat_ = std::thread([this] { heartbeat_loop(); });
+	if (emu_.logging())
+		logger_ = std::thread([this] { log_loop(); });
 	for (u32 i = 0; i < profile_.lps; i++)
 		threads_.emplace_back([this, i] { slot_loop(i); });
 }
@@ -162,6 +165,36 @@ void MailboxServer::stop()
 	hb_cv_.notify_all();
 	if (heartbeat_.joinable())
 		heartbeat_.join();
+	wake_logger();
+	if (logger_.joinable())
+		logger_.join();
+	/* What the slot threads queued last. */
+	emu_.write_call_log();
+	emu_.flush_log();
+}
+
+void MailboxServer::wake_logger()
+{
+	{
+		std::lock_guard<std::mutex> g(log_mu_);
+		log_due_ = true;
+	}
+	log_cv_.notify_one();
+}
+
+/* Asleep until a slot goes idle or a batch waits: an idle guest costs it no wake-ups. */
+void MailboxServer::log_loop()
+{
+	std::unique_lock<std::mutex> lk(log_mu_);
+	while (!stop_.load()) {
+		log_cv_.wait(lk, [this] { return log_due_; });
+		log_due_ = false;
+		lk.unlock();
+		emu_.note_wakeup();
+		emu_.write_call_log();
+		emu_.flush_log();
+		lk.lock();
+	}
 }
 
 void MailboxServer::heartbeat_loop()
@@ -188,11 +221,11 @@ void MailboxServer::serve_slot(u32 i, MailboxSlot *s, u64 req)
 	s->status = st;
 	s->service_ns = ns;
 	__atomic_store_n(&s->done_id, req, __ATOMIC_RELEASE);
-	/* Logging is not part of the call: after the answer, and in batches (see slot_loop). */
+	/* Logging is not part of the call: queued after the answer, written by the logger. */
 	if (emu_.logging()) {
 		emu_.queue_call_log(rec);
-		if (emu_.pending_log_records() >= Emulator::kLogBatch)
-			emu_.write_call_log();
+		if (emu_.pending_log_records() == Emulator::kLogBatch)
+			wake_logger();
 	}
 }
 
@@ -220,6 +253,11 @@ void MailboxServer::sleep_on_doorbell(u32 i, MailboxSlot *s, u64 done)
 
 void MailboxServer::slot_loop(u32 i)
 {
+	/*
+	 * Timed waits inside a call (a QUOTE.GET waiting at most its sign budget) end when they should,
+	 * not up to the default 50 us of timer slack later: the guest waits with interrupts off.
+	 */
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	MailboxSlot *s = slot(i);
 	u64 done = __atomic_load_n(&s->done_id, __ATOMIC_RELAXED); /* only this thread writes it */
 	u64 last_activity = now_ns();
@@ -242,8 +280,8 @@ void MailboxServer::slot_loop(u32 i)
 			continue;
 		}
 		if (!flushed) {
-			emu_.write_call_log();
-			emu_.flush_log();
+			if (emu_.logging())
+				wake_logger();
 			flushed = true;
 		}
 		if (doorbell_.load()) {
@@ -256,8 +294,6 @@ void MailboxServer::slot_loop(u32 i)
 		emu_.note_wakeup();
 		sleep_ns = std::min(sleep_ns * 2, kMaxSleepNs);
 	}
-	emu_.write_call_log();
-	emu_.flush_log();
 }
 
 } // namespace seam_emu

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // The emulator side of the mailbox protocol (include/tdx/emu/mailbox.h): the header, a serving
-// thread per slot (logical CPU), the heartbeat thread.
+// thread per slot (logical CPU), the heartbeat thread, the call log's writer.
 #pragma once
 
 #include <atomic>
@@ -71,6 +71,13 @@ private:
 	void count_leaf(u64 rax);
 	void sleep_on_doorbell(u32 i, MailboxSlot *s, u64 done);
 	void heartbeat_loop();
+	/*
+	 * The call log's writer: slot threads only queue records; this thread writes them when a
+	 * slot goes idle or kLogBatch wait, so no file I/O ever delays a call or the next one (a
+	 * guest re-issuing a resumable call keeps its CPU's interrupts off until it is answered).
+	 */
+	void log_loop();
+	void wake_logger();
 	void kick(u32 i);
 
 	u8 *base_;
@@ -85,6 +92,10 @@ private:
 	std::atomic<bool> doorbell_{false};
 	std::mutex hb_mu_;
 	std::condition_variable hb_cv_;
+	std::thread logger_;
+	std::mutex log_mu_;
+	std::condition_variable log_cv_;
+	bool log_due_ = false; /* guarded by log_mu_ */
 };
 
 } // namespace seam_emu

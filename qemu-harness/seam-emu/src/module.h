@@ -18,6 +18,7 @@
 #include <tdx/abi/tdmr.h>
 
 #include <dice-quote/claims.h>
+#include <dice-quote/result.h>
 
 #include "ext_state.h"
 #include "guest_memory.h"
@@ -214,11 +215,15 @@ public:
 	 */
 	std::string quote_root_pem();
 	/*
-	 * Tests only: QUOTE.GET asks `check` instead of check_td_report() (an empty function restores
-	 * it), so the leaf's own paths can be tested apart from the TD model.
+	 * The control command "quote bench N": the last signed QUOTE.GET's work (check, sign, write
+	 * the pages) done N times inside the emulator, for the benchmark's raw rate. Takes
+	 * state_mutex() itself: the caller must not hold it.
 	 */
-	using TdReportCheck = std::function<u64(u64 tdr_pa, const u8 *report, ReportedTd *out)>;
-	void set_td_report_check_for_tests(TdReportCheck check);
+	struct QuoteBench {
+		u64 quotes = 0, ns = 0, quote_bytes = 0;
+		std::string error; /* empty when all N were made */
+	};
+	QuoteBench quote_bench(u32 n);
 
 private:
 	class QuoteState; /* quote_state.h */
@@ -231,7 +236,9 @@ private:
 	u64 tdh_quote_get(Call &c);
 	u64 quote_enter(Call &c);
 	u64 quote_get_start(Call &c);
-	u64 quote_get_write(Call &c);
+	u64 quote_get_continue(Call &c);
+	u64 quote_signed(const dice_quote::Result<dice_quote::Bytes> &quote, u64 r11) const;
+	dice_quote::QuoteClaims quote_claims(const ReportedTd &rep) const;
 	u64 quote_refused(u64 status);
 	/* SYS.DISABLE: quoting forgets its keys and any request in progress. */
 	void reset_quote();

@@ -161,7 +161,7 @@ void parse_ext(const json &m, const std::string &w, ModuleImage *p)
 	if (p->tdx_features0 & features0::kQuote) {
 		const std::string wq = w + ".quote";
 		const json &q = m.at("quote");
-		only_keys(q, wq, {"max_quote_size", "init_steps", "get_budget_pages"});
+		only_keys(q, wq, {"max_quote_size", "init_steps", "get_budget_pages", "sign_budget_us"});
 		const struct {
 			const char *key;
 			u32 *value;
@@ -173,6 +173,8 @@ void parse_ext(const json &m, const std::string &w, ModuleImage *p)
 			if (*k.value == 0)
 				throw ProfileError{wq + "." + k.key + ": must be at least 1"};
 		}
+		/* Up to a second: a longer wait would be a call that never lets its CPU go. */
+		p->quote.sign_budget_us = u32(get_uint(q, wq, "sign_budget_us", 1000000));
 	}
 }
 

@@ -70,6 +70,13 @@ struct ModuleImage {
 		u32 max_quote_size = 8192; /* MAX_QUOTE_SIZE, readable once QUOTE.INIT completed */
 		u32 init_steps = 3;        /* TDH.QUOTE.INIT calls until it completes */
 		u32 get_budget_pages = 1;  /* quote buffer pages one resumed TDH.QUOTE.GET call writes */
+		/*
+		 * 0: a request's first TDH.QUOTE.GET signs the quote inside the call. n > 0: the signing
+		 * runs beside the calls, each of which waits at most n microseconds for it and answers
+		 * INTERRUPTED_RESUMABLE while it is not done, so that no call holds its CPU for the whole
+		 * ECDSA P-384 signature (about a millisecond).
+		 */
+		u32 sign_budget_us = 0;
 	} quote;
 };
 

@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <openssl/rand.h>
 
 namespace seam_emu {
@@ -14,6 +17,50 @@ Module::QuoteState::QuoteState() : root_seed_(kRootSeedBytes)
 	if (RAND_bytes(root_seed_.data(), int(root_seed_.size())) != 1) {
 		std::fprintf(stderr, "seam-emu: RAND_bytes failed: no DICE root seed\n");
 		std::abort();
+	}
+}
+
+Signer::~Signer()
+{
+	{
+		std::lock_guard<std::mutex> g(mu_);
+		stop_ = true;
+	}
+	cv_.notify_one();
+	if (thread_.joinable())
+		thread_.join();
+}
+
+std::future<dice_quote::Result<dice_quote::Bytes>> Signer::submit(Job job)
+{
+	std::packaged_task<dice_quote::Result<dice_quote::Bytes>()> task(std::move(job));
+	auto done = task.get_future();
+	{
+		std::lock_guard<std::mutex> g(mu_);
+		jobs_.push_back(std::move(task));
+		if (!thread_.joinable())
+			thread_ = std::thread([this] { loop(); });
+	}
+	cv_.notify_one();
+	return done;
+}
+
+void Signer::loop()
+{
+	/* Best effort: without it the signatures are made at normal priority. */
+	sched_param p{};
+	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &p);
+	std::unique_lock<std::mutex> lk(mu_);
+	for (;;) {
+		cv_.wait(lk, [this] { return stop_ || !jobs_.empty(); });
+		/* Jobs still queued at the end are done too: their futures are waited for. */
+		if (jobs_.empty())
+			return;
+		auto job = std::move(jobs_.front());
+		jobs_.pop_front();
+		lk.unlock();
+		job();
+		lk.lock();
 	}
 }
 

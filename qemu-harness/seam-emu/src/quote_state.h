@@ -4,9 +4,19 @@
 // counters for the control channel. Guarded by Module::state_mutex().
 #pragma once
 
+#include <array>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <tdx/abi/td.h>
 
 #include <dice-quote/dice_quote.h>
 
@@ -14,6 +24,29 @@
 #include "module.h"
 
 namespace seam_emu {
+
+/*
+ * The thread that makes QUOTE.GET's signatures beside the calls (profile quote.sign_budget_us > 0):
+ * started at the first signature, one job at a time, at the host's idle priority (SCHED_IDLE), so
+ * that it never holds off the threads that answer calls nor the vCPUs waiting for them.
+ */
+class Signer {
+public:
+	using Job = std::function<dice_quote::Result<dice_quote::Bytes>()>;
+	Signer() = default;
+	~Signer();
+	Signer(const Signer &) = delete;
+	Signer &operator=(const Signer &) = delete;
+	std::future<dice_quote::Result<dice_quote::Bytes>> submit(Job job);
+
+private:
+	void loop();
+	std::mutex mu_;
+	std::condition_variable cv_;
+	std::deque<std::packaged_task<dice_quote::Result<dice_quote::Bytes>()>> jobs_; /* guarded by mu_ */
+	bool stop_ = false;                                                           /* guarded by mu_ */
+	std::thread thread_;
+};
 
 /* QUOTE.GET's input registers: a call with the same ones continues the request in progress. */
 struct QuoteGetRegs {
@@ -42,25 +75,41 @@ public:
 	/* The module's quoting lock: one QUOTE.INIT / QUOTE.GET inside at a time. */
 	MutexLock lock;
 
-	/* QUOTE.INIT: calls of the one in progress; the chain of the last one completed. */
+	/*
+	 * QUOTE.INIT: calls of the one in progress; the chain of the last one completed (shared with
+	 * a signing in progress, which a re-key must not pull from under it).
+	 */
 	u32 init_progress = 0;
-	std::optional<dice_quote::DiceChain> chain;
+	std::shared_ptr<const dice_quote::DiceChain> chain;
 
-	/* A QUOTE.GET signed and being written out; dropped when another one starts. */
+	/*
+	 * A QUOTE.GET being signed or written out; dropped when another one starts. With a sign
+	 * budget the signature is made beside the calls (`signing`) until one of them takes it.
+	 */
 	struct Request {
 		QuoteGetRegs regs;
 		std::vector<u64> pages; /* the buffer's data pages, in order (r11 / 4096 of them) */
-		dice_quote::Bytes quote;
-		u64 next_page = 0; /* buffer pages written so far */
+		std::future<dice_quote::Result<dice_quote::Bytes>> signing;
+		dice_quote::Bytes quote; /* empty while signing */
+		u64 next_page = 0;       /* buffer pages written so far */
 	};
 	std::optional<Request> request;
+
+	/* The last request that was signed, for the control command "quote bench" to do again. */
+	struct Work {
+		u64 tdr = 0;
+		std::array<u8, tdreport::kSize> report{};
+		u64 pages = 0;
+	};
+	std::optional<Work> last_work;
+
+	/* Declared last, so destroyed first: it finishes the signatures queued, then its thread ends. */
+	Signer signer;
 
 	/* For the emulator's life (SYS.DISABLE keeps them). */
 	u64 inits_completed = 0, gets_completed = 0, refused = 0;
 	std::optional<u64> last_refusal;
 	u64 last_quote_length = 0;
-
-	TdReportCheck report_check_for_tests;
 
 	/* SYS.DISABLE: the chain, QUOTE.INIT's progress and the request go; seed and root stay. */
 	void reset()
@@ -68,6 +117,7 @@ public:
 		init_progress = 0;
 		chain.reset();
 		request.reset();
+		last_work.reset();
 	}
 
 private:

@@ -2,10 +2,12 @@
 // The quoting extension (ABI.md §8; seam-emu README, "Quoting"): TDH.QUOTE.INIT makes the DICE
 // chain of the platform and the running module image, TDH.QUOTE.GET turns a genuine TDREPORT into
 // a DICE quote (docs/quote-format.md) and writes it, a budget of pages per call, into the buffer
-// an HPA linked list describes. Both exist only on an image that reports QUOTE (TDX_FEATURES0
+// an HPA linked list describes. With a sign budget (profile quote.sign_budget_us) the signature is
+// made beside the calls, none of which waits longer than the budget for it. Both exist only on an image that reports QUOTE (TDX_FEATURES0
 // bit 50); elsewhere they are unknown leaves. Both run in SYS_READY only (the dispatcher).
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <set>
 
 #include <tdx/abi/quote.h>
@@ -118,7 +120,7 @@ Module::QuoteInfo Module::quote_info() const
 	const QuoteState &q = *quote_;
 	QuoteInfo i;
 	i.reported = image_.tdx_features0 & features0::kQuote;
-	i.initialized = q.chain.has_value();
+	i.initialized = q.chain != nullptr;
 	i.init_progress = q.init_progress;
 	i.get_in_progress = q.request.has_value();
 	i.inits_completed = q.inits_completed;
@@ -146,8 +148,6 @@ std::string Module::quote_root_pem()
 	return quote_->root_pem();
 }
 
-void Module::set_td_report_check_for_tests(TdReportCheck check) { quote_->report_check_for_tests = std::move(check); }
-
 /* ---- TDH.QUOTE.INIT -------------------------------------------------------------------------- */
 
 /*
@@ -167,7 +167,7 @@ u64 Module::tdh_quote_init(Call &c)
 	if (!chain)
 		return quote_refused(kQuoteInternalError);
 	q.note_root(chain.value());
-	q.chain = std::move(chain.value());
+	q.chain = std::make_shared<const dice_quote::DiceChain>(std::move(chain.value()));
 	q.inits_completed++;
 	set_quote_initialized(true);
 	return status::kSuccess;
@@ -177,10 +177,11 @@ u64 Module::tdh_quote_init(Call &c)
 
 /*
  * The first call of a request checks the operands, reads the list and the input, has the TDREPORT
- * checked and signs the quote, and answers INTERRUPTED_RESUMABLE without writing anything (the
- * input may sit in the buffer's first page). Each call with the same registers then writes up to
- * get_budget_pages pages of the buffer; the last answers SUCCESS with rcx = the quote's length. Other
- * registers abandon the request in progress and start a new one.
+ * checked and starts the signature, and answers INTERRUPTED_RESUMABLE without writing anything
+ * (the input may sit in the buffer's first page). Each call with the same registers then waits
+ * for the signature (at most sign_budget_us) or writes up to get_budget_pages pages of the buffer;
+ * the last answers SUCCESS with rcx = the quote's length. Other registers abandon the request in
+ * progress and start a new one.
  */
 u64 Module::tdh_quote_get(Call &c)
 {
@@ -188,11 +189,27 @@ u64 Module::tdh_quote_get(Call &c)
 		return st;
 	if (!quote_->chain)
 		return quote_refused(status::kSysStateIncorrect);
-	const auto &req = quote_->request;
-	if (req && req->regs == QuoteGetRegs::of(c.regs))
-		return quote_get_write(c);
-	quote_->request.reset();
+	auto &req = quote_->request;
+	if (req && req->regs == QuoteGetRegs::of(c.regs)) {
+		const u64 st = quote_get_continue(c);
+		if (counts_as_refusal(st))
+			req.reset();
+		return quote_refused(st);
+	}
+	req.reset();
 	return quote_refused(quote_get_start(c));
+}
+
+/* What the quote says: the TDREPORT's, the platform's and the chain's measurements. */
+dice_quote::QuoteClaims Module::quote_claims(const ReportedTd &rep) const
+{
+	dice_quote::QuoteClaims claims;
+	claims.report_data = rep.report_data;
+	const dice_quote::PlatformMeasurements platform{platform_measurement(platform_), platform_tcb_svn(platform_)};
+	claims.platform = {platform, platform};
+	claims.seam = {rep.seam_origin, rep.seam_current};
+	claims.td = {rep.td_origin, rep.td_current};
+	return claims;
 }
 
 u64 Module::quote_get_start(Call &c)
@@ -215,38 +232,57 @@ u64 Module::quote_get_start(Call &c)
 		return st;
 
 	/* The whole input is read before anything is written: it may be in the buffer. */
-	std::array<u8, tdreport::kSize> report;
-	mem_.read(r.r8, report.data(), report.size());
+	QuoteState::Work work{r.rcx, {}, r.r11 / kPageSize};
+	mem_.read(r.r8, work.report.data(), work.report.size());
 	ReportedTd rep;
-	const TdReportCheck &hook = quote_->report_check_for_tests;
-	if (const u64 st = hook ? hook(r.rcx, report.data(), &rep) : check_td_report(r.rcx, report.data(), &rep))
+	if (const u64 st = check_td_report(r.rcx, work.report.data(), &rep))
 		return st;
+	quote_->last_work = work;
 
-	dice_quote::QuoteClaims claims;
-	claims.report_data = rep.report_data;
-	const dice_quote::PlatformMeasurements platform{platform_measurement(platform_), platform_tcb_svn(platform_)};
-	claims.platform = {platform, platform};
-	claims.seam = {rep.seam_origin, rep.seam_current};
-	claims.td = {rep.td_origin, rep.td_current};
-	auto quote = dice_quote::make_quote(*quote_->chain, claims);
-	/* MAX_QUOTE_SIZE is a promise to the host, who sized its buffer from it. */
-	if (!quote || quote.value().size() > image_.quote.max_quote_size)
-		return kQuoteInternalError;
-	if (quote.value().size() > r.r11)
-		return status::kOperandInvalid | kOperandIdR11;
-	req.quote = std::move(quote.value());
+	const dice_quote::QuoteClaims claims = quote_claims(rep);
+	if (image_.quote.sign_budget_us == 0) {
+		auto quote = dice_quote::make_quote(*quote_->chain, claims);
+		if (const u64 st = quote_signed(quote, r.r11))
+			return st;
+		req.quote = std::move(quote.value());
+	} else {
+		/* The chain is shared with the signing, so a re-key meanwhile leaves it intact. */
+		req.signing = quote_->signer.submit([chain = quote_->chain, claims] {
+			return dice_quote::make_quote(*chain, claims);
+		});
+	}
 	quote_->request = std::move(req);
 	return status::kInterruptedResumable;
 }
 
+/* A signature made: refused when it failed or does not fit MAX_QUOTE_SIZE or the buffer (r11). */
+u64 Module::quote_signed(const dice_quote::Result<dice_quote::Bytes> &quote, u64 r11) const
+{
+	/* MAX_QUOTE_SIZE is a promise to the host, who sized its buffer from it. */
+	if (!quote || quote.value().size() > image_.quote.max_quote_size)
+		return kQuoteInternalError;
+	if (quote.value().size() > r11)
+		return status::kOperandInvalid | kOperandIdR11;
+	return status::kSuccess;
+}
+
 /*
- * The next get_budget_pages pages of the buffer: the quote, then zeros to the end of the buffer
- * (r11), so nothing of an earlier, longer quote is left behind it.
+ * A call that continues the request: while the signature is being made, wait for it at most
+ * sign_budget_us; once it is there, write the next get_budget_pages pages of the buffer: the quote,
+ * then zeros to the end of the buffer (r11), so nothing of an earlier, longer quote is left behind.
  */
-u64 Module::quote_get_write(Call &c)
+u64 Module::quote_get_continue(Call &c)
 {
 	QuoteState &q = *quote_;
 	QuoteState::Request &req = *q.request;
+	if (req.signing.valid()) {
+		if (req.signing.wait_for(std::chrono::microseconds(image_.quote.sign_budget_us)) != std::future_status::ready)
+			return status::kInterruptedResumable;
+		auto quote = req.signing.get();
+		if (const u64 st = quote_signed(quote, req.regs.r11))
+			return st;
+		req.quote = std::move(quote.value());
+	}
 	const u64 end = std::min<u64>(req.pages.size(), req.next_page + image_.quote.get_budget_pages);
 	for (; req.next_page < end; req.next_page++) {
 		std::array<u8, kPageSize> page{};
@@ -262,6 +298,55 @@ u64 Module::quote_get_write(Call &c)
 	q.last_quote_length = req.quote.size();
 	q.request.reset();
 	return status::kSuccess;
+}
+
+/* ---- the control command "quote bench" ----------------------------------------------------- */
+
+/*
+ * The last signed request's work done again `n` times inside the emulator, without the mailbox and
+ * without budgets: check the TDREPORT, sign, write the buffer's pages (into memory of its own, as
+ * the guest's buffer is the host's meanwhile). Takes state_mutex() itself, for the check only.
+ */
+Module::QuoteBench Module::quote_bench(u32 n)
+{
+	QuoteBench b;
+	std::shared_ptr<const dice_quote::DiceChain> chain;
+	QuoteState::Work work;
+	{
+		std::lock_guard<std::mutex> g(mu_);
+		if (!quote_->chain || !quote_->last_work) {
+			b.error = "no quote was signed since QUOTE.INIT: nothing to do again";
+			return b;
+		}
+		chain = quote_->chain;
+		work = *quote_->last_work;
+	}
+	std::vector<u8> buffer(work.pages * kPageSize);
+	const auto t0 = std::chrono::steady_clock::now();
+	for (u32 i = 0; i < n; i++) {
+		ReportedTd rep;
+		u64 st;
+		dice_quote::QuoteClaims claims;
+		{
+			std::lock_guard<std::mutex> g(mu_);
+			st = check_td_report(work.tdr, work.report.data(), &rep);
+			claims = quote_claims(rep);
+		}
+		if (st != status::kSuccess) {
+			b.error = "the TDREPORT of the last request is no longer accepted (status " + std::to_string(st) + ")";
+			return b;
+		}
+		auto quote = dice_quote::make_quote(*chain, claims);
+		if (quote_signed(quote, buffer.size()) != status::kSuccess) {
+			b.error = "signing failed";
+			return b;
+		}
+		std::fill(std::copy(quote.value().begin(), quote.value().end(), buffer.begin()), buffer.end(), u8(0));
+		b.quote_bytes = quote.value().size();
+		b.quotes++;
+	}
+	b.ns = u64(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+	return b;
 }
 
 } // namespace seam_emu

@@ -246,7 +246,8 @@ TEST(Profile, ExtensionProfiles)
 	EXPECT_EQ(q.ext.mem_add_budget_entries, 64u);
 	EXPECT_EQ(q.quote.max_quote_size, 16384u);
 	EXPECT_EQ(q.quote.init_steps, 3u);
-	EXPECT_EQ(q.quote.get_budget_pages, 1u);
+	EXPECT_EQ(q.quote.get_budget_pages, 4u);
+	EXPECT_EQ(q.quote.sign_budget_us, 100u);
 	ModuleImageResult img = parse_module_image(load_json("ext-quote.json")["module"].dump());
 	ASSERT_TRUE(img.image) << img.error;
 	EXPECT_EQ(img.image->ext.pool_pages, 64u);
@@ -327,6 +328,15 @@ TEST(Profile, ExtensionErrors)
 		j["module"]["quote"].erase(key);
 		EXPECT_REFUSED(j, std::string("module.quote: missing key \"") + key + "\"");
 	}
+	/* sign_budget_us: 0 (sign inside the call) up to a second; required like the others. */
+	j = load_json("ext-quote.json");
+	j["module"]["quote"]["sign_budget_us"] = 0;
+	ASSERT_TRUE(parse_profile(j.dump()).profile);
+	EXPECT_EQ(parse_profile(j.dump()).profile->quote.sign_budget_us, 0u);
+	j["module"]["quote"]["sign_budget_us"] = 1000001;
+	EXPECT_REFUSED(j, "module.quote.sign_budget_us: 1000001 is larger than 1000000");
+	j["module"]["quote"].erase("sign_budget_us");
+	EXPECT_REFUSED(j, "module.quote: missing key \"sign_budget_us\"");
 	/* The same rules for an image on its own. */
 	j = load_json("ext-quote.json");
 	j["module"].erase("ext");

@@ -36,18 +36,24 @@ constexpr u64 kTdArea = 32 * kMiB;    /* TDR and TDCS pages, TD_PARAMS, REPORTDA
 constexpr u64 kPoolArea = 64 * kMiB;  /* the extension pool */
 constexpr u64 kPamtPage = 56 * kMiB;  /* one_tdmr_layout()'s PAMTs */
 constexpr u64 kNotRam = 200 * kMiB;
-constexpr u64 kFakeTdr = kTdArea + 0x100000; /* the TDR the test report check accepts */
 constexpr u8 kUntouched = 0xA5;             /* what the data pages hold before a quote */
 
 constexpr u64 kInvalidR10 = status::kOperandInvalid | kOperandIdR10;
 constexpr u64 kRangeR10 = status::kOperandAddrRangeError | kOperandIdR10;
 constexpr u64 kInvalidR11 = status::kOperandInvalid | kOperandIdR11;
 
+/*
+ * ext-quote.json with the signature made inside the first call and one page written per call: the
+ * calls of a request are exact.
+ */
 Profile quote_profile()
 {
 	ProfileResult r = load_profile(profile_path("ext-quote.json"));
 	EXPECT_TRUE(r.profile) << r.error;
-	return r.profile ? *r.profile : default_profile();
+	Profile p = r.profile ? *r.profile : default_profile();
+	p.quote.sign_budget_us = 0;
+	p.quote.get_budget_pages = 1;
+	return p;
 }
 
 dice_quote::ReportData report_data_of(u8 seed)
@@ -162,11 +168,11 @@ protected:
 		return std::all_of(p, p + kPageSize, [](u8 b) { return b == kUntouched; });
 	}
 	/* QUOTE.GET's registers for a buffer of `pages` pages listed at kNodeArea, the input at r8. */
-	RegBlock get_regs(u64 pages, u64 tdr = kFakeTdr, u64 input = kInputArea)
+	RegBlock get_regs(u64 pages, u64 tdr = 0, u64 input = kInputArea)
 	{
 		write_list(buffer_pages(pages));
 		RegBlock r{};
-		r.rcx = tdr;
+		r.rcx = tdr ? tdr : td_.tdr;
 		r.rdx = quote_get_rdx(kQuoteIdDefault);
 		r.r8 = input;
 		r.r9 = tdreport::kSize;
@@ -201,34 +207,59 @@ protected:
 		return q;
 	}
 
-	/*
-	 * A TDREPORT stand-in for the leaf's own paths (the TD model has tests of its own): the input
-	 * at kInputArea carries the REPORTDATA at its place; the TD's measurements come from `td_seed`.
-	 */
-	void fake_reports(u8 td_seed = 7)
+	/* A TD built through the TD leaves, and its TDREPORTs through the emulator's service request. */
+	struct Td {
+		u64 tdr = 0;
+		u64 params = 0;
+	};
+	/* TD number `n`: TDR + TDCS pages at kTdArea + n MiB, HKID 33 + n; `seed` varies its measurement. */
+	void make_td(u32 n, u8 seed, Td *td)
 	{
-		const SeamIdentity id = seam_identity(profile_.image());
-		m_->set_td_report_check_for_tests([id, td_seed](u64 tdr, const u8 *report, ReportedTd *out) {
-			if (tdr != kFakeTdr)
-				return status::kOperandInvalid | kOperandIdRcx;
-			if (report[tdreport::kReportType] != tdreport::kReportTypeTdx)
-				return status::kOperandInvalid | kOperandIdR8;
-			out->report_data = bytes_at<64>(report + tdreport::kReportData);
-			out->seam_current = {id.attributes, id.mrseam, id.mrsignerseam, id.tee_tcb_svn};
-			out->seam_origin = out->seam_current;
-			out->td_current.mrtd.fill(td_seed);
-			out->td_current.rtmr[0].fill(u8(td_seed + 1));
-			out->td_origin = out->td_current;
-			out->td_origin.rtmr[0] = {};
-			return status::kSuccess;
-		});
+		const u64 base = kTdArea + n * kMiB;
+		td->tdr = base;
+		td->params = base + 512 * 1024;
+		ASSERT_EQ(call(0, leaf::kMngCreate, td->tdr, 33 + n), status::kSuccess);
+		const u32 per_pkg = profile_.lps / profile_.packages;
+		for (u32 pkg = 0; pkg < profile_.packages; pkg++)
+			ASSERT_EQ(call(pkg * per_pkg, leaf::kMngKeyConfig, td->tdr), status::kSuccess);
+		for (u32 i = 0; i < profile_.td.tdcs_base_size / kPageSize; i++)
+			ASSERT_EQ(call(0, leaf::kMngAddcx, base + (1 + i) * kPageSize, td->tdr), status::kSuccess);
+		std::vector<u8> params(td_params::kSize, 0);
+		params[td_params::kMaxVcpus] = 1;
+		params[td_params::kXfam] = 3; /* x87, SSE */
+		for (u32 i = 0; i < kMeasurementBytes; i++)
+			params[td_params::kMrConfigId + i] = u8(seed + i);
+		ASSERT_TRUE(mem_.write(td->params, params.data(), params.size()));
+		ASSERT_EQ(call(0, leaf::kMngInit, td->tdr, td->params), status::kSuccess);
+		ASSERT_EQ(call(0, leaf::kMrExtend, u64(seed) * kPageSize, td->tdr), status::kSuccess);
+		ASSERT_EQ(call(0, leaf::kMrFinalize, td->tdr), status::kSuccess);
 	}
-	void write_fake_report(const dice_quote::ReportData &rd, u64 at = kInputArea)
+	/* The TD's TDREPORT with this REPORTDATA, written to `out`. */
+	u64 td_report(const Td &td, const dice_quote::ReportData &rd, u64 out)
 	{
-		std::vector<u8> rep(tdreport::kSize, 0);
-		rep[tdreport::kReportType] = tdreport::kReportTypeTdx;
-		std::copy(rd.begin(), rd.end(), rep.begin() + tdreport::kReportData);
-		ASSERT_TRUE(mem_.write(at, rep.data(), rep.size()));
+		const u64 rd_pa = td.params + 2 * kPageSize;
+		EXPECT_TRUE(mem_.write(rd_pa, rd.data(), rd.size()));
+		RegBlock r{};
+		r.rcx = td.tdr;
+		r.rdx = rd_pa;
+		r.r8 = out;
+		return call_rax(0, tdx::emu::service_rax(tdx::emu::kServiceTdReport), r);
+	}
+	/* The fixture's TD (TD 0), whose requests get_regs() makes by default. */
+	void one_td() { ASSERT_NO_FATAL_FAILURE(make_td(0, 7, &td_)); }
+	/* td_'s TDREPORT with this REPORTDATA at `at`: the input of get_regs(). */
+	void write_report(const dice_quote::ReportData &rd, u64 at = kInputArea)
+	{
+		ASSERT_EQ(td_report(td_, rd, at), status::kSuccess);
+	}
+	/* What the module's own TD check says of the input at kInputArea for `tdr`. */
+	u64 check_input(u64 tdr)
+	{
+		std::vector<u8> rep(tdreport::kSize);
+		mem_.read(kInputArea, rep.data(), rep.size());
+		std::lock_guard<std::mutex> g(m_->state_mutex());
+		ReportedTd out;
+		return m_->check_td_report(tdr, rep.data(), &out);
 	}
 	Module::QuoteInfo info()
 	{
@@ -240,6 +271,8 @@ protected:
 		std::lock_guard<std::mutex> g(m_->state_mutex());
 		return m_->quote_root_pem();
 	}
+
+	Td td_;
 };
 
 /* ---- QUOTE.INIT ------------------------------------------------------------------------------ */
@@ -314,8 +347,8 @@ TEST_F(Quote, RefusedBeforeExtInit)
 	EXPECT_EQ(call(0, leaf::kQuoteInit), status::kInterruptedResumable);
 	EXPECT_EQ(get(get_regs(1)), status::kSysStateIncorrect); /* ... nor while it is in progress */
 	EXPECT_EQ(quote_init(), status::kSuccess);
-	fake_reports();
-	write_fake_report(report_data_of(1));
+	one_td();
+	write_report(report_data_of(1));
 	EXPECT_EQ(get(get_regs(1)), status::kInterruptedResumable);
 }
 
@@ -339,9 +372,12 @@ TEST_F(Quote, LeavesAbsentWithoutTheQuoteFeature)
 TEST_F(Quote, OperandRefusals)
 {
 	all_up();
-	fake_reports();
-	write_fake_report(report_data_of(1));
+	one_td();
+	write_report(report_data_of(1));
 	const u64 rdx = quote_get_rdx(kQuoteIdDefault);
+	const u64 tdcs = td_.tdr + kPageSize; /* a page of the TD, but not its TDR */
+	const u64 not_tdr = check_input(tdcs);
+	ASSERT_EQ(not_tdr & (kStatusErrorBit | kStatusOperandMask), kStatusErrorBit | kOperandIdRcx);
 	const struct {
 		const char *what;
 		std::function<void(RegBlock &)> edit;
@@ -366,7 +402,7 @@ TEST_F(Quote, OperandRefusals)
 		{"r11 100", [](RegBlock &r) { r.r11 = 100; }, kInvalidR11},
 		{"r11 4097", [](RegBlock &r) { r.r11 = 4097; }, kInvalidR11},
 		{"r11 above the list", [](RegBlock &r) { r.r11 += kPageSize; }, kInvalidR11},
-		{"not the TD", [](RegBlock &r) { r.rcx = kFakeTdr + kPageSize; }, status::kOperandInvalid | kOperandIdRcx},
+		{"not a TDR", [&](RegBlock &r) { r.rcx = tdcs; }, not_tdr},
 	};
 	u64 refused = 0;
 	for (const auto &k : cases) {
@@ -392,8 +428,8 @@ TEST_F(Quote, OperandRefusals)
 TEST_F(Quote, ListRefusals)
 {
 	all_up();
-	fake_reports();
-	write_fake_report(report_data_of(1));
+	one_td();
+	write_report(report_data_of(1));
 	const u64 n = 600; /* two nodes: 511 + 89 */
 	struct Case {
 		const char *what;
@@ -450,24 +486,23 @@ TEST_F(Quote, ListRefusals)
 TEST_F(Quote, ReportCheckRefusalIsReturnedAsIs)
 {
 	all_up();
-	fake_reports();
-	write_fake_report(report_data_of(1));
-	std::vector<u8> rep(tdreport::kSize, 0); /* not a TDX report type: the check says R8 */
+	one_td();
+	write_report(report_data_of(1));
+	/* Not a TDREPORT (zeros): what the module's TD check says, as is, and nothing in progress. */
+	std::vector<u8> rep(tdreport::kSize, 0);
 	mem_.write(kInputArea, rep.data(), rep.size());
-	EXPECT_EQ(get(get_regs(2)), status::kOperandInvalid | kOperandIdR8);
-	EXPECT_EQ(info().last_refusal, status::kOperandInvalid | kOperandIdR8);
-	/* Without the test hook the module's own check answers: no TD has its TDR there. */
-	m_->set_td_report_check_for_tests({});
-	u64 want;
-	{
-		std::vector<u8> rep(tdreport::kSize);
-		ReportedTd out;
-		std::lock_guard<std::mutex> g(m_->state_mutex());
-		want = m_->check_td_report(kFakeTdr, rep.data(), &out);
-	}
+	const u64 want = check_input(td_.tdr);
 	EXPECT_NE(want, status::kSuccess);
 	EXPECT_EQ(get(get_regs(2)), want);
+	EXPECT_EQ(info().last_refusal, want);
 	EXPECT_FALSE(info().get_in_progress);
+	/* A TDREPORT made before the TD's keys were freed: the TD can no longer be quoted. */
+	write_report(report_data_of(1));
+	ASSERT_EQ(call(0, leaf::kMngKeyFreeid, td_.tdr), status::kSuccess);
+	const u64 gone = check_input(td_.tdr);
+	EXPECT_NE(gone, status::kSuccess);
+	EXPECT_EQ(get(get_regs(2)), gone);
+	EXPECT_EQ(info().refused, 2u);
 }
 
 /* ---- QUOTE.GET: the quote, resumption, restart ----------------------------------------------- */
@@ -475,9 +510,9 @@ TEST_F(Quote, ReportCheckRefusalIsReturnedAsIs)
 TEST_F(Quote, FakeReportQuoteVerifies)
 {
 	all_up();
-	fake_reports();
+	one_td();
 	const dice_quote::ReportData want = report_data_of(0x40);
-	write_fake_report(want);
+	write_report(want);
 	const RegBlock r = get_regs(4);
 	EXPECT_EQ(get(r), status::kInterruptedResumable);
 	EXPECT_TRUE(info().get_in_progress);
@@ -493,8 +528,9 @@ TEST_F(Quote, FakeReportQuoteVerifies)
 	ASSERT_TRUE(v) << v.error().to_string();
 	EXPECT_EQ(v.value().claims.seam.current.mrseam, seam_identity(profile_.image()).mrseam);
 	EXPECT_EQ(v.value().claims.platform.current.digest, platform_measurement(profile_.platform()));
-	EXPECT_EQ(v.value().claims.td.current.mrtd[0], 7);
-	EXPECT_NE(v.value().claims.td.origin.rtmr[0], v.value().claims.td.current.rtmr[0]);
+	std::vector<u8> rep(tdreport::kSize);
+	mem_.read(kInputArea, rep.data(), rep.size());
+	EXPECT_EQ(v.value().claims.td.current.mrtd, (bytes_at<48>(rep.data() + tdreport::kTdInfo + tdreport::kMrTd)));
 	Module::QuoteInfo i = info();
 	EXPECT_EQ(i.gets_completed, 1u);
 	EXPECT_EQ(i.last_quote_length, len);
@@ -515,10 +551,10 @@ TEST_F(Quote, InputInTheFirstDataPage)
 {
 	/* The kernel's way: the TDREPORT sits in the buffer's first page; all of it is read first. */
 	all_up();
-	fake_reports();
+	one_td();
 	const dice_quote::ReportData want = report_data_of(9);
 	RegBlock r = get_regs(2);
-	write_fake_report(want, kBufArea);
+	write_report(want, kBufArea);
 	r.r8 = kBufArea;
 	ASSERT_EQ(get_all(r), status::kSuccess);
 	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), root(), want));
@@ -531,10 +567,10 @@ TEST_F(Quote, ResumptionWritesBudgetChunks)
 		p.quote.get_budget_pages = budget;
 		remake(p);
 		all_up();
-		fake_reports();
+		one_td();
 		const u64 pages = 5;
 		const RegBlock r = get_regs(pages);
-		write_fake_report(report_data_of(u8(budget)));
+		write_report(report_data_of(u8(budget)));
 		ASSERT_EQ(get(r), status::kInterruptedResumable);
 		for (u64 i = 0; i < pages; i++)
 			EXPECT_TRUE(untouched(kBufArea + i * kPageSize));
@@ -566,9 +602,9 @@ TEST_F(Quote, ResumptionWritesBudgetChunks)
 TEST_F(Quote, ChangedRegistersRestart)
 {
 	all_up();
-	fake_reports();
-	write_fake_report(report_data_of(1), kInputArea);
-	write_fake_report(report_data_of(2), kInputArea + kPageSize);
+	one_td();
+	write_report(report_data_of(1), kInputArea);
+	write_report(report_data_of(2), kInputArea + kPageSize);
 	const RegBlock a = get_regs(4);
 	RegBlock b = a;
 	b.r8 = kInputArea + kPageSize;
@@ -604,8 +640,8 @@ TEST_F(Quote, QuoteAboveMaxQuoteSizeIsAnInternalError)
 	p.quote.max_quote_size = 1024; /* smaller than any quote: a profile that breaks its promise */
 	remake(p);
 	all_up();
-	fake_reports();
-	write_fake_report(report_data_of(3));
+	one_td();
+	write_report(report_data_of(3));
 	EXPECT_EQ(get(get_regs(3)), kQuoteInternalError);
 	EXPECT_EQ(info().last_refusal, kQuoteInternalError);
 	EXPECT_FALSE(info().get_in_progress);
@@ -618,8 +654,8 @@ TEST_F(Quote, DefaultMaxQuoteSizeSuffices)
 	p.quote.max_quote_size = ModuleImage{}.quote.max_quote_size;
 	remake(p);
 	all_up();
-	fake_reports();
-	write_fake_report(report_data_of(3));
+	one_td();
+	write_report(report_data_of(3));
 	ASSERT_EQ(get_all(get_regs(ModuleImage{}.quote.max_quote_size / kPageSize)), status::kSuccess);
 	EXPECT_LE(out_.rcx, ModuleImage{}.quote.max_quote_size);
 }
@@ -627,8 +663,8 @@ TEST_F(Quote, DefaultMaxQuoteSizeSuffices)
 TEST_F(Quote, ResetBySysDisable)
 {
 	all_up();
-	fake_reports();
-	write_fake_report(report_data_of(1));
+	one_td();
+	write_report(report_data_of(1));
 	const std::string r1 = root();
 	ASSERT_EQ(get(get_regs(3)), status::kInterruptedResumable);
 	u64 st;
@@ -654,6 +690,8 @@ TEST_F(Quote, ResetBySysDisable)
 	u32 calls = 0;
 	EXPECT_EQ(quote_init(&calls), status::kSuccess);
 	EXPECT_EQ(calls, profile_.quote.init_steps);
+	one_td(); /* SYS.DISABLE forgot the TDs */
+	write_report(report_data_of(1));
 	const RegBlock r = get_regs(3);
 	EXPECT_EQ(get_all(r), status::kSuccess);
 	EXPECT_EQ(root(), r1); /* the root outlives SYS.DISABLE */
@@ -666,8 +704,8 @@ TEST_F(Quote, RootExistsBeforeQuoteInitAndStays)
 	ASSERT_NE(r0.find("-----BEGIN CERTIFICATE-----"), std::string::npos);
 	all_up();
 	EXPECT_EQ(root(), r0);
-	fake_reports();
-	write_fake_report(report_data_of(5));
+	one_td();
+	write_report(report_data_of(5));
 	const RegBlock r = get_regs(3);
 	ASSERT_EQ(get_all(r), status::kSuccess);
 	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), r0, report_data_of(5)));
@@ -688,8 +726,8 @@ TEST_F(Quote, RootExistsBeforeQuoteInitAndStays)
 TEST_F(Quote, LocksWhileInside)
 {
 	all_up();
-	fake_reports();
-	write_fake_report(report_data_of(1));
+	one_td();
+	write_report(report_data_of(1));
 	RegBlock r = get_regs(3);
 	std::vector<u64> inside;
 	RegBlock io = r;
@@ -725,35 +763,9 @@ TEST_F(Quote, LocksWhileInside)
 
 /* ---- genuine TDREPORTs (the TD model) --------------------------------------------------------- */
 
-/* A TD built through the TD leaves, and its TDREPORT through the emulator's service request. */
+/* Quotes of two TDs, and refused inputs, through the module's own TD check. */
 class QuoteTd : public Quote {
 protected:
-	struct Td {
-		u64 tdr;
-		u64 params;
-	};
-	/* TD number `n`: TDR + TDCS pages at kTdArea + n MiB, HKID 33 + n; `seed` varies its measurement. */
-	void make_td(u32 n, u8 seed, Td *td)
-	{
-		const u64 base = kTdArea + n * kMiB;
-		td->tdr = base;
-		td->params = base + 512 * 1024;
-		ASSERT_EQ(call(0, leaf::kMngCreate, td->tdr, 33 + n), status::kSuccess);
-		const u32 per_pkg = profile_.lps / profile_.packages;
-		for (u32 pkg = 0; pkg < profile_.packages; pkg++)
-			ASSERT_EQ(call(pkg * per_pkg, leaf::kMngKeyConfig, td->tdr), status::kSuccess);
-		for (u32 i = 0; i < profile_.td.tdcs_base_size / kPageSize; i++)
-			ASSERT_EQ(call(0, leaf::kMngAddcx, base + (1 + i) * kPageSize, td->tdr), status::kSuccess);
-		std::vector<u8> params(td_params::kSize, 0);
-		params[td_params::kMaxVcpus] = 1;
-		params[td_params::kXfam] = 3; /* x87, SSE */
-		for (u32 i = 0; i < kMeasurementBytes; i++)
-			params[td_params::kMrConfigId + i] = u8(seed + i);
-		ASSERT_TRUE(mem_.write(td->params, params.data(), params.size()));
-		ASSERT_EQ(call(0, leaf::kMngInit, td->tdr, td->params), status::kSuccess);
-		ASSERT_EQ(call(0, leaf::kMrExtend, u64(seed) * kPageSize, td->tdr), status::kSuccess);
-		ASSERT_EQ(call(0, leaf::kMrFinalize, td->tdr), status::kSuccess);
-	}
 	/* Quoting up, TD 0 (and TD 1) built. */
 	void up_with_tds(Td *a, Td *b = nullptr)
 	{
@@ -762,17 +774,6 @@ protected:
 		if (b) {
 			ASSERT_NO_FATAL_FAILURE(make_td(1, 2, b));
 		}
-	}
-	/* The TD's TDREPORT with this REPORTDATA, written to `out`. */
-	u64 td_report(const Td &td, const dice_quote::ReportData &rd, u64 out)
-	{
-		const u64 rd_pa = td.params + 2 * kPageSize;
-		EXPECT_TRUE(mem_.write(rd_pa, rd.data(), rd.size()));
-		RegBlock r{};
-		r.rcx = td.tdr;
-		r.rdx = rd_pa;
-		r.r8 = out;
-		return call_rax(0, tdx::emu::service_rax(tdx::emu::kServiceTdReport), r);
 	}
 	dice_quote::Result<dice_quote::VerifiedQuote> quote_of(const Td &td, const dice_quote::ReportData &rd, u64 *st)
 	{
@@ -856,6 +857,155 @@ TEST_F(QuoteTd, TwoTdsHaveDifferentMeasurements)
 	EXPECT_NE(qa.value().claims.td.current.mrtd, qb.value().claims.td.current.mrtd);
 	EXPECT_NE(qa.value().claims.td.current.mrconfigid, qb.value().claims.td.current.mrconfigid);
 	EXPECT_EQ(qa.value().claims.seam.current, qb.value().claims.seam.current);
+}
+
+/* ---- a sign budget: the signature made beside the calls ---------------------------------------- */
+
+class QuoteSignBudget : public Quote {
+protected:
+	void with_budget(u32 us, u32 max_quote_size = 0)
+	{
+		Profile p = quote_profile();
+		p.quote.sign_budget_us = us;
+		if (max_quote_size)
+			p.quote.max_quote_size = max_quote_size;
+		remake(p);
+		ASSERT_NO_FATAL_FAILURE(all_up());
+		ASSERT_NO_FATAL_FAILURE(one_td());
+	}
+	/* Calls of `r` until the first page of the buffer is written (the signature arrived). */
+	u64 until_signed(const RegBlock &r, u32 *calls)
+	{
+		u64 st = status::kInterruptedResumable;
+		for (*calls = 0; *calls < 100000 && st == status::kInterruptedResumable && untouched(kBufArea); ++*calls)
+			st = get(r);
+		return st;
+	}
+};
+
+TEST_F(QuoteSignBudget, AWaitLongerThanTheSignatureIsOneCall)
+{
+	/* A second's budget: the second call always has the signature, as without a budget. */
+	ASSERT_NO_FATAL_FAILURE(with_budget(1000000));
+	write_report(report_data_of(4));
+	const RegBlock r = get_regs(3);
+	ASSERT_EQ(get(r), status::kInterruptedResumable);
+	EXPECT_TRUE(info().get_in_progress);
+	EXPECT_TRUE(untouched(kBufArea)); /* the first call writes nothing */
+	EXPECT_EQ(get(r), status::kInterruptedResumable);
+	EXPECT_FALSE(untouched(kBufArea)); /* the signature, and one page */
+	EXPECT_TRUE(untouched(kBufArea + kPageSize));
+	EXPECT_EQ(get(r), status::kInterruptedResumable);
+	EXPECT_EQ(get(r), status::kSuccess);
+	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), root(), report_data_of(4)));
+	EXPECT_EQ(info().gets_completed, 1u);
+}
+
+TEST_F(QuoteSignBudget, ShortWaitsUntilTheSignatureThenThePages)
+{
+	ASSERT_NO_FATAL_FAILURE(with_budget(1));
+	for (u8 i = 1; i <= 3; i++) {
+		write_report(report_data_of(i));
+		const RegBlock r = get_regs(3);
+		u32 calls = 0;
+		ASSERT_EQ(until_signed(r, &calls), status::kInterruptedResumable);
+		EXPECT_GE(calls, 2u); /* the first call never writes */
+		EXPECT_TRUE(untouched(kBufArea + kPageSize));
+		/* Then exactly one page per call, as without a budget. */
+		EXPECT_EQ(get(r), status::kInterruptedResumable);
+		EXPECT_TRUE(untouched(kBufArea + 2 * kPageSize));
+		ASSERT_EQ(get(r), status::kSuccess);
+		auto v = dice_quote::verify_quote(read_quote(r, out_.rcx), root(), report_data_of(i));
+		ASSERT_TRUE(v) << v.error().to_string();
+	}
+	EXPECT_EQ(info().gets_completed, 3u);
+	EXPECT_EQ(info().refused, 0u);
+}
+
+TEST_F(QuoteSignBudget, OtherRegistersWhileSigningStartAfresh)
+{
+	ASSERT_NO_FATAL_FAILURE(with_budget(1));
+	write_report(report_data_of(1), kInputArea);
+	write_report(report_data_of(2), kInputArea + kPageSize);
+	const RegBlock a = get_regs(3);
+	RegBlock b = a;
+	b.r8 = kInputArea + kPageSize;
+	ASSERT_EQ(get(a), status::kInterruptedResumable); /* A's signature under way */
+	EXPECT_EQ(get(b), status::kInterruptedResumable); /* B drops it; its signature is queued behind A's */
+	EXPECT_TRUE(untouched(kBufArea));
+	ASSERT_EQ(get_all(b), status::kSuccess);
+	EXPECT_TRUE(dice_quote::verify_quote(read_quote(b, out_.rcx), root(), report_data_of(2)));
+	EXPECT_EQ(info().gets_completed, 1u);
+}
+
+TEST_F(QuoteSignBudget, ARekeyWhileSigningKeepsTheRequestsChain)
+{
+	ASSERT_NO_FATAL_FAILURE(with_budget(1));
+	write_report(report_data_of(6));
+	const RegBlock r = get_regs(3);
+	ASSERT_EQ(get(r), status::kInterruptedResumable);
+	ASSERT_EQ(quote_init(), status::kSuccess); /* a new chain replaces the one being signed with */
+	EXPECT_TRUE(info().get_in_progress);
+	ASSERT_EQ(get_all(r), status::kSuccess);
+	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), root(), report_data_of(6)));
+}
+
+TEST_F(QuoteSignBudget, SysDisableWhileSigningDropsTheRequest)
+{
+	ASSERT_NO_FATAL_FAILURE(with_budget(1));
+	write_report(report_data_of(6));
+	ASSERT_EQ(get(get_regs(3)), status::kInterruptedResumable);
+	u64 st;
+	while ((st = call(0, leaf::kSysDisable)) == status::kInterruptedResumable) {
+	}
+	ASSERT_EQ(st, status::kSuccess);
+	EXPECT_FALSE(info().get_in_progress);
+	EXPECT_TRUE(untouched(kBufArea));
+}
+
+TEST_F(QuoteSignBudget, ASignatureThatDoesNotFitIsRefusedWhenItArrives)
+{
+	/* Larger than MAX_QUOTE_SIZE (a profile breaking its promise): an internal error. */
+	ASSERT_NO_FATAL_FAILURE(with_budget(1, 1024));
+	write_report(report_data_of(3));
+	const RegBlock r = get_regs(3);
+	ASSERT_EQ(get(r), status::kInterruptedResumable); /* the size is known once signed */
+	EXPECT_EQ(get_all(r), kQuoteInternalError);
+	EXPECT_FALSE(info().get_in_progress);
+	EXPECT_EQ(info().last_refusal, kQuoteInternalError);
+	EXPECT_TRUE(untouched(kBufArea));
+}
+
+/* ---- quote bench: the last request's work again, inside the emulator ---------------------------- */
+
+TEST_F(Quote, BenchRepeatsTheLastSignedRequest)
+{
+	all_up();
+	Module::QuoteBench b = m_->quote_bench(2);
+	EXPECT_NE(b.error.find("no quote was signed"), std::string::npos) << b.error;
+	EXPECT_EQ(b.quotes, 0u);
+	one_td();
+	write_report(report_data_of(8));
+	const RegBlock r = get_regs(4);
+	ASSERT_EQ(get_all(r), status::kSuccess);
+	const u64 len = out_.rcx;
+	const dice_quote::Bytes before = read_quote(r, len);
+	b = m_->quote_bench(3);
+	EXPECT_EQ(b.error, "");
+	EXPECT_EQ(b.quotes, 3u);
+	EXPECT_EQ(b.quote_bytes, len); /* the same claims: a quote of the same length */
+	EXPECT_GT(b.ns, 0u);
+	EXPECT_EQ(read_quote(r, len), before); /* the guest's buffer is not touched */
+	EXPECT_EQ(info().gets_completed, 1u);   /* nor counted as a QUOTE.GET */
+	/* The TD's keys freed: its TDREPORT is no longer accepted, and the bench says so. */
+	ASSERT_EQ(call(0, leaf::kMngKeyFreeid, td_.tdr), status::kSuccess);
+	b = m_->quote_bench(1);
+	EXPECT_NE(b.error.find("no longer accepted"), std::string::npos) << b.error;
+	/* SYS.DISABLE forgets the request. */
+	u64 st;
+	while ((st = call(0, leaf::kSysDisable)) == status::kInterruptedResumable) {
+	}
+	EXPECT_NE(m_->quote_bench(1).error.find("no quote was signed"), std::string::npos);
 }
 
 /* ---- the emulator: control command ----------------------------------------------------------- */
@@ -975,8 +1125,13 @@ TEST_F(QuoteEmu, RootExport)
 		EXPECT_NE(j["error"].get<std::string>().find("writing /dev/full failed"), std::string::npos) << j.dump();
 	}
 
-	for (const char *bad : {"quote please", "quote root a b", "quote roots"})
+	for (const char *bad : {"quote please", "quote root a b", "quote roots", "quote bench", "quote bench 0",
+				"quote bench x", "quote bench 100001", "quote bench 1 2"})
 		EXPECT_EQ(ctl(bad)["ok"], false) << bad;
+	/* Nothing signed yet: the bench has nothing to repeat, and says so. */
+	j = ctl("quote bench 1");
+	EXPECT_EQ(j["ok"], false);
+	EXPECT_NE(j["error"].get<std::string>().find("quote bench: no quote was signed"), std::string::npos) << j.dump();
 }
 
 TEST(QuoteEmuDefault, NoQuoting)
