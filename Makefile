@@ -79,10 +79,10 @@ e2e: module module-test module-debug emu quote-tools
 check:
 	scripts/check.sh all
 
-demo: module emu
+demo: module module-test emu quote-tools
 	scripts/demo.sh
 
-bench: module emu
+bench: module module-test emu
 	scripts/bench.sh
 
 clean:

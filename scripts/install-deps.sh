@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Installs, from Debian's packages, everything the build, the emulator and the QEMU harness need.
+# Installs, from Debian's packages, everything the build, the emulator, the QEMU harness and the
+# benchmark (rt-tests: cyclictest) need.
 # Idempotent and non-interactive; prints the kernel version it selected.
 set -euo pipefail
 
@@ -35,6 +36,7 @@ pkgs=(
 	qemu-system-x86 busybox-static
 	libgtest-dev libgmock-dev libcbor-dev nlohmann-json3-dev libcli11-dev
 	python3-cbor2 python3-cryptography
+	rt-tests
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -21,6 +21,8 @@
  *             destroy ID                       teardown, pages reclaimed and freed
  *             poke PA                          flip the first byte of the RAM page at PA (a host
  *                                              write the emulator's pool integrity check must see)
+ *             bench ID HEX128 N                its TDREPORT once, then N quotes for it back to
+ *                                              back (make bench); a signal stops it early
  *   result  the last command's outcome: "ok ..." or "error ERRNO STATUS what"
  *   report  the last TDREPORT (1024 bytes, binary)
  *   quote   the last quote (binary)
@@ -37,8 +39,10 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
 #include <tdx/host_api.h>
@@ -364,6 +368,34 @@ static int poke(const char *arg)
 	return 0;
 }
 
+/*
+ * make bench: n quotes over one TDREPORT through the exported interface, timed as a whole. A
+ * signal ends the run early (the benchmark's background load is stopped that way); the quotes
+ * made so far are reported.
+ */
+static int td_bench(struct harness_td *td, unsigned int n)
+{
+	unsigned int done = 0;
+	u32 len = 0;
+	u64 t0 = ktime_get_ns();
+	int ret = 0;
+
+	while (done < n && !signal_pending(current)) {
+		void *quote = NULL;
+
+		ret = tdx_host_generate_quote(page_pa(td->tdr), last_report, REPORT_BYTES, &quote, &len);
+		if (ret) {
+			set_result("error %d 0 tdx_host_generate_quote (after %u quotes)\n", ret, done);
+			return ret;
+		}
+		kvfree(quote);
+		done++;
+	}
+	set_result("ok bench quotes=%u ns=%llu bytes=%u interrupted=%d\n", done, ktime_get_ns() - t0, len,
+		   done < n);
+	return 0;
+}
+
 static int run_command(char *line)
 {
 	char *verb = strsep(&line, " ");
@@ -388,6 +420,20 @@ static int run_command(char *line)
 		td_teardown(td);
 		set_result("ok destroyed %u\n", id);
 		return 0;
+	}
+	if (!strcmp(verb, "bench")) {
+		char *hex = line ? strsep(&line, " ") : NULL;
+		unsigned int n;
+
+		if (!line || kstrtouint(line, 0, &n) || n == 0) {
+			set_result("error %d 0 usage: bench ID HEX128 N (N > 0)\n", -EINVAL);
+			return -EINVAL;
+		}
+		ret = parse_reportdata(hex, reportdata);
+		if (ret)
+			return ret;
+		ret = td_report(td, reportdata);
+		return ret ? ret : td_bench(td, n);
 	}
 	if (!strcmp(verb, "report") || !strcmp(verb, "quote") || !strcmp(verb, "forge")) {
 		char *hex = line ? strsep(&line, " ") : NULL;

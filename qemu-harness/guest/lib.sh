@@ -450,3 +450,15 @@ dmesg_clean_but_injected() {
 kmemleak_on() {
 	{ echo scan >/sys/kernel/debug/kmemleak; } 2>/dev/null || { echo "kmemleak is off (or not built in)"; return 1; }
 }
+
+# The TD harness of the test build (tdx_td_harness.ko): where it is, its debugfs directory, and
+# hctl COMMAND...: one command to it; prints its result line; fails when the command failed.
+HARNESS_KO=/lib/modules-tdx/tdx_td_harness.ko
+H=/sys/kernel/debug/tdx_td_harness
+hctl() {
+	if ! echo "$*" >"$H/ctl" 2>/dev/null; then
+		cat "$H/result"
+		return 1
+	fi
+	cat "$H/result"
+}

@@ -11,22 +11,12 @@
 # ("TDX-QUOTE NAME REPORTDATA BASE64", "TDX-QUOTE-ROOT BASE64" of the PEM) for scripts/verify-guest-quotes.sh,
 # which checks them again on the host with the independent verifier.
 
-HARNESS_KO=/lib/modules-tdx/tdx_td_harness.ko
-H=/sys/kernel/debug/tdx_td_harness
 RD1=$(printf '11%.0s' $(seq 64))
 RD2=$(printf 'a5%.0s' $(seq 64))
 
 tdx_ensure_unloaded
 emuctl clear >/dev/null
 emuctl reset-counters >/dev/null
-
-hctl() { # COMMAND...: one harness command; prints its result line; fails when it failed
-	if ! echo "$*" >"$H/ctl" 2>/dev/null; then
-		cat "$H/result"
-		return 1
-	fi
-	cat "$H/result"
-}
 
 result_is() { # REGEX: the harness's last result matches
 	expect_match "$(cat "$H/result")" "$1"
