@@ -294,6 +294,8 @@ done
 # --- the guest -------------------------------------------------------------------------------
 qemu=(
 	qemu-system-x86_64
+	# Named threads ("CPU 0/TCG", ...), so that top -H shows which vCPU is busy.
+	-name "tdx-host,debug-threads=on"
 	-machine "q35,memory-backend=ram0" -accel tcg -cpu max
 	-smp "$smp,sockets=$packages"
 	-m "${ram}M"

@@ -2,6 +2,8 @@
 #include "mailbox_server.h"
 
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
@@ -185,6 +187,9 @@ void MailboxServer::wake_logger()
 /* Asleep until a slot goes idle or a batch waits: an idle guest costs it no wake-ups. */
 void MailboxServer::log_loop()
 {
+	/* The log can wait: at the host's idle priority it never delays an answer. */
+	sched_param idle{};
+	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
 	std::unique_lock<std::mutex> lk(log_mu_);
 	while (!stop_.load()) {
 		log_cv_.wait(lk, [this] { return log_due_; });
@@ -207,7 +212,7 @@ void MailboxServer::heartbeat_loop()
 	}
 }
 
-void MailboxServer::serve_slot(u32 i, MailboxSlot *s, u64 req)
+u64 MailboxServer::serve_slot(u32 i, MailboxSlot *s, u64 req)
 {
 	/* The input half is the guest's: read it once, never write it. */
 	const u64 rax = s->rax;
@@ -227,6 +232,7 @@ void MailboxServer::serve_slot(u32 i, MailboxSlot *s, u64 req)
 		if (emu_.pending_log_records() == Emulator::kLogBatch)
 			wake_logger();
 	}
+	return ns;
 }
 
 /*
@@ -258,6 +264,14 @@ void MailboxServer::slot_loop(u32 i)
 	 * not up to the default 50 us of timer slack later: the guest waits with interrupts off.
 	 */
 	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+	/*
+	 * Real-time priority when the host allows it (root, CAP_SYS_NICE): while this thread has a
+	 * call to answer, the vCPU that made it spins with its interrupts off, so nothing on the host
+	 * should run before it. It never runs long: a call, a spin of kHotSpinNs, then a sleep.
+	 */
+	sched_param rt{};
+	rt.sched_priority = 1;
+	(void)pthread_setschedparam(pthread_self(), SCHED_FIFO, &rt);
 	MailboxSlot *s = slot(i);
 	u64 done = __atomic_load_n(&s->done_id, __ATOMIC_RELAXED); /* only this thread writes it */
 	u64 last_activity = now_ns();
@@ -267,9 +281,16 @@ void MailboxServer::slot_loop(u32 i)
 	while (!stop_.load(std::memory_order_relaxed)) {
 		const u64 req = __atomic_load_n(&s->req_id, __ATOMIC_ACQUIRE);
 		if (req != done) {
-			serve_slot(i, s, req);
+			const u64 service = serve_slot(i, s, req);
 			done = req;
 			last_activity = now_ns();
+			/*
+			 * After a call that took longer than the spin itself (one that waited for work of
+			 * its own, a QUOTE.GET's signature), straight to sleep: the doorbell's wake costs
+			 * little next to such calls, and the spin would take a host CPU from that work.
+			 */
+			if (service >= u64(kHotSpinNs))
+				last_activity -= kHotSpinNs;
 			sleep_ns = kMinSleepNs;
 			flushed = false;
 			continue;

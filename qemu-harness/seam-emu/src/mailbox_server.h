@@ -25,7 +25,8 @@ public:
 	 * bursts: bring-up, metadata reads, TDMR.INIT loops); then it sleeps. Short on purpose: on a
 	 * 2-core host the scheduler may put this thread on the core of the very vCPU it waits for,
 	 * and then every turn of the spin delays the guest (measured: 100 us of spin made each
-	 * call cost 100 us); asleep, the guest's ring wakes it at once. Asleep, it blocks on its
+	 * call cost 100 us); asleep, the guest's ring wakes it at once. No spin at all after a call
+	 * that itself took longer than the spin. Asleep, it blocks on its
 	 * doorbell eventfd when QEMU has the doorbell (header.doorbell = 1), else it polls with a
 	 * sleep growing from kMinSleepNs to kMaxSleepNs.
 	 */
@@ -66,7 +67,7 @@ public:
 private:
 	MailboxSlot *slot(u32 i) const;
 	void slot_loop(u32 i);
-	void serve_slot(u32 i, MailboxSlot *s, u64 req);
+	u64 serve_slot(u32 i, MailboxSlot *s, u64 req); /* the call's service time (ns) */
 	/* Bumps the shared per-leaf counter in the header page (kLeafCallsOffset). */
 	void count_leaf(u64 rax);
 	void sleep_on_doorbell(u32 i, MailboxSlot *s, u64 done);
