@@ -781,29 +781,10 @@ TEST_F(ExtResume, ExtLeavesTakeTheGlobalLock)
 
 /* ---- the emulator: control channel and fault rules ------------------------------------------------ */
 
-class ExtEmu : public ::testing::Test {
+class ExtEmu : public EmulatorTest {
 protected:
-	ExtEmu() : ram_(kRam), mem_(ram_.data(), ram_.size()), profile_(ext_profile(ExtCfg{600})), emu_(profile_, mem_) {}
-	u64 serve(u32 lp, u64 rax_in, RegBlock r = {})
-	{
-		out_ = r;
-		return emu_.serve(lp, rax_in, out_);
-	}
-	void ready()
-	{
-		ASSERT_EQ(serve(0, rax(leaf::kSysInit)), status::kSuccess);
-		for (u32 lp = 0; lp < profile_.lps; lp++)
-			ASSERT_EQ(serve(lp, rax(leaf::kSysLpInit)), status::kSuccess);
-		TdmrLayout l = one_tdmr_layout(profile_);
-		write_layout(mem_, l, profile_);
-		RegBlock r{};
-		r.rcx = l.array_pa;
-		r.rdx = 1;
-		r.r8 = 32;
-		r.r9 = features0::kQuote;
-		ASSERT_EQ(serve(0, rax(leaf::kSysConfig, 1), r), status::kSuccess);
-		ASSERT_EQ(serve(0, rax(leaf::kSysKeyConfig)), status::kSuccess);
-	}
+	ExtEmu() : EmulatorTest(kRam, ext_profile(ExtCfg{600})) {}
+	void ready() { configure(1, features0::kQuote); }
 	/* All of `n` pages from kPoolArea, lists of 512. */
 	void add(u64 n)
 	{
@@ -818,14 +799,6 @@ protected:
 			ASSERT_EQ(st, status::kSuccess);
 		}
 	}
-	json ctl(const std::string &line) { return control_json(emu_, line); }
-	std::string kv(const std::string &line) { return control_kv(emu_, line); }
-
-	RamBuffer ram_;
-	GuestMemory mem_;
-	Profile profile_;
-	Emulator emu_;
-	RegBlock out_{};
 };
 
 TEST_F(ExtEmu, ExtCommand)

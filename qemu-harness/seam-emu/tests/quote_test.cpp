@@ -1010,21 +1010,9 @@ TEST_F(Quote, BenchRepeatsTheLastSignedRequest)
 
 /* ---- the emulator: control command ----------------------------------------------------------- */
 
-class QuoteEmu : public ::testing::Test {
+class QuoteEmu : public EmulatorTest {
 protected:
-	QuoteEmu() : ram_(kRam), mem_(ram_.data(), ram_.size()), emu_(quote_profile(), mem_) {}
-	json ctl(const std::string &line) { return control_json(emu_, line); }
-	std::string kv(const std::string &line) { return control_kv(emu_, line); }
-	u64 serve(u32 lp, u64 rax_in, RegBlock r = {})
-	{
-		out_ = r;
-		return emu_.serve(lp, rax_in, out_);
-	}
-
-	RamBuffer ram_;
-	GuestMemory mem_;
-	Emulator emu_;
-	RegBlock out_{};
+	QuoteEmu() : EmulatorTest(kRam, quote_profile()) {}
 };
 
 TEST_F(QuoteEmu, QuoteCommand)
@@ -1045,24 +1033,13 @@ TEST_F(QuoteEmu, QuoteCommand)
 		EXPECT_NE(s.find(want), std::string::npos) << want << " in " << s;
 
 	/* Bring-up with QUOTE, the pool, EXT.INIT, QUOTE.INIT; then a refused QUOTE.GET. */
-	ASSERT_EQ(serve(0, rax(leaf::kSysInit)), status::kSuccess);
-	for (u32 lp = 0; lp < 2; lp++)
-		ASSERT_EQ(serve(lp, rax(leaf::kSysLpInit)), status::kSuccess);
-	const Profile p = quote_profile();
-	TdmrLayout l = one_tdmr_layout(p);
-	write_layout(mem_, l, p);
-	RegBlock r{};
-	r.rcx = l.array_pa;
-	r.rdx = 1;
-	r.r8 = 32;
-	r.r9 = features0::kQuote;
-	ASSERT_EQ(serve(0, rax(leaf::kSysConfig, 1), r), status::kSuccess);
-	ASSERT_EQ(serve(0, rax(leaf::kSysKeyConfig)), status::kSuccess);
+	ASSERT_NO_FATAL_FAILURE(configure(1, features0::kQuote));
+	const Profile &p = profile_;
 	std::vector<u64> list(512, ~0ull);
 	for (u32 i = 0; i < p.ext.pool_pages; i++)
 		list[i] = kPoolArea + i * kPageSize;
 	mem_.write(kExtList, list.data(), kPageSize);
-	r = {};
+	RegBlock r{};
 	r.rcx = hpa_list_info(kExtList, 0, p.ext.pool_pages - 1);
 	u64 st;
 	while ((st = serve(0, rax(leaf::kExtMemAdd), r)) == status::kInterruptedResumable)

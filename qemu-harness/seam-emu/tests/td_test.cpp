@@ -770,27 +770,13 @@ TEST_F(TdExt, PoolPagesAreNotTdPages)
 
 /* ---- the emulator: "td" and the counters ---- */
 
-class TdEmu : public ::testing::Test {
+class TdEmu : public EmulatorTest {
 protected:
-	TdEmu() : ram_(64 * kMiB), mem_(ram_.data(), ram_.size()), profile_(default_profile()), emu_(profile_, mem_) {}
+	TdEmu() : EmulatorTest(64 * kMiB, default_profile()) {}
 
-	u64 serve(u32 lp, u64 rax_in, u64 rcx = 0, u64 rdx = 0, u64 r8 = 0)
-	{
-		RegBlock r{};
-		r.rcx = rcx;
-		r.rdx = rdx;
-		r.r8 = r8;
-		return emu_.serve(lp, rax_in, r);
-	}
 	void ready()
 	{
-		ASSERT_EQ(serve(0, rax(leaf::kSysInit)), status::kSuccess);
-		for (u32 lp = 0; lp < profile_.lps; lp++)
-			ASSERT_EQ(serve(lp, rax(leaf::kSysLpInit)), status::kSuccess);
-		TdmrLayout l = one_tdmr_layout(profile_);
-		write_layout(mem_, l, profile_);
-		ASSERT_EQ(serve(0, rax(leaf::kSysConfig), l.array_pa, 1, 32), status::kSuccess);
-		ASSERT_EQ(serve(0, rax(leaf::kSysKeyConfig)), status::kSuccess);
+		ASSERT_NO_FATAL_FAILURE(configure());
 		for (int i = 0; i < 4; i++)
 			ASSERT_EQ(serve(0, rax(leaf::kSysTdmrInit), 0), status::kSuccess);
 	}
@@ -807,13 +793,6 @@ protected:
 			ASSERT_EQ(serve(0, rax(leaf::kMrFinalize), tdr), status::kSuccess);
 		}
 	}
-	json ctl(const std::string &line) { return control_json(emu_, line); }
-	std::string kv(const std::string &line) { return control_kv(emu_, line); }
-
-	RamBuffer ram_;
-	GuestMemory mem_;
-	Profile profile_;
-	Emulator emu_;
 };
 
 TEST_F(TdEmu, TdCommand)

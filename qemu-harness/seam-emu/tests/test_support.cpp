@@ -158,6 +158,44 @@ void ModelTest::bring_up()
 	ASSERT_EQ(m_->state(), SysState::kSysReady);
 }
 
+EmulatorTest::EmulatorTest(u64 ram_size, Profile p)
+    : ram_(ram_size), mem_(ram_.data(), ram_.size()), profile_(std::move(p)), emu_(profile_, mem_)
+{
+}
+
+u64 EmulatorTest::serve(u32 lp, u64 rax_in, RegBlock in)
+{
+	out_ = in;
+	return emu_.serve(lp, rax_in, out_);
+}
+
+u64 EmulatorTest::serve(u32 lp, u64 rax_in, u64 rcx, u64 rdx, u64 r8)
+{
+	RegBlock r{};
+	r.rcx = rcx;
+	r.rdx = rdx;
+	r.r8 = r8;
+	return serve(lp, rax_in, r);
+}
+
+void EmulatorTest::configure(u8 version, u64 addons)
+{
+	ASSERT_EQ(serve(0, rax(leaf::kSysInit)), status::kSuccess);
+	for (u32 lp = 0; lp < profile_.lps; lp++)
+		ASSERT_EQ(serve(lp, rax(leaf::kSysLpInit)), status::kSuccess) << "LP " << lp;
+	TdmrLayout l = one_tdmr_layout(profile_);
+	write_layout(mem_, l, profile_);
+	RegBlock r{};
+	r.rcx = l.array_pa;
+	r.rdx = l.tdmrs.size();
+	r.r8 = 32;
+	r.r9 = addons;
+	ASSERT_EQ(serve(0, rax(leaf::kSysConfig, version), r), status::kSuccess);
+	const u32 per_pkg = profile_.lps / profile_.packages;
+	for (u32 pkg = 0; pkg < profile_.packages; pkg++)
+		ASSERT_EQ(serve(pkg * per_pkg, rax(leaf::kSysKeyConfig)), status::kSuccess) << "package " << pkg;
+}
+
 nlohmann::json control_json(Emulator &emu, const std::string &line)
 {
 	return nlohmann::json::parse(emu.control(line));

@@ -89,4 +89,30 @@ protected:
 	RegBlock out_{};
 };
 
+/*
+ * A whole Emulator (counters, fault rules, control commands) over an in-memory RAM: its SEAMCALLs
+ * go through Emulator::serve, as the mailbox server's do.
+ */
+class EmulatorTest : public ::testing::Test {
+protected:
+	EmulatorTest(u64 ram_size, Profile p);
+
+	/* One SEAMCALL from LP lp; out_ holds the registers after it. */
+	u64 serve(u32 lp, u64 rax_in, RegBlock in = {});
+	u64 serve(u32 lp, u64 rax_in, u64 rcx, u64 rdx = 0, u64 r8 = 0);
+	/*
+	 * SYS.INIT, LP.INIT on every LP, SYS.CONFIG (this version and add-on bitmap, KeyID 32) of
+	 * one_tdmr_layout(), KEY.CONFIG on every package: configured, the TDMRs not initialized.
+	 */
+	void configure(u8 version = 0, u64 addons = 0);
+	nlohmann::json ctl(const std::string &line) { return control_json(emu_, line); }
+	std::string kv(const std::string &line) { return control_kv(emu_, line); }
+
+	RamBuffer ram_;
+	GuestMemory mem_;
+	Profile profile_;
+	Emulator emu_;
+	RegBlock out_{};
+};
+
 } // namespace seam_emu::test
