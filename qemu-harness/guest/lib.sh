@@ -453,6 +453,7 @@ kmemleak_on() {
 
 # The TD harness of the test build (tdx_td_harness.ko): where it is, its debugfs directory, and
 # hctl COMMAND...: one command to it; prints its result line; fails when the command failed.
+# shellcheck disable=SC2034 # used by the scenarios that source this file
 HARNESS_KO=/lib/modules-tdx/tdx_td_harness.ko
 H=/sys/kernel/debug/tdx_td_harness
 hctl() {
@@ -461,4 +462,31 @@ hctl() {
 		return 1
 	fi
 	cat "$H/result"
+}
+
+# Quotes (the quote scenario and the demo). The emulator's DICE root certificate, the root a
+# verifier pins, into /tmp/root.pem; the kv reply writes the PEM's newlines as '?' and its blanks
+# as '_', neither of which occurs in PEM text otherwise.
+quote_root_save() {
+	_qr="$(kv_get root_pem "$(emuctl quote root)")" || { echo "emulator: quote root: no root_pem"; return 1; }
+	expect_match "$_qr" '^-----BEGIN_CERTIFICATE-----' || return 1
+	printf '%s' "$_qr" | tr '?_' '\n ' >/tmp/root.pem
+}
+
+# The "TDX-QUOTE-ROOT BASE64" line scripts/verify-guest-quotes.sh reads on the host.
+print_quote_root() {
+	echo "TDX-QUOTE-ROOT $(base64 -w 0 /tmp/root.pem)"
+}
+
+# verify QUOTE-FILE REPORTDATA-HEX [more tdx-quote-verify args]: against /tmp/root.pem.
+verify() {
+	_q="$1"
+	_rd="$2"
+	shift 2
+	tdx-quote-verify --root /tmp/root.pem --report-data "$_rd" "$@" "$_q"
+}
+
+# print_quote NAME REPORTDATA FILE: the "TDX-QUOTE ..." line for the host-side verifiers.
+print_quote() {
+	echo "TDX-QUOTE $1 $2 $(base64 -w 0 "$3")"
 }

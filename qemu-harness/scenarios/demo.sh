@@ -132,13 +132,6 @@ demo_foundation() {
 DEMO_RD=7464782d686f7374206d616b652064656d6f3a205245504f5254444154412063686f73656e206279207468652076657269666965720000000000000000000000
 OTHER_RD=$(printf '00%.0s' $(seq 64))
 
-verify() { # QUOTE-FILE REPORTDATA-HEX [more tdx-quote-verify args]
-	_q="$1"
-	_rd="$2"
-	shift 2
-	tdx-quote-verify --root /tmp/root.pem --report-data "$_rd" "$@" "$_q"
-}
-
 demo_quote() {
 	tdx_ensure_unloaded
 	emuctl clear >/dev/null
@@ -155,12 +148,9 @@ demo_quote() {
 	check "insmod tdx_td_harness.ko (test module)" insmod "$HARNESS_KO" || return 0
 
 	step "12. the root a verifier pins: the emulator's DICE root certificate (its platform secret never leaves it)"
-	root_kv="$(emu_value root_pem quote root)"
-	# kv replies write the PEM's newlines as '?' and its blanks as '_' (neither occurs in PEM text).
-	check "the emulator exports its root certificate" expect_match "$root_kv" '^-----BEGIN_CERTIFICATE-----' || return 0
-	printf '%s' "$root_kv" | tr '?_' '\n ' >/tmp/root.pem
+	check "the emulator exports its root certificate" quote_root_save || return 0
 	sed 's/^/    /' /tmp/root.pem
-	echo "TDX-QUOTE-ROOT $(base64 -w 0 /tmp/root.pem)"
+	print_quote_root
 
 	step "13. create TD 1 with the harness: MNG.CREATE, MNG.KEY.CONFIG, MNG.ADDCX, MNG.INIT, MR.EXTEND of GPAs 0x1000 and 0x2000, MR.FINALIZE"
 	check "create TD 1" hctl create 1 gpa=0x1000 gpa=0x2000 || return 0
@@ -175,7 +165,7 @@ demo_quote() {
 	echo "    harness: $(cat "$H/result")"
 	echo "    TDH.QUOTE.GET calls: $(emu_value quote.get counters quote.get)"
 	emu_show quote
-	echo "TDX-QUOTE td1 $DEMO_RD $(base64 -w 0 /tmp/q1)"
+	print_quote td1 "$DEMO_RD" /tmp/q1
 
 	step "15. verify it in the guest: tdx-quote-verify against the emulator's root, with the REPORTDATA chosen above; the claims it carries"
 	check "TD 1's quote verifies with its REPORTDATA" verify /tmp/q1 "$DEMO_RD" || return 0

@@ -27,19 +27,8 @@ quote_value() { # KEY of the emulator's "quote" reply
 	kv_get "$1" "$_r"
 }
 
-verify() { # QUOTE-FILE REPORTDATA-HEX [more tdx-quote-verify args]
-	_q="$1"
-	_rd="$2"
-	shift 2
-	tdx-quote-verify --root /tmp/root.pem --report-data "$_rd" "$@" "$_q"
-}
-
 json_field() { # FILE KEY: a "KEY": "value" string of tdx-quote-verify --json output, first match
 	sed -n "s/.*\"$2\": *\"\\([0-9a-fA-F]*\\)\".*/\\1/p" "$1" | head -n 1
-}
-
-print_quote() { # NAME REPORTDATA FILE: the quote for the host-side independent verifier
-	echo "TDX-QUOTE $1 $2 $(base64 -w 0 "$3")"
 }
 
 check "tdx_host.ko (test build) and the harness are in the initramfs" path_exists "$HARNESS_KO" || return 0
@@ -50,12 +39,8 @@ check "quoting enabled (kernel log)" kernel_log_has 'quoting enabled'
 check "the emulator's quoting is initialized" expect_eq "$(quote_value initialized)" 1
 check "insmod tdx_td_harness" insmod "$HARNESS_KO" || return 0
 
-# The root the verifier pins, from the emulator. The kv reply writes the PEM's newlines as '?'
-# and its blanks as '_', neither of which occurs in PEM text otherwise.
-root_kv="$(kv_get root_pem "$(emuctl quote root)")"
-check "the emulator exports its root certificate" expect_match "$root_kv" '^-----BEGIN_CERTIFICATE-----' || return 0
-printf '%s' "$root_kv" | tr '?_' '\n ' >/tmp/root.pem
-echo "TDX-QUOTE-ROOT $(base64 -w 0 /tmp/root.pem)"
+check "the emulator exports its root certificate" quote_root_save || return 0
+print_quote_root
 
 check "create TD 1 (two GPAs measured)" hctl create 1 gpa=0x1000 gpa=0x2000 || return 0
 check "create TD 2 (one other GPA)" hctl create 2 gpa=0x5000 || return 0
