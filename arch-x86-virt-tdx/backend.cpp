@@ -116,6 +116,8 @@ Status EmuBackend::probe(u32 nr_cpus)
 	TRY(check_tdx_keyids(h->tdx_keyid_start, h->nr_tdx_keyids));
 	keyid_start_ = h->tdx_keyid_start;
 	nr_keyids_ = h->nr_tdx_keyids;
+	cpu_signature_ = __atomic_load_n(&h->cpu_signature, __ATOMIC_RELAXED);
+	platform_flags_ = __atomic_load_n(&h->platform_flags, __ATOMIC_RELAXED);
 	epoch_ = hdr_epoch(h);
 	nr_slots_ = nr_cpus;
 
@@ -306,6 +308,11 @@ Status EmuBackend::tdx_keyids(u32 &start, u32 &nr)
 	return nr ? Status::ok() : error(err::kENODEV);
 }
 
+u32 EmuBackend::cpu_signature()
+{
+	return cpu_signature_ ? cpu_signature_ : kapi_cpuid_1_eax();
+}
+
 Status HwBackend::probe()
 {
 	return kapi_hw_seam_available() ? Status::ok() : error(err::kENODEV);
@@ -330,5 +337,9 @@ Status HwBackend::tdx_keyids(u32 &start, u32 &nr)
 	nr = n;
 	return Status::ok();
 }
+
+u32 HwBackend::cpu_signature() { return kapi_cpuid_1_eax(); }
+
+bool HwBackend::seamret_invalidates_vmcs() { return kapi_hw_seamret_invalidates_vmcs(); }
 
 } // namespace tdx

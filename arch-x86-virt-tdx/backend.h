@@ -17,6 +17,8 @@ public:
 	u64 call(u64 rax, RegBlock &regs) override;
 	Status tdx_keyids(u32 &start, u32 &nr) override;
 	const char *name() const override { return "hw"; }
+	u32 cpu_signature() override;
+	bool seamret_invalidates_vmcs() override;
 };
 
 /*
@@ -58,6 +60,9 @@ public:
 	Status tdx_keyids(u32 &start, u32 &nr) override;
 	const char *name() const override { return "emu"; }
 	bool dead() const override { return __atomic_load_n(&dead_status_, __ATOMIC_ACQUIRE) != 0; }
+	/* The emulated platform's, from the mailbox header (the guest CPU's when it gives none). */
+	u32 cpu_signature() override;
+	bool seamret_invalidates_vmcs() override { return platform_flags_ & emu::kPlatformSeamretInvalidatesVmcs; }
 
 	/* The emulator's monotonic count of calls of a leaf (mailbox header page). */
 	u64 leaf_calls(u16 leaf) const;
@@ -81,6 +86,7 @@ private:
 	u64 epoch_ = 0;
 	u32 nr_slots_ = 0;
 	u32 keyid_start_ = 0, nr_keyids_ = 0;
+	u32 cpu_signature_ = 0, platform_flags_ = 0;
 	u64 dead_status_ = 0; /* the status every call returns once the backend is dead */
 	bool holds_device_ = false;
 };

@@ -619,6 +619,11 @@ void TdxModule::teardown()
 		kapi_log(KAPI_LOG_ERR, "SEAMCALL transport is dead: the TDX module cannot be disabled\n");
 		started_ = false;
 		module_released = false;
+	} else if (started_ && gone_) {
+		/* A failed update left no module to disable: what it was given is lost with it. */
+		kapi_log(KAPI_LOG_ERR, "no TDX module since a failed update: it cannot be disabled\n");
+		started_ = false;
+		module_released = false;
 	} else if (started_) {
 		module_released = tdh_sys_disable().is_ok();
 	}

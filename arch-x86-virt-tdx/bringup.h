@@ -20,6 +20,7 @@
 #include "pages.h"
 #include "quote.h"
 #include "tdmr.h"
+#include "update.h"
 
 namespace tdx {
 
@@ -125,6 +126,26 @@ public:
 	/* The quoting extension (its own lock: quote.h). */
 	Quoting &quoting() { return quote_; }
 
+	/*
+	 * Runtime update (update.h): this CPU's share of step s of the window, `lead` on the CPU that
+	 * runs the one-CPU steps. Runs with interrupts off inside stop_machine: nothing is allocated
+	 * or logged. 0 or -errno (-EBUSY: SYS.SHUTDOWN refused for a TD build in progress), and the
+	 * failed call's status in *status.
+	 */
+	int update_step(UpdateStep s, bool lead, const UpdatePlan &plan, u64 *status);
+	/* After the window: what the steps recorded is logged and settled (quoting, the version). */
+	void update_finish();
+	/*
+	 * A failed update past SYS.SHUTDOWN: no TDX module is left. Nothing can disable it, so
+	 * teardown keeps (and logs) every page it was given.
+	 */
+	void mark_gone()
+	{
+		gone_ = true;
+		ready_ = false;
+	}
+	bool gone() const { return gone_; }
+
 	/* The steps, public so tests can drive them one by one. */
 	Status tdh_sys_init();
 	Status read_metadata();
@@ -164,6 +185,9 @@ private:
 	KeyIds keyids_;
 	ExtPool ext_pool_;
 	bool ext_initialized_ = false;
+	bool gone_ = false;
+	/* What the update window read of the new module, settled by update_finish(). */
+	TdxSysInfo updated_info_;
 	Quoting quote_;
 };
 

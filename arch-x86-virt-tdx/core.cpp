@@ -12,6 +12,8 @@
 #include "bringup.h"
 #include "core.h"
 #include "td.h"
+#include "update.h"
+#include "update_image.h"
 
 namespace tdx {
 namespace {
@@ -226,6 +228,165 @@ Status TdxHost::generate_quote(u64 tdr_pa, const void *report, u32 report_len, v
 	return s;
 }
 
+/* ---- runtime update ---------------------------------------------------------------------------- */
+
+bool TdxHost::update_supported_locked()
+{
+	if (status_ != ModuleStatus::kInitialized || !g_module.alive() || !g_module->ready())
+		return false;
+	return (g_module->sys_info().features0 & abi::features0::kTdPreserving) &&
+	       !g_seamcall->backend().seamret_invalidates_vmcs();
+}
+
+bool TdxHost::update_supported()
+{
+	kstd::Guard<StateLock> g(g_state_lock);
+	return update_supported_locked();
+}
+
+Status TdxHost::seamldr_info(abi::SeamldrInfo &out)
+{
+	kstd::Guard<StateLock> g(g_state_lock);
+	if (!update_supported_locked())
+		return error(err::kENXIO);
+	return Seamldr(g_seamcall.get()).info(out);
+}
+
+namespace {
+
+/* The window's shared state: every CPU of stop_machine walks it (update.h). */
+struct Window {
+	UpdateRendezvous rendezvous;
+	UpdatePlan plan;
+	unsigned lead_cpu = 0;
+	u32 nr_cpus = 0;
+	/* The inputs too big for the stack of the caller: the sigstruct and the facts. */
+	abi::Sigstruct sig;
+	UpdateFacts facts;
+};
+/* Built at the first update, never destroyed (no global constructors in the module). */
+kstd::LazyInit<Window> g_window_storage;
+Window &window()
+{
+	return g_window_storage.alive() ? g_window_storage.get() : g_window_storage.init();
+}
+
+int window_cpu(void *ctx)
+{
+	Window &w = *static_cast<Window *>(ctx);
+	const unsigned cpu = kapi_this_cpu();
+	const bool lead = cpu == w.lead_cpu;
+	/* The CPUs counted before stop_machine took the hotplug lock must be the ones here. */
+	if (kapi_num_online_cpus() != w.nr_cpus || !kapi_cpu_online(w.lead_cpu)) {
+		w.rendezvous.ack(UpdateStep::kStart, cpu, -err::kEAGAIN, 0);
+		return 0;
+	}
+	w.rendezvous.walk(cpu, [&](UpdateStep s, u64 *status) {
+		return g_module->update_step(s, lead, w.plan, status);
+	});
+	return 0;
+}
+
+/* Before anything stops: what preflight() needs to know (update.h). */
+Status gather_facts(Seamcall &sc, const u8 *image, const ImageLayout &layout, abi::Sigstruct &s, UpdateFacts &f)
+{
+	__builtin_memcpy(&s, image + layout.sigstruct_offset, sizeof(s));
+	TRY(Seamldr(sc).info(f.seamldr));
+	f.module_hv = u16(TRY(sys_rd(sc, abi::field::kModuleHv)));
+	f.cpu_signature = sc.backend().cpu_signature();
+	TRY(Status::from_kernel(kapi_sha384(s.modulus, sizeof(s.modulus), f.signer_id)));
+	TRY(Status::from_kernel(kapi_sha384(image + layout.module_offset, u64(layout.module_pages) * kPageSize,
+					    f.module_hash)));
+	return Status::ok();
+}
+
+} // namespace
+
+Status TdxHost::update(const void *image, usize size)
+{
+	kstd::Guard<StateLock> g(g_state_lock);
+	return update_locked(image, size);
+}
+
+Status TdxHost::update_locked(const void *image, usize size)
+{
+	if (!update_supported_locked())
+		return error(status_ == ModuleStatus::kInitialized ? err::kEOPNOTSUPP : err::kENXIO);
+	Seamcall &sc = g_seamcall.get();
+	const u8 *bytes = static_cast<const u8 *>(image);
+
+	Window &w = window();
+	ImageRefusal why;
+	Result<ImageLayout> layout = validate_image(Span<const u8>(bytes, size), &why);
+	if (layout.is_error()) {
+		kapi_log(KAPI_LOG_ERR, "update: image refused: %s: %s\n", why.code_name(), why.message);
+		return layout.status();
+	}
+	abi::Sigstruct &sig = w.sig;
+	UpdateFacts &facts = w.facts;
+	facts = UpdateFacts{};
+	TRY(gather_facts(sc, bytes, layout.value(), sig, facts));
+	if (const UpdateRefusal r = preflight(sig, facts); r != UpdateRefusal::kNone) {
+		kapi_log(KAPI_LOG_ERR, "update: image refused: %s (the running module goes on)\n", update_refusal_code(r));
+		return error(err::kEINVAL);
+	}
+	PageRun params = PageRun::alloc(kPageSize);
+	if (!params)
+		return error(err::kENOMEM);
+	TRY(build_seamldr_params(layout.value(), kapi_vmalloc_to_pfn, image,
+				 static_cast<abi::SeamldrParams *>(params.va()), &why));
+
+	/* No quote request in the window: the quote lock is held across it (state, then quote). */
+	quote_lock.lock();
+	w.plan = UpdatePlan{facts.module_hv, params.pa().value()};
+	kapi_cpus_read_lock();
+	w.lead_cpu = 0;
+	while (!kapi_cpu_online(w.lead_cpu))
+		w.lead_cpu++;
+	w.nr_cpus = kapi_num_online_cpus();
+	kapi_cpus_read_unlock();
+	w.rendezvous.start(w.nr_cpus);
+	const u64 t0 = kapi_ktime_ns();
+	(void)kapi_stop_machine(window_cpu, &w);
+	const u64 blackout = kapi_ktime_ns() - t0;
+
+	const UpdateRendezvous::Failure &fail = w.rendezvous.failure();
+	Status result = Status::ok();
+	if (!w.rendezvous.failed()) {
+		g_module->update_finish();
+		const TdxSysInfo &i = g_module->sys_info();
+		kapi_log(KAPI_LOG_INFO, "update: TDX module updated to %u.%u.%02u (build %u, %u), %llu us with every CPU stopped\n",
+			 i.major, i.minor, i.update, i.build_num, i.build_date, (unsigned long long)(blackout / 1000));
+	} else if (fail.step == UpdateStep::kStart) {
+		kapi_log(KAPI_LOG_WARN, "update: a CPU came or went before the window: nothing changed, try again\n");
+		result = Status::from_kernel(fail.err);
+	} else if (fail.step == UpdateStep::kShutdown) {
+		/* SYS.SHUTDOWN refused: nothing changed, the module runs on. */
+		if (fail.err == -err::kEBUSY)
+			kapi_log(KAPI_LOG_WARN, "update: refused while a TD build is in progress: try again when it is done\n");
+		else
+			kapi_log(KAPI_LOG_ERR, "update: TDH.SYS.SHUTDOWN failed: %s (0x%016llx); the running module goes on\n",
+				 status_name(TdxStatus(fail.status)), (unsigned long long)fail.status);
+		result = Status::from_kernel(fail.err);
+	} else {
+		/* Past SYS.SHUTDOWN the old module is gone: TDX stays down until the next load. */
+		kapi_log(KAPI_LOG_ERR, "update: failed at %s on CPU %u: %s (0x%016llx, %d); no TDX module is left\n",
+			 update_step_name(fail.step), fail.cpu, status_name(TdxStatus(fail.status)),
+			 (unsigned long long)fail.status, fail.err);
+		g_module->mark_gone();
+		status_ = ModuleStatus::kFailed;
+		result = error(err::kEIO);
+	}
+	quote_lock.unlock();
+	/* TD calls fail at once from here on; quote requests already do (the status is failed). */
+	if (g_module->gone())
+		td_manager().stop();
+	/* If the emulator died in the window, it may still read the params page. */
+	if (sc.dead())
+		params.abandon_to_module();
+	return result;
+}
+
 EmuBackend *TdxHost::emu_locked()
 {
 	return g_emu.alive() && g_seamcall.alive() ? &g_emu.get() : nullptr;
@@ -286,4 +447,23 @@ extern "C" int tdx_core_generate_quote(kapi_u64 tdr_pa, const void *report, unsi
 				       unsigned int *quote_len)
 {
 	return tdx::host().generate_quote(tdr_pa, report, report_len, quote, quote_len).to_kernel();
+}
+
+extern "C" int tdx_core_update_supported(void)
+{
+	return tdx::host().update_supported();
+}
+
+extern "C" int tdx_core_seamldr_version(struct tdx_seamldr_version *out)
+{
+	tdx::abi::SeamldrInfo info;
+	const tdx::Status s = tdx::host().seamldr_info(info);
+	if (s.is_ok())
+		*out = {info.major, info.minor, info.update, info.num_remaining_updates};
+	return s.to_kernel();
+}
+
+extern "C" int tdx_core_update(const void *image, kapi_size size)
+{
+	return tdx::host().update(image, size).to_kernel();
 }

@@ -8,6 +8,8 @@
 
 #include <kapi/kapi.h>
 
+#include <tdx/abi/seamldr.h>
+
 #include "backend.h"
 
 namespace tdx {
@@ -36,6 +38,20 @@ public:
 	u32 max_quote_size();
 	Status generate_quote(u64 tdr_pa, const void *report, u32 report_len, void **quote, u32 *quote_len);
 
+	/*
+	 * Runtime update (update.h, update_image.h): whether this platform offers it (a module is
+	 * initialized, reports TD_PRESERVING, and the CPU lacks the SEAMRET-invalidates-VMCS
+	 * erratum); a fresh SEAMLDR.INFO; and the update itself with the image fw_upload received
+	 * (vmalloc'ed). update(): 0; -EINVAL the image is refused before anything stops (its reason
+	 * logged; the module runs on); -EBUSY a TD build is in progress (nothing changed); -ENXIO no
+	 * module; -EOPNOTSUPP not offered; -EIO the window failed (logged: the old module runs on
+	 * when SYS.SHUTDOWN itself failed, else no TDX module is left and TDX is marked failed);
+	 * -ENOMEM.
+	 */
+	bool update_supported();
+	Status seamldr_info(abi::SeamldrInfo &out);
+	Status update(const void *image, usize size);
+
 	/* The state lock, for callers that need several steps at once (KUnit hooks, bench). */
 	void lock();
 	void unlock();
@@ -51,6 +67,8 @@ public:
 
 private:
 	Status init_locked(const tdx_core_params &p);
+	bool update_supported_locked();
+	Status update_locked(const void *image, usize size);
 	void destroy_locked();
 	/* The CPU hotplug callback (cpu_online_cb), registered once while the module is up. */
 	Status add_cpuhp_locked();

@@ -6,6 +6,7 @@
 
 #include "bringup.h"
 #include "core.h"
+#include "update_image.h"
 
 namespace tdx {
 namespace {
@@ -118,6 +119,13 @@ Status quote_buffer(u64 nr_data, tdx_kunit_quote_buffer_report &out)
 	}
 	out.held_after = page_counts().held - before;
 	return Status::ok();
+}
+
+/* A refusal as the C side reads it (static strings, nothing to free). */
+void report_refusal(const ImageRefusal &r, tdx_kunit_image_refusal *why)
+{
+	if (why)
+		*why = {r.code_name(), r.message};
 }
 
 } // namespace
@@ -251,6 +259,36 @@ extern "C" int tdx_kunit_quote_state(struct tdx_kunit_quote_state *out)
 	out->data_pages = q.buffer_locked().nr_data_pages();
 	out->nr_nodes = q.buffer_locked().nr_nodes();
 	return 0;
+}
+
+extern "C" int tdx_kunit_validate_image(const void *blob, kapi_u64 size, struct tdx_kunit_image_layout *out,
+					struct tdx_kunit_image_refusal *why)
+{
+	*out = {};
+	ImageRefusal r;
+	Result<ImageLayout> l = validate_image(Span<const u8>(static_cast<const u8 *>(blob), usize(size)), &r);
+	if (l.is_error()) {
+		report_refusal(r, why);
+		return l.status().to_kernel();
+	}
+	out->format = l.value().format;
+	out->module_pages = l.value().module_pages;
+	out->size = l.value().size;
+	out->sigstruct_offset = l.value().sigstruct_offset;
+	out->module_offset = l.value().module_offset;
+	return 0;
+}
+
+extern "C" int tdx_kunit_build_seamldr_params(const struct tdx_kunit_image_layout *layout, tdx_kunit_pfn_of_fn pfn_of,
+					      const void *ctx, void *params, struct tdx_kunit_image_refusal *why)
+{
+	const ImageLayout l{u16(layout->format), layout->size, layout->sigstruct_offset, layout->module_offset,
+			    layout->module_pages};
+	ImageRefusal r;
+	Status s = build_seamldr_params(l, pfn_of, ctx, static_cast<abi::SeamldrParams *>(params), &r);
+	if (s.is_error())
+		report_refusal(r, why);
+	return s.to_kernel();
 }
 
 /* The bring-up hooks go through the state owner's lock, like every other user of the state. */

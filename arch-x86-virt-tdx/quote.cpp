@@ -202,6 +202,48 @@ void Quoting::release()
 	buf_.reset();
 }
 
+void Quoting::reinit_in_window()
+{
+	reinit_ran_ = enabled();
+	if (!reinit_ran_)
+		return;
+	reinit_leaf_ = leaves::kQuoteInit;
+	RegBlock r{};
+	TdxStatus s = sc_.call_resumable(leaves::kQuoteInit, r, /*retry_busy=*/false, kQuoteInitMaxCalls);
+	if (s.is_success()) {
+		reinit_leaf_ = leaves::kSysRd;
+		r = RegBlock{};
+		r.rdx = abi::field::kMaxQuoteSize;
+		s = sc_.call(leaves::kSysRd, r);
+	}
+	reinit_status_ = s.raw();
+	reinit_size_ = s.is_success() ? metadata_decode(abi::field::kMaxQuoteSize, r.r8) : 0;
+}
+
+void Quoting::after_update_locked()
+{
+	if (!reinit_ran_)
+		return;
+	reinit_ran_ = false;
+	const TdxStatus s(reinit_status_);
+	if (!s.is_success()) {
+		log_disabled(reinit_leaf_, s);
+		disable_locked();
+		return;
+	}
+	/* The buffer was sized at bring-up and nothing may be allocated in the window: it must do. */
+	if (reinit_size_ > buf_.bytes()) {
+		kapi_log(KAPI_LOG_ERR,
+			 "quoting disabled: the updated module's MAX_QUOTE_SIZE %llu bytes is above the %llu-byte quote buffer of bring-up\n",
+			 (unsigned long long)reinit_size_, (unsigned long long)buf_.bytes());
+		disable_locked();
+		return;
+	}
+	__atomic_store_n(&max_quote_size_, u32(reinit_size_), __ATOMIC_RELAXED);
+	kapi_log(KAPI_LOG_INFO, "quoting re-keyed by the updated module (MAX_QUOTE_SIZE %llu bytes)\n",
+		 (unsigned long long)reinit_size_);
+}
+
 void Quoting::disable_locked()
 {
 	__atomic_store_n(&enabled_, false, __ATOMIC_RELEASE);

@@ -193,6 +193,15 @@ public:
 	 */
 	Status generate_locked(u64 tdr_pa, const void *report, u32 report_len, void **out, u32 *out_len);
 
+	/*
+	 * Runtime update, inside the window (the caller holds the quote lock from before it): when
+	 * quoting was enabled, TDH.QUOTE.INIT again until done (the new module re-keys) and its
+	 * MAX_QUOTE_SIZE, both only recorded: nothing is logged or freed here. Never fails the update.
+	 */
+	void reinit_in_window();
+	/* After the window, quote lock held: quoting goes on, or is disabled with the reason logged. */
+	void after_update_locked();
+
 private:
 	Status init_locked();
 	Status tdh_quote_get(u64 tdr_pa, u32 report_len, u64 &quote_len);
@@ -203,6 +212,11 @@ private:
 	QuoteBuffer buf_;
 	bool enabled_ = false;
 	u32 max_quote_size_ = 0;
+	/* reinit_in_window()'s outcome: 0 or the failed call's status, and the new MAX_QUOTE_SIZE. */
+	u64 reinit_status_ = 0;
+	Leaf reinit_leaf_{abi::leaf::kQuoteInit};
+	u64 reinit_size_ = 0;
+	bool reinit_ran_ = false;
 };
 
 } // namespace tdx

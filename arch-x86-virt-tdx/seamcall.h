@@ -109,6 +109,13 @@ public:
 	 * the caller must never give those back to the kernel (PageRun::abandon_to_module()).
 	 */
 	virtual bool dead() const { return false; }
+	/* The platform's CPUID.1.EAX, which a runtime update's image must support. */
+	virtual u32 cpu_signature() { return 0; }
+	/*
+	 * The CPU has the SEAMRET-invalidates-VMCS erratum: P-SEAMLDR calls would corrupt the
+	 * current VMCS, so runtime update is not offered.
+	 */
+	virtual bool seamret_invalidates_vmcs() { return false; }
 
 protected:
 	~SeamcallBackend() = default;

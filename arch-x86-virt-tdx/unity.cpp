@@ -18,6 +18,8 @@
 #include "td.cpp"
 #include "core.cpp"
 #include "bench.cpp"
+#include "update_image.cpp"
+#include "update.cpp"
 #ifdef TDX_KUNIT_HOOKS
 #include "kunit_hooks.cpp"
 #endif

@@ -10,5 +10,6 @@ extern struct kunit_suite tdx_tdmr_suite;
 extern struct kunit_suite tdx_bringup_suite;
 extern struct kunit_suite tdx_ext_suite;
 extern struct kunit_suite tdx_quote_suite;
+extern struct kunit_suite tdx_image_suite;
 
 #endif

@@ -10,7 +10,7 @@ dbg=$(qemu-harness/debug-kernel/build.sh)
 kmod=$(scripts/build-module.sh debug-test "$dbg/build" 2>/dev/null)
 mkdir -p build/logs
 log=build/logs/kunit.log
-suites=(tdx_seamcall tdx_metadata tdx_tdmr tdx_bringup tdx_ext tdx_quote)
+suites=(tdx_seamcall tdx_metadata tdx_tdmr tdx_bringup tdx_ext tdx_quote tdx_image)
 
 rc=0
 qemu-harness/run.sh --kernel "$dbg/bzImage" --module "$kmod/tdx_host.ko" \

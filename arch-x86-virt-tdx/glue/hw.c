@@ -32,3 +32,13 @@ int kapi_hw_tdx_keyids(unsigned int *start, unsigned int *nr)
 	*nr = nr_tdx;
 	return nr_tdx ? 0 : -ENODEV;
 }
+
+int kapi_hw_seamret_invalidates_vmcs(void)
+{
+	u64 basic;
+
+	/* IA32_VMX_BASIC bit 60 set: SEAMRET keeps the current VMCS; clear (or unreadable): the erratum. */
+	if (rdmsrl_safe(MSR_IA32_VMX_BASIC, &basic))
+		return 1;
+	return !(basic & BIT_ULL(60));
+}

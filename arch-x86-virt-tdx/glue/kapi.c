@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kapi: the kernel services the C++ core uses (see include/kapi/kapi.h). */
+#include <crypto/hash.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/gfp.h>
@@ -11,10 +12,13 @@
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
+#include <linux/stop_machine.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
+#include <linux/spinlock.h>
 #include <linux/timekeeping.h>
 #include <linux/topology.h>
+#include <linux/vmalloc.h>
 #include <asm/apic.h>
 #include <asm/smp.h>
 
@@ -243,3 +247,63 @@ void kapi_touch_watchdogs(void)
 {
 	touch_nmi_watchdog(); /* the hard-lockup detector, and the soft-lockup one with it */
 }
+
+void kapi_cpu_relax(void)
+{
+	cpu_relax();
+}
+
+/* Raw: taken with interrupts off inside stop_machine, where a PREEMPT_RT spinlock would sleep. */
+static DEFINE_RAW_SPINLOCK(seamldr_lock);
+
+kapi_irqflags kapi_seamldr_lock(void)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&seamldr_lock, flags);
+	return flags;
+}
+
+void kapi_seamldr_unlock(kapi_irqflags flags)
+{
+	raw_spin_unlock_irqrestore(&seamldr_lock, flags);
+}
+
+/* ---- runtime update ---- */
+
+int kapi_stop_machine(kapi_cpu_fn fn, void *ctx)
+{
+	/* stop_machine_cpuslocked() is not exported to modules; stop_machine() takes the lock. */
+	return stop_machine(fn, ctx, cpu_online_mask);
+}
+
+unsigned int kapi_num_online_cpus(void)
+{
+	return num_online_cpus();
+}
+
+kapi_u64 kapi_vmalloc_to_pfn(const void *base, kapi_u64 offset)
+{
+	const void *p = (const u8 *)base + offset;
+
+	/* fw_upload's payload is vmalloc'ed; a kmalloc'ed one (tests) is in the direct map. */
+	return is_vmalloc_addr(p) ? vmalloc_to_pfn(p) : PHYS_PFN(virt_to_phys((void *)p));
+}
+
+int kapi_sha384(const void *data, kapi_size len, unsigned char out[48])
+{
+	struct crypto_shash *tfm = crypto_alloc_shash("sha384", 0, 0);
+	int ret;
+
+	if (IS_ERR(tfm))
+		return PTR_ERR(tfm);
+	ret = crypto_shash_tfm_digest(tfm, data, len, out);
+	crypto_free_shash(tfm);
+	return ret;
+}
+
+unsigned int kapi_cpuid_1_eax(void)
+{
+	return cpuid_eax(1);
+}
+

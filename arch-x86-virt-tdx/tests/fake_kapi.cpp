@@ -7,6 +7,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <vector>
+
+#include <openssl/evp.h>
+#include <mutex>
+#include <thread>
 
 #include <kapi/kapi.h>
 
@@ -144,7 +149,9 @@ int kapi_cpu_online(unsigned cpu)
 }
 unsigned kapi_cpu_package(unsigned cpu) { return cpu / g_kernel.cpus_per_package; }
 unsigned kapi_cpu_apic_id(unsigned cpu) { return cpu; }
-unsigned kapi_this_cpu(void) { return g_kernel.current_cpu; }
+/* The CPU a thread of kapi_stop_machine_cpuslocked() plays (-1: not one of them). */
+static thread_local int t_stop_machine_cpu = -1;
+unsigned kapi_this_cpu(void) { return t_stop_machine_cpu >= 0 ? unsigned(t_stop_machine_cpu) : g_kernel.current_cpu; }
 void kapi_preempt_disable(void) {}
 void kapi_preempt_enable(void) {}
 int kapi_may_sleep(void) { return 1; }
@@ -168,6 +175,52 @@ int kapi_run_on_cpu_sleepable(unsigned cpu, kapi_cpu_fn fn, void *ctx)
 	return kapi_run_on_cpu(cpu, fn, ctx);
 }
 
+/* stop_machine: a thread per online CPU, all running fn at once, joined; the first non-zero return. */
+int kapi_stop_machine(kapi_cpu_fn fn, void *ctx)
+{
+	if (g_kernel.cpus_lock_depth > 0)
+		kapi_bug("stop_machine with the CPU hotplug lock held (it takes it itself)");
+	std::vector<std::thread> cpus;
+	std::vector<int> rets(g_kernel.nr_cpus, 0);
+	for (unsigned cpu = 0; cpu < g_kernel.nr_cpus; cpu++) {
+		if (!kapi_cpu_online(cpu))
+			continue;
+		cpus.emplace_back([=, &rets] {
+			t_stop_machine_cpu = int(cpu);
+			rets[cpu] = fn(ctx);
+		});
+	}
+	for (auto &t : cpus)
+		t.join();
+	for (int r : rets)
+		if (r)
+			return r;
+	return 0;
+}
+
+unsigned kapi_num_online_cpus(void)
+{
+	unsigned n = 0;
+	for (unsigned cpu = 0; cpu < g_kernel.nr_cpus; cpu++)
+		n += kapi_cpu_online(cpu) ? 1 : 0;
+	return n;
+}
+
+/* The fake kernel has no vmalloc: a test's payload lives in its physical memory (phys_mem.h). */
+kapi_u64 kapi_vmalloc_to_pfn(const void *base, kapi_u64 offset)
+{
+	return kapi_virt_to_phys(static_cast<const char *>(base) + offset) >> 12;
+}
+
+int kapi_sha384(const void *data, kapi_size len, unsigned char out[48])
+{
+	unsigned int n = 0;
+	return EVP_Digest(data, len, out, &n, EVP_sha384(), nullptr) == 1 && n == 48 ? 0 : -5;
+}
+
+unsigned int kapi_cpuid_1_eax(void) { return g_kernel.cpuid_1_eax; }
+int kapi_hw_seamret_invalidates_vmcs(void) { return 0; }
+
 kapi_u64 kapi_ktime_ns(void)
 {
 	(g_kernel.irq_depth ? g_kernel.clock_reads_irqs_off : g_kernel.clock_reads_irqs_on)++;
@@ -184,7 +237,16 @@ void kapi_local_irq_restore(kapi_irqflags flags)
 	if (--g_kernel.irq_depth != int(flags))
 		kapi_bug("interrupts restored out of order");
 }
-void kapi_touch_watchdogs(void) { g_kernel.watchdog_touches++; }
+void kapi_touch_watchdogs(void) { __atomic_fetch_add(&g_kernel.watchdog_touches, 1, __ATOMIC_RELAXED); }
+void kapi_cpu_relax(void) { std::this_thread::yield(); }
+/* One CPU inside the P-SEAMLDR at a time, as the glue's raw spinlock makes it. */
+static std::mutex g_seamldr_lock;
+kapi_irqflags kapi_seamldr_lock(void)
+{
+	g_seamldr_lock.lock();
+	return 0;
+}
+void kapi_seamldr_unlock(kapi_irqflags) { g_seamldr_lock.unlock(); }
 
 kapi_u64 kapi_seamcall_hw(kapi_u64, kapi_u64 *) { return 0x8000FF00FFFF0000ull; }
 int kapi_hw_seam_available(void) { return 0; }

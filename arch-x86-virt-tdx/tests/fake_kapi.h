@@ -38,6 +38,7 @@ struct Kernel {
 	bool emu_in_use = false; /* between kapi_emu_get and kapi_emu_put */
 	int irq_depth = 0;        /* kapi_local_irq_save nesting */
 	int watchdog_touches = 0;
+	unsigned cpuid_1_eax = 0x806F8; /* the emulator profiles' platform */
 	struct Ring {
 		unsigned value;
 		int irq_depth; /* interrupts were off (> 0) when the doorbell was rung */

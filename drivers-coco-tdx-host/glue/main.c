@@ -21,6 +21,7 @@
 #include <kapi/kapi.h>
 
 #include "../../arch-x86-virt-tdx/glue/emu_pci.h"
+#include "update.h"
 
 static char *seamcall = "auto";
 module_param(seamcall, charp, 0444);
@@ -49,7 +50,16 @@ static struct attribute *tdx_host_attrs[] = {
 	&dev_attr_version.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(tdx_host);
+
+static const struct attribute_group tdx_host_group = {
+	.attrs = tdx_host_attrs,
+};
+
+static const struct attribute_group *tdx_host_groups[] = {
+	&tdx_host_group,
+	&tdx_update_group,
+	NULL,
+};
 
 #if TDX_HAVE_FAUX_BUS
 /* The kernel has the faux bus: use it, as upstream's tdx_host does. */
@@ -65,6 +75,11 @@ static void tdx_host_device_destroy(void)
 {
 	faux_device_destroy(tdx_host_fdev);
 	tdx_host_fdev = NULL;
+}
+
+static struct device *tdx_host_device(void)
+{
+	return &tdx_host_fdev->dev;
 }
 #else
 /*
@@ -120,6 +135,11 @@ static void tdx_host_device_destroy(void)
 	tdx_host_dev = NULL;
 	root_device_unregister(faux_root);
 	faux_root = NULL;
+}
+
+static struct device *tdx_host_device(void)
+{
+	return tdx_host_dev;
 }
 #endif
 
@@ -215,8 +235,13 @@ static int __init tdx_host_init(void)
 	ret = tdx_host_device_create();
 	if (ret)
 		goto exit_core;
+	ret = tdx_update_register(tdx_host_device());
+	if (ret)
+		goto destroy_device;
 	tdx_host_debugfs_create();
 	return 0;
+destroy_device:
+	tdx_host_device_destroy();
 exit_core:
 	tdx_core_exit();
 unregister:
@@ -229,6 +254,7 @@ unregister:
 static void __exit tdx_host_exit(void)
 {
 	debugfs_remove(tdx_host_debugfs);
+	tdx_update_unregister();
 	tdx_host_device_destroy();
 	tdx_core_exit();
 	if (emu_driver_registered)

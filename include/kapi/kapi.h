@@ -117,6 +117,8 @@ KAPI_EXTERN kapi_u64 kapi_ktime_ns(void);
 KAPI_EXTERN kapi_u64 kapi_seamcall_hw(kapi_u64 rax, kapi_u64 *regs);
 /* Whether this CPU can execute SEAMCALL at all (TDX reported, VMX operation on). */
 KAPI_EXTERN int kapi_hw_seam_available(void);
+/* IA32_VMX_BASIC bit 60 clear: SEAMRET invalidates the current VMCS (no P-SEAMLDR calls). */
+KAPI_EXTERN int kapi_hw_seamret_invalidates_vmcs(void);
 /* IA32_MKTME_KEYID_PARTITIONING on real hardware: TDX KeyIDs are [start, start + nr). */
 KAPI_EXTERN int kapi_hw_tdx_keyids(unsigned int *start, unsigned int *nr);
 /*
@@ -144,6 +146,28 @@ KAPI_EXTERN kapi_irqflags kapi_local_irq_save(void);
 KAPI_EXTERN void kapi_local_irq_restore(kapi_irqflags flags);
 /* Tells the soft- and hard-lockup detectors that this CPU, spinning with interrupts off, is fine. */
 KAPI_EXTERN void kapi_touch_watchdogs(void);
+/* A spin-wait's pause (cpu_relax). */
+KAPI_EXTERN void kapi_cpu_relax(void);
+/*
+ * The P-SEAMLDR lock (glue/kapi.c; a raw spinlock taken with interrupts off): only one CPU may be
+ * inside the P-SEAMLDR at a time, and INSTALL runs on every CPU inside stop_machine.
+ */
+KAPI_EXTERN kapi_irqflags kapi_seamldr_lock(void);
+KAPI_EXTERN void kapi_seamldr_unlock(kapi_irqflags flags);
+
+/* ---- runtime update ---- */
+/*
+ * fn(ctx) on every online CPU at once with interrupts off (stop_machine, which holds the CPU
+ * hotplug lock itself: the caller must not). Returns the first non-zero fn return, or 0.
+ */
+KAPI_EXTERN int kapi_stop_machine(kapi_cpu_fn fn, void *ctx);
+KAPI_EXTERN unsigned int kapi_num_online_cpus(void);
+/* The page frame of byte offset of the vmalloc'ed buffer at base (vmalloc_to_pfn). */
+KAPI_EXTERN kapi_u64 kapi_vmalloc_to_pfn(const void *base, kapi_u64 offset);
+/* SHA-384 of len bytes (the kernel's crypto API, "sha384"): 0, or -errno with out untouched. */
+KAPI_EXTERN int kapi_sha384(const void *data, kapi_size len, unsigned char out[48]);
+/* CPUID.1.EAX of this CPU (family, model, stepping). */
+KAPI_EXTERN unsigned int kapi_cpuid_1_eax(void);
 
 /* ---- the core's entry points (implemented in C++) ---- */
 enum tdx_seamcall_mode { TDX_SEAMCALL_AUTO = 0, TDX_SEAMCALL_HW = 1, TDX_SEAMCALL_EMU = 2 };
@@ -220,5 +244,22 @@ KAPI_EXTERN kapi_u64 tdx_core_mr_finalize(kapi_u64 tdr_pa);
 KAPI_EXTERN kapi_u64 tdx_core_mng_key_freeid(kapi_u64 tdr_pa);
 KAPI_EXTERN kapi_u64 tdx_core_phymem_cache_wb_all(void);
 KAPI_EXTERN kapi_u64 tdx_core_phymem_page_reclaim(kapi_u64 pa);
+
+/*
+ * Runtime update (arch-x86-virt-tdx/update.h): offered on this platform (a module initialized with
+ * TD_PRESERVING, no SEAMRET erratum); the P-SEAMLDR's version and remaining updates from a fresh
+ * SEAMLDR.INFO (-ENXIO when not offered); and the update with the image fw_upload received
+ * (vmalloc'ed): 0; -EINVAL image refused before anything stopped (reason logged, the module runs
+ * on); -EBUSY a TD build in progress (nothing changed); -EIO the update failed (logged; when past
+ * SYS.SHUTDOWN no TDX module is left); -ENXIO / -EOPNOTSUPP no module / no update here; -ENOMEM.
+ * Sleeps; serialized with everything else on the state lock.
+ */
+struct tdx_seamldr_version {
+	unsigned int major, minor, update;
+	unsigned int num_remaining_updates;
+};
+KAPI_EXTERN int tdx_core_update_supported(void);
+KAPI_EXTERN int tdx_core_seamldr_version(struct tdx_seamldr_version *out);
+KAPI_EXTERN int tdx_core_update(const void *image, kapi_size size);
 
 #endif /* TDX_KAPI_H */

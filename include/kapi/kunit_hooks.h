@@ -124,6 +124,34 @@ struct tdx_kunit_quote_state {
 };
 KAPI_EXTERN int tdx_kunit_quote_state(struct tdx_kunit_quote_state *out);
 
+/* Runtime update images (arch-x86-virt-tdx/update_image.h): header checks and seamldr_params. */
+struct tdx_kunit_image_layout {
+	unsigned int format;       /* 0x100 or 0x200 */
+	unsigned int module_pages;
+	kapi_u64 size;             /* of the whole blob */
+	kapi_u64 sigstruct_offset; /* byte offsets into the blob */
+	kapi_u64 module_offset;
+};
+/* Why an image was refused: its code ("truncated", "bad-version", ...) and message. */
+struct tdx_kunit_image_refusal {
+	const char *code, *message;
+};
+/*
+ * The kernel's checks of a fw_upload payload of size bytes: 0 and its layout, or -EINVAL and why
+ * (why may be NULL).
+ */
+KAPI_EXTERN int tdx_kunit_validate_image(const void *blob, kapi_u64 size, struct tdx_kunit_image_layout *out,
+					 struct tdx_kunit_image_refusal *why);
+/* The page frame holding byte `offset` of a blob (ctx: the caller's; vmalloc_to_pfn(ctx + offset)). */
+typedef kapi_u64 (*tdx_kunit_pfn_of_fn)(const void *ctx, kapi_u64 offset);
+/*
+ * SEAMLDR.INSTALL's seamldr_params for the blob a layout describes, into params (a 4 KiB page),
+ * each page's frame from pfn_of: 0, or -EINVAL and why (why may be NULL) with params all zero.
+ */
+KAPI_EXTERN int tdx_kunit_build_seamldr_params(const struct tdx_kunit_image_layout *layout,
+					       tdx_kunit_pfn_of_fn pfn_of, const void *ctx, void *params,
+					       struct tdx_kunit_image_refusal *why);
+
 /*
  * The SEAMCALL path from any context (IPI handlers included): tdx_kunit_hold() takes the state
  * lock (so the backend stays) and returns 0 when the emulator backend is in use, else -ENODEV

@@ -48,6 +48,11 @@ inline constexpr u16 kMax = 128; /* bound for per-leaf tables (counters, fault r
 static_assert(leaf_rax(leaf::kSysConfig, 1) == 0x1002D);
 static_assert(leaf_rax(leaf::kSysUpdate, 1) == 0x10035);
 
+/* TDH.SYS.SHUTDOWN rcx: bits 15:0 the handoff version, bit 16 "avoid compat-sensitive" (refuse
+ * with TDX_UPDATE_COMPAT_SENSITIVE while a TD build is in progress). */
+inline constexpr u64 kShutdownHvMask = 0xFFFF;
+inline constexpr u64 kShutdownAvoidCompatSensitive = 1ull << 16;
+
 /* TDH.PHYMEM.CACHE.WB rcx. */
 inline constexpr u64 kCacheWbStart = 0;
 inline constexpr u64 kCacheWbResume = 1;

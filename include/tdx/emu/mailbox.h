@@ -90,16 +90,26 @@ struct MailboxHeader {
 	u32 tdx_keyid_start;
 	u32 nr_tdx_keyids;
 	u32 num_packages; /* packages the emulator models; LP i is in package i / (slot_count / num_packages) */
-	u32 reserved1;
+	/*
+	 * The emulated platform's CPUID.1.EAX, what a runtime update's image must list in its
+	 * sigstruct (0: the guest CPU's own). On hardware the kernel reads CPUID.
+	 */
+	u32 cpu_signature;
 	u64 epoch; /* non-zero, different for every emulator start; written before magic */
-	u64 reserved2[7];
+	u32 platform_flags; /* kPlatform* bits: what the kernel would read from MSRs on hardware */
+	u32 reserved1;
+	u64 reserved2[6];
 } __attribute__((packed));
+/* The CPU has the SEAMRET-invalidates-VMCS erratum (IA32_VMX_BASIC bit 60 clear on hardware). */
+inline constexpr u32 kPlatformSeamretInvalidatesVmcs = 1u << 0;
 static_assert(sizeof(MailboxHeader) == 128);
 static_assert(__builtin_offsetof(MailboxHeader, heartbeat) == 32);
 static_assert(__builtin_offsetof(MailboxHeader, emu_state) == 40);
 static_assert(__builtin_offsetof(MailboxHeader, doorbell) == 44);
 static_assert(__builtin_offsetof(MailboxHeader, tdx_keyid_start) == 48);
+static_assert(__builtin_offsetof(MailboxHeader, cpu_signature) == 60);
 static_assert(__builtin_offsetof(MailboxHeader, epoch) == 64);
+static_assert(__builtin_offsetof(MailboxHeader, platform_flags) == 72);
 
 struct alignas(64) MailboxSlot {
 	/* Input half: written by the guest only. */
