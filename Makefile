@@ -61,7 +61,7 @@ emu: deps
 emu-tests: emu
 	ctest --test-dir $(BUILD)/seam-emu --output-on-failure -j$(JOBS)
 
-host-tests: core-tests emu-tests quote-tests
+host-tests: core-tests emu-tests quote-tests image-tests
 
 # The DICE quote library (lib/dice-quote), tdx-quote-verify and dice-quote-make in one build;
 # quote-tests runs the library's GoogleTests and the CLI + independent-verifier test.
@@ -71,6 +71,17 @@ quote-tools: deps
 
 quote-tests: quote-tools
 	ctest --test-dir $(BUILD)/dice-quote --output-on-failure -j$(JOBS)
+
+# The module-image library (lib/module-image) and tdx-mkimage in one build; image-tests runs the
+# library's GoogleTests and tdx-mkimage's (over Intel's published blobs too when
+# TDX_MODULE_BINARIES names a checkout of Intel's module-binaries repository).
+.PHONY: image-tools image-tests
+image-tools: deps
+	cmake -S tools/tdx-mkimage -B $(BUILD)/module-image -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD)/module-image -j$(JOBS)
+
+image-tests: image-tools
+	ctest --test-dir $(BUILD)/module-image --output-on-failure -j$(JOBS)
 
 # End to end under QEMU with the emulator (see scripts/check.sh for the list).
 e2e: module module-test module-debug emu quote-tools
