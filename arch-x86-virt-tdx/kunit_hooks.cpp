@@ -261,6 +261,62 @@ extern "C" int tdx_kunit_quote_state(struct tdx_kunit_quote_state *out)
 	return 0;
 }
 
+namespace {
+struct RendezvousRun {
+	UpdateRendezvous rz;
+	tdx_kunit_rendezvous_run *run;
+};
+
+int rendezvous_cpu(void *ctx)
+{
+	RendezvousRun &r = *static_cast<RendezvousRun *>(ctx);
+	const unsigned cpu = kapi_this_cpu();
+	const bool lead = cpu == r.run->lead_cpu;
+	r.rz.walk(cpu, [&](UpdateStep s, u64 *status) {
+		if (!lead && !update_step_on_every_cpu(s))
+			return 0;
+		if (cpu < 64)
+			__atomic_fetch_or(&r.run->ran[unsigned(s)], 1ull << cpu, __ATOMIC_RELAXED);
+		if (unsigned(s) == r.run->fail_step && cpu == r.run->fail_cpu) {
+			*status = abi::status::kSysBusy;
+			return -err::kEIO;
+		}
+		return 0;
+	});
+	return 0;
+}
+} // namespace
+
+extern "C" int tdx_kunit_update_step_on_every_cpu(unsigned int step)
+{
+	return update_step_on_every_cpu(UpdateStep(step));
+}
+
+extern "C" int tdx_kunit_rendezvous(struct tdx_kunit_rendezvous_run *run)
+{
+	static_assert(TDX_KUNIT_UPDATE_STEPS == unsigned(UpdateStep::kDone) + 1);
+	Box<RendezvousRun> r(new (kAlloc) RendezvousRun());
+	if (!r)
+		return -err::kENOMEM;
+	r->run = run;
+	kapi_cpus_read_lock();
+	run->lead_cpu = 0;
+	while (!kapi_cpu_online(run->lead_cpu))
+		run->lead_cpu++;
+	run->nr_cpus = kapi_num_online_cpus();
+	kapi_cpus_read_unlock();
+	if (run->nr_cpus > 64)
+		return -err::kERANGE;
+	r->rz.start(run->nr_cpus);
+	int ret = kapi_stop_machine(rendezvous_cpu, r.get());
+	run->failed = r->rz.failed();
+	run->failure_step = unsigned(r->rz.failure().step);
+	run->failure_cpu = r->rz.failure().cpu;
+	run->failure_err = r->rz.failure().err;
+	run->final_step = unsigned(r->rz.step());
+	return ret;
+}
+
 extern "C" int tdx_kunit_validate_image(const void *blob, kapi_u64 size, struct tdx_kunit_image_layout *out,
 					struct tdx_kunit_image_refusal *why)
 {

@@ -10,7 +10,7 @@
 #include "tdx_kunit.h"
 
 kunit_test_suites(&tdx_seamcall_suite, &tdx_metadata_suite, &tdx_tdmr_suite, &tdx_bringup_suite,
-		  &tdx_ext_suite, &tdx_quote_suite, &tdx_image_suite);
+		  &tdx_ext_suite, &tdx_quote_suite, &tdx_image_suite, &tdx_update_suite);
 
 TDX_IMPORT_KUNIT();
 MODULE_LICENSE("GPL");

@@ -11,5 +11,6 @@ extern struct kunit_suite tdx_bringup_suite;
 extern struct kunit_suite tdx_ext_suite;
 extern struct kunit_suite tdx_quote_suite;
 extern struct kunit_suite tdx_image_suite;
+extern struct kunit_suite tdx_update_suite;
 
 #endif

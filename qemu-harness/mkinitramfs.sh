@@ -6,10 +6,11 @@
 # (/lib/modules-tdx/, insmod'ed by path) and /etc/harness.env.
 #
 #   mkinitramfs.sh --out FILE [--module PATH.ko]... --scenario NAME [--scenario NAME]...
-#                  [--env K=V]... [--bin PATH]...
+#                  [--env K=V]... [--bin PATH]... [--data PATH]...
 #
 # --bin installs a host program as /usr/bin/NAME together with the shared libraries ldd lists for
 # it (and the dynamic loader), so scenarios can run host-built tools such as tdx-quote-verify.
+# --data copies a host file as /data/NAME (module images for the update scenarios).
 #
 # NAME is a file qemu-harness/scenarios/NAME.sh, or a path to a .sh file (its basename without
 # .sh becomes its name). --scenario also takes several names separated by commas. The scenarios
@@ -28,6 +29,7 @@ modules=()
 scenarios=()
 envs=()
 bins=()
+datas=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--out) out="${2:?--out needs a file}"; shift 2 ;;
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
 		;;
 	--env) envs+=("${2:?--env needs K=V}"); shift 2 ;;
 	--bin) bins+=("${2:?--bin needs a path}"); shift 2 ;;
+	--data) datas+=("${2:?--data needs a path}"); shift 2 ;;
 	-h | --help) usage ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -87,6 +90,12 @@ for b in "${bins[@]}"; do
 		mkdir -p "$stage$(dirname "$lib")"
 		[ -e "$stage$lib" ] || cp -L "$lib" "$stage$lib"
 	done < <(ldd "$b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+done
+
+for d in "${datas[@]}"; do
+	[ -f "$d" ] || die "data file '$d' does not exist"
+	mkdir -p "$stage/data"
+	install -m 0644 "$d" "$stage/data/$(basename "$d")"
 done
 
 : >"$stage/etc/harness.scenarios"

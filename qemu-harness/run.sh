@@ -5,7 +5,7 @@
 #   run.sh [--kernel distro|PATH] [--module PATH.ko]... --scenario NAME [--scenario NAME]...
 #          [--smp N] [--packages P] [--ram MiB] [--profile FILE] [--emu PATH]
 #          [--emu-extra 'ARGS'] [--log FILE] [--timeout SEC] [--append 'KERNEL ARGS']
-#          [--env K=V]... [--quiet | --verbose]
+#          [--env K=V]... [--bin PATH]... [--data PATH]... [--quiet | --verbose]
 #
 #   --kernel     distro (default): Debian's 6.12 image, fetched by get-kernel.sh; or a bzImage
 #   --module     a .ko copied into the guest's /lib/modules-tdx/ (may be omitted, e.g. for smoke)
@@ -22,6 +22,7 @@
 #   --append     extra kernel command line
 #   --env K=V    an extra variable for the scenarios (/etc/harness.env)
 #   --bin PATH   a host program (with its shared libraries) installed in the guest's /usr/bin
+#   --data PATH  a host file copied to the guest's /data/ (module images for update scenarios)
 #   --respawn-emu  when the emulator dies while the guest runs (a "die" fault), start a fresh one
 #                (new epoch, a TDX module in SYSINIT_PENDING) on the same mailbox and RAM; QEMU's
 #                control channel reconnects to it; the doorbell does not (the fresh emulator
@@ -47,6 +48,7 @@ modules=()
 scenarios=()
 envs=()
 bins=()
+datas=()
 smp=2
 packages=1
 ram=1024
@@ -76,6 +78,7 @@ while [ $# -gt 0 ]; do
 	--append) append="${2?}"; shift 2 ;;
 	--env) envs+=("${2:?}"); shift 2 ;;
 	--bin) bins+=("${2:?}"); shift 2 ;;
+	--data) datas+=("${2:?}"); shift 2 ;;
 	--quiet) stream=0; shift ;;
 	--respawn-emu) respawn=1; shift ;;
 	--verbose) stream=1; shift ;;
@@ -241,6 +244,7 @@ for m in "${modules[@]}"; do mk_args+=(--module "$m"); done
 for s in "${scenarios[@]}"; do mk_args+=(--scenario "$s"); done
 for e in "${envs[@]}"; do mk_args+=(--env "$e"); done
 for b in "${bins[@]}"; do mk_args+=(--bin "$b"); done
+for d in "${datas[@]}"; do mk_args+=(--data "$d"); done
 "$here/mkinitramfs.sh" "${mk_args[@]}" || die "could not build the initramfs"
 
 # --- the emulator ----------------------------------------------------------------------------

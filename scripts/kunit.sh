@@ -10,7 +10,8 @@ dbg=$(qemu-harness/debug-kernel/build.sh)
 kmod=$(scripts/build-module.sh debug-test "$dbg/build" 2>/dev/null)
 mkdir -p build/logs
 log=build/logs/kunit.log
-suites=(tdx_seamcall tdx_metadata tdx_tdmr tdx_bringup tdx_ext tdx_quote tdx_image)
+rm -f "$log" # never parse an earlier run's results
+suites=(tdx_seamcall tdx_metadata tdx_tdmr tdx_bringup tdx_ext tdx_quote tdx_image tdx_update)
 
 rc=0
 qemu-harness/run.sh --kernel "$dbg/bzImage" --module "$kmod/tdx_host.ko" \

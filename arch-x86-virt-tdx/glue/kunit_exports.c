@@ -42,6 +42,8 @@ TDX_EXPORT_KUNIT(tdx_kunit_quote_buffer_pages);
 TDX_EXPORT_KUNIT(tdx_kunit_quote_buffer);
 TDX_EXPORT_KUNIT(tdx_kunit_quote_state);
 TDX_EXPORT_KUNIT(tdx_kunit_validate_image);
+TDX_EXPORT_KUNIT(tdx_kunit_rendezvous);
+TDX_EXPORT_KUNIT(tdx_kunit_update_step_on_every_cpu);
 TDX_EXPORT_KUNIT(tdx_kunit_build_seamldr_params);
 
 u64 tdx_host_test_emu_service(u64 rax, u64 rcx, u64 rdx, u64 r8)

@@ -153,6 +153,26 @@ KAPI_EXTERN int tdx_kunit_build_seamldr_params(const struct tdx_kunit_image_layo
 					       struct tdx_kunit_image_refusal *why);
 
 /*
+ * The update window's rendezvous (arch-x86-virt-tdx/update.h) under the real stop_machine, with
+ * steps that make no SEAMCALL: each step records which CPUs ran it; CPU fail_cpu fails step
+ * fail_step (fail_step 0: none). Out: whether it failed and the failure it kept, and per step
+ * the CPUs (bits 0..63) that ran it. 0, or -errno when it could not run.
+ */
+#define TDX_KUNIT_UPDATE_STEPS 9 /* UpdateStep kStart .. kDone */
+struct tdx_kunit_rendezvous_run {
+	unsigned int fail_step, fail_cpu;
+	int failed;
+	unsigned int failure_step, failure_cpu;
+	int failure_err;
+	unsigned int nr_cpus, lead_cpu;
+	kapi_u64 ran[TDX_KUNIT_UPDATE_STEPS];
+	unsigned int final_step;
+};
+KAPI_EXTERN int tdx_kunit_rendezvous(struct tdx_kunit_rendezvous_run *run);
+/* Whether every CPU runs step s (else the lead CPU alone). */
+KAPI_EXTERN int tdx_kunit_update_step_on_every_cpu(unsigned int step);
+
+/*
  * The SEAMCALL path from any context (IPI handlers included): tdx_kunit_hold() takes the state
  * lock (so the backend stays) and returns 0 when the emulator backend is in use, else -ENODEV
  * with the lock released; tdx_kunit_release() drops it, from the same task. In between, any
