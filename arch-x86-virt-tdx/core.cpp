@@ -252,8 +252,6 @@ Status TdxHost::seamldr_info(abi::SeamldrInfo &out)
 	return Seamldr(g_seamcall.get()).info(out);
 }
 
-namespace {
-
 /* The window's shared state: every CPU of stop_machine walks it (update.h). */
 struct Window {
 	UpdateRendezvous rendezvous;
@@ -263,8 +261,12 @@ struct Window {
 	/* The inputs too big for the stack of the caller: the sigstruct and the facts. */
 	abi::Sigstruct sig;
 	UpdateFacts facts;
+	/* The seamldr_params page, from update_prepare() to the end of update_install(). */
+	PageRun params;
 };
 /* Built at the first update, never destroyed (no global constructors in the module). */
+namespace {
+
 kstd::LazyInit<Window> g_window_storage;
 Window &window()
 {
@@ -302,43 +304,71 @@ Status gather_facts(Seamcall &sc, const u8 *image, const ImageLayout &layout, ab
 
 } // namespace
 
-Status TdxHost::update(const void *image, usize size)
+Status TdxHost::update_prepare(const void *image, usize size)
 {
 	kstd::Guard<StateLock> g(g_state_lock);
-	return update_locked(image, size);
+	Window &w = window();
+	w.params = PageRun();
+	Status s = update_prepare_locked(w, image, size);
+	if (s.is_error())
+		w.params = PageRun();
+	return s;
 }
 
-Status TdxHost::update_locked(const void *image, usize size)
+Status TdxHost::update_install()
+{
+	kstd::Guard<StateLock> g(g_state_lock);
+	Window &w = window();
+	if (!w.params)
+		return error(err::kEINVAL); /* no update_prepare() before */
+	Status s = update_install_locked(w);
+	/* If the emulator died in the window, it may still read the params page. */
+	if (g_seamcall.alive() && g_seamcall->dead())
+		w.params.abandon_to_module();
+	w.params = PageRun();
+	return s;
+}
+
+void TdxHost::update_abort()
+{
+	kstd::Guard<StateLock> g(g_state_lock);
+	window().params = PageRun();
+}
+
+Status TdxHost::update_prepare_locked(Window &w, const void *image, usize size)
 {
 	if (!update_supported_locked())
 		return error(status_ == ModuleStatus::kInitialized ? err::kEOPNOTSUPP : err::kENXIO);
 	Seamcall &sc = g_seamcall.get();
 	const u8 *bytes = static_cast<const u8 *>(image);
 
-	Window &w = window();
 	ImageRefusal why;
 	Result<ImageLayout> layout = validate_image(Span<const u8>(bytes, size), &why);
 	if (layout.is_error()) {
 		kapi_log(KAPI_LOG_ERR, "update: image refused: %s: %s\n", why.code_name(), why.message);
 		return layout.status();
 	}
-	abi::Sigstruct &sig = w.sig;
-	UpdateFacts &facts = w.facts;
-	facts = UpdateFacts{};
-	TRY(gather_facts(sc, bytes, layout.value(), sig, facts));
-	if (const UpdateRefusal r = preflight(sig, facts); r != UpdateRefusal::kNone) {
+	w.facts = UpdateFacts{};
+	TRY(gather_facts(sc, bytes, layout.value(), w.sig, w.facts));
+	if (const UpdateRefusal r = preflight(w.sig, w.facts); r != UpdateRefusal::kNone) {
 		kapi_log(KAPI_LOG_ERR, "update: image refused: %s (the running module goes on)\n", update_refusal_code(r));
 		return error(err::kEINVAL);
 	}
-	PageRun params = PageRun::alloc(kPageSize);
-	if (!params)
+	w.params = PageRun::alloc(kPageSize);
+	if (!w.params)
 		return error(err::kENOMEM);
 	TRY(build_seamldr_params(layout.value(), kapi_vmalloc_to_pfn, image,
-				 static_cast<abi::SeamldrParams *>(params.va()), &why));
+				 static_cast<abi::SeamldrParams *>(w.params.va()), &why));
+	w.plan = UpdatePlan{w.facts.module_hv, w.params.pa().value()};
+	return Status::ok();
+}
 
+Status TdxHost::update_install_locked(Window &w)
+{
+	if (!update_supported_locked())
+		return error(status_ == ModuleStatus::kInitialized ? err::kEOPNOTSUPP : err::kENXIO);
 	/* No quote request in the window: the quote lock is held across it (state, then quote). */
 	quote_lock.lock();
-	w.plan = UpdatePlan{facts.module_hv, params.pa().value()};
 	kapi_cpus_read_lock();
 	w.lead_cpu = 0;
 	while (!kapi_cpu_online(w.lead_cpu))
@@ -381,9 +411,6 @@ Status TdxHost::update_locked(const void *image, usize size)
 	/* TD calls fail at once from here on; quote requests already do (the status is failed). */
 	if (g_module->gone())
 		td_manager().stop();
-	/* If the emulator died in the window, it may still read the params page. */
-	if (sc.dead())
-		params.abandon_to_module();
 	return result;
 }
 
@@ -463,7 +490,17 @@ extern "C" int tdx_core_seamldr_version(struct tdx_seamldr_version *out)
 	return s.to_kernel();
 }
 
-extern "C" int tdx_core_update(const void *image, kapi_size size)
+extern "C" int tdx_core_update_prepare(const void *image, kapi_size size)
 {
-	return tdx::host().update(image, size).to_kernel();
+	return tdx::host().update_prepare(image, size).to_kernel();
+}
+
+extern "C" int tdx_core_update_install(void)
+{
+	return tdx::host().update_install().to_kernel();
+}
+
+extern "C" void tdx_core_update_abort(void)
+{
+	tdx::host().update_abort();
 }

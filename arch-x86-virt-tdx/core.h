@@ -42,7 +42,9 @@ public:
 	 * Runtime update (update.h, update_image.h): whether this platform offers it (a module is
 	 * initialized, reports TD_PRESERVING, and the CPU lacks the SEAMRET-invalidates-VMCS
 	 * erratum); a fresh SEAMLDR.INFO; and the update itself with the image fw_upload received
-	 * (vmalloc'ed). update(): 0; -EINVAL the image is refused before anything stops (its reason
+	 * (vmalloc'ed), in two parts: update_prepare() refuses an image before anything stops
+	 * (-EINVAL, its reason logged; the module runs on) and update_install() runs the window. 0;
+	 * -EINVAL the image is refused before anything stops (its reason
 	 * logged; the module runs on); -EBUSY a TD build is in progress (nothing changed); -ENXIO no
 	 * module; -EOPNOTSUPP not offered; -EIO the window failed (logged: the old module runs on
 	 * when SYS.SHUTDOWN itself failed, else no TDX module is left and TDX is marked failed);
@@ -50,7 +52,10 @@ public:
 	 */
 	bool update_supported();
 	Status seamldr_info(abi::SeamldrInfo &out);
-	Status update(const void *image, usize size);
+	/* Checks and prepares (the image must stay until install or abort), then the window. */
+	Status update_prepare(const void *image, usize size);
+	Status update_install();
+	void update_abort();
 
 	/* The state lock, for callers that need several steps at once (KUnit hooks, bench). */
 	void lock();
@@ -68,7 +73,8 @@ public:
 private:
 	Status init_locked(const tdx_core_params &p);
 	bool update_supported_locked();
-	Status update_locked(const void *image, usize size);
+	Status update_prepare_locked(struct Window &w, const void *image, usize size);
+	Status update_install_locked(struct Window &w);
 	void destroy_locked();
 	/* The CPU hotplug callback (cpu_online_cb), registered once while the module is up. */
 	Status add_cpuhp_locked();

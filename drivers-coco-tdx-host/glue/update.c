@@ -75,8 +75,27 @@ static struct tdx_upload {
 	.lock = __MUTEX_INITIALIZER(upload.lock),
 };
 
+/* The core's errors as fw_upload's: what `error` shows after "<progress>:". */
+static enum fw_upload_err tdx_fw_err(int ret)
+{
+	switch (ret) {
+	case 0:
+		return FW_UPLOAD_ERR_NONE;
+	case -EBUSY:
+	case -EAGAIN:
+		return FW_UPLOAD_ERR_BUSY;
+	case -EINVAL:
+	case -EIO:
+		return TDX_FW_INVALID;
+	default:
+		return FW_UPLOAD_ERR_HW_ERROR;
+	}
+}
+
 static enum fw_upload_err tdx_fw_prepare(struct fw_upload *fwl, const u8 *data, u32 size)
 {
+	int ret;
+
 	/*
 	 * The entry was registered without pinning the module (rmmod works while no update is in
 	 * flight); an upload pins it until cleanup.
@@ -88,7 +107,16 @@ static enum fw_upload_err tdx_fw_prepare(struct fw_upload *fwl, const u8 *data, 
 	upload.cancelled = false;
 	upload.installing = false;
 	mutex_unlock(&upload.lock);
-	return FW_UPLOAD_ERR_NONE;
+	/* Everything that can refuse the image without stopping anything: header, preflight. */
+	ret = tdx_core_update_prepare(data, size);
+	if (ret) {
+		/* fw_upload calls no cleanup after a failed prepare: drop the pin here. */
+		mutex_lock(&upload.lock);
+		upload.pinned = false;
+		mutex_unlock(&upload.lock);
+		module_put(THIS_MODULE);
+	}
+	return tdx_fw_err(ret);
 }
 
 static enum fw_upload_err tdx_fw_write(struct fw_upload *fwl, const u8 *data, u32 offset, u32 size,
@@ -105,21 +133,10 @@ static enum fw_upload_err tdx_fw_write(struct fw_upload *fwl, const u8 *data, u3
 	upload.installing = true;
 	mutex_unlock(&upload.lock);
 
-	/* The whole image at once: fw_upload hands the complete payload from offset 0. */
-	ret = tdx_core_update(data + offset, size);
+	/* prepare() checked the whole payload; this one call installs it. */
+	ret = tdx_core_update_install();
 	*written = size;
-	switch (ret) {
-	case 0:
-		return FW_UPLOAD_ERR_NONE;
-	case -EBUSY:
-	case -EAGAIN:
-		return FW_UPLOAD_ERR_BUSY;
-	case -EINVAL:
-	case -EIO:
-		return TDX_FW_INVALID;
-	default:
-		return FW_UPLOAD_ERR_HW_ERROR;
-	}
+	return tdx_fw_err(ret);
 }
 
 static enum fw_upload_err tdx_fw_poll_complete(struct fw_upload *fwl)
@@ -141,6 +158,7 @@ static void tdx_fw_cleanup(struct fw_upload *fwl)
 {
 	bool pinned;
 
+	tdx_core_update_abort(); /* the prepared update, when it was not installed */
 	mutex_lock(&upload.lock);
 	pinned = upload.pinned;
 	upload.pinned = false;

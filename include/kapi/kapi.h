@@ -249,7 +249,7 @@ KAPI_EXTERN kapi_u64 tdx_core_phymem_page_reclaim(kapi_u64 pa);
  * Runtime update (arch-x86-virt-tdx/update.h): offered on this platform (a module initialized with
  * TD_PRESERVING, no SEAMRET erratum); the P-SEAMLDR's version and remaining updates from a fresh
  * SEAMLDR.INFO (-ENXIO when not offered); and the update with the image fw_upload received
- * (vmalloc'ed): 0; -EINVAL image refused before anything stopped (reason logged, the module runs
+ * (vmalloc'ed; prepare checks it, install runs the window): 0; -EINVAL image refused before anything stopped (reason logged, the module runs
  * on); -EBUSY a TD build in progress (nothing changed); -EIO the update failed (logged; when past
  * SYS.SHUTDOWN no TDX module is left); -ENXIO / -EOPNOTSUPP no module / no update here; -ENOMEM.
  * Sleeps; serialized with everything else on the state lock.
@@ -260,6 +260,9 @@ struct tdx_seamldr_version {
 };
 KAPI_EXTERN int tdx_core_update_supported(void);
 KAPI_EXTERN int tdx_core_seamldr_version(struct tdx_seamldr_version *out);
-KAPI_EXTERN int tdx_core_update(const void *image, kapi_size size);
+/* The update in two parts: the checks before anything stops, then the window (or an abort). */
+KAPI_EXTERN int tdx_core_update_prepare(const void *image, kapi_size size);
+KAPI_EXTERN int tdx_core_update_install(void);
+KAPI_EXTERN void tdx_core_update_abort(void);
 
 #endif /* TDX_KAPI_H */
