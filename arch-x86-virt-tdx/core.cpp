@@ -261,6 +261,10 @@ struct Window {
 	/* The inputs too big for the stack of the caller: the sigstruct and the facts. */
 	abi::Sigstruct sig;
 	UpdateFacts facts;
+	/* The signed message (header || body) and the key and signature big-endian, for the check. */
+	u8 signed_part[abi::kSigstructHeaderBytes + abi::kSigstructBodyBytes];
+	u8 modulus_be[abi::kSigstructRsaBytes];
+	u8 signature_be[abi::kSigstructRsaBytes];
 	/* The seamldr_params page, from update_prepare() to the end of update_install(). */
 	PageRun params;
 };
@@ -287,6 +291,37 @@ int window_cpu(void *ctx)
 		return g_module->update_step(s, lead, w.plan, status);
 	});
 	return 0;
+}
+
+void reverse_copy(u8 *dst, const u8 *src, usize n)
+{
+	for (usize i = 0; i < n; i++)
+		dst[i] = src[n - 1 - i];
+}
+
+/*
+ * The sigstruct's RSA-3072 signature over header || body, with the key it carries (stored
+ * little-endian; the crypto API takes big-endian). Whether that key is trusted is the signer
+ * check's business. -errno only when the check itself could not be made.
+ */
+Status check_signature(Window &w)
+{
+	const abi::Sigstruct &s = w.sig;
+	const u8 *raw = reinterpret_cast<const u8 *>(&s);
+	__builtin_memcpy(w.signed_part, raw, abi::kSigstructHeaderBytes);
+	__builtin_memcpy(w.signed_part + abi::kSigstructHeaderBytes, raw + abi::kSigstructBodyOffset,
+			 abi::kSigstructBodyBytes);
+	reverse_copy(w.modulus_be, s.modulus, sizeof(w.modulus_be));
+	reverse_copy(w.signature_be, s.signature, sizeof(w.signature_be));
+	u8 digest[48];
+	TRY(Status::from_kernel(kapi_sha384(w.signed_part, sizeof(w.signed_part), digest)));
+	const int r = kapi_rsa_pkcs1_sha384_verify(w.modulus_be, sizeof(w.modulus_be), s.exponent, w.signature_be, digest);
+	w.facts.signature_ok = r == 0;
+	if (r && r != -err::kEKEYREJECTED) {
+		kapi_log(KAPI_LOG_ERR, "update: the sigstruct's signature could not be checked (%d)\n", r);
+		return Status::from_kernel(r);
+	}
+	return Status::ok();
 }
 
 /* Before anything stops: what preflight() needs to know (update.h). */
@@ -350,6 +385,7 @@ Status TdxHost::update_prepare_locked(Window &w, const void *image, usize size)
 	}
 	w.facts = UpdateFacts{};
 	TRY(gather_facts(sc, bytes, layout.value(), w.sig, w.facts));
+	TRY(check_signature(w));
 	if (const UpdateRefusal r = preflight(w.sig, w.facts); r != UpdateRefusal::kNone) {
 		kapi_log(KAPI_LOG_ERR, "update: image refused: %s (the running module goes on)\n", update_refusal_code(r));
 		return error(err::kEINVAL);

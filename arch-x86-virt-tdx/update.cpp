@@ -56,6 +56,7 @@ const char *update_refusal_code(UpdateRefusal r)
 	case UpdateRefusal::kNoModule: return "no-module";
 	case UpdateRefusal::kNoUpdatesLeft: return "no-updates-left";
 	case UpdateRefusal::kBadSigstruct: return "bad-sigstruct";
+	case UpdateRefusal::kBadSignature: return "bad-rsa-signature";
 	case UpdateRefusal::kUntrustedSigner: return "untrusted-signer";
 	case UpdateRefusal::kMajorSvnChange: return "major-svn-change";
 	case UpdateRefusal::kSvnDowngrade: return "svn-downgrade";
@@ -106,6 +107,8 @@ UpdateRefusal preflight(const abi::Sigstruct &s, const UpdateFacts &f)
 		return UpdateRefusal::kNoUpdatesLeft;
 	if (!sigstruct_shape_ok(s))
 		return UpdateRefusal::kBadSigstruct;
+	if (!f.signature_ok)
+		return UpdateRefusal::kBadSignature;
 	if (__builtin_memcmp(f.signer_id, running.mrsignerseam, sizeof(f.signer_id)) != 0)
 		return UpdateRefusal::kUntrustedSigner;
 	if (s.major_svn != running.tee_tcb_svn[abi::kTeeTcbSvnMajor])

@@ -43,6 +43,7 @@ struct UpdateFacts {
 	abi::SeamldrInfo seamldr;        /* a fresh SEAMLDR.INFO */
 	u16 module_hv = 0;               /* the running module's MODULE_HV, read fresh */
 	u32 cpu_signature = 0;           /* CPUID.1.EAX of the platform */
+	bool signature_ok = false;       /* the sigstruct's RSA signature verifies with its own key */
 	u8 signer_id[48] = {};           /* SHA-384 of the new sigstruct's modulus, as stored */
 	u8 module_hash[48] = {};         /* SHA-384 of the new module image */
 };
@@ -52,6 +53,7 @@ enum class UpdateRefusal : u8 {
 	kNoModule,            /* SEAMLDR.INFO reports no TDX module loaded */
 	kNoUpdatesLeft,       /* num_remaining_updates is 0 */
 	kBadSigstruct,        /* a header constant of the sigstruct is wrong */
+	kBadSignature,        /* its RSA signature does not verify (with the key it carries) */
 	kUntrustedSigner,     /* not signed by the signer of the running module (MRSIGNERSEAM) */
 	kMajorSvnChange,      /* a TD-preserving update keeps the major SVN */
 	kSvnDowngrade,        /* the minor SVN may not go down */

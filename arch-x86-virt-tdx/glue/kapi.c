@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kapi: the kernel services the C++ core uses (see include/kapi/kapi.h). */
 #include <crypto/hash.h>
+#include <crypto/sig.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/gfp.h>
@@ -22,6 +23,7 @@
 #include <asm/apic.h>
 #include <asm/smp.h>
 
+#include <kapi/compat.h>
 #include <kapi/kapi.h>
 
 /* The core's errno constants (include/kstd/errno.h) restate the kernel's. */
@@ -299,6 +301,81 @@ int kapi_sha384(const void *data, kapi_size len, unsigned char out[48])
 		return PTR_ERR(tfm);
 	ret = crypto_shash_tfm_digest(tfm, data, len, out);
 	crypto_free_shash(tfm);
+	return ret;
+}
+
+/* DER length of n content bytes (n < 65536). */
+static u8 *der_len(u8 *p, size_t n)
+{
+	if (n < 0x80) {
+		*p++ = n;
+	} else if (n < 0x100) {
+		*p++ = 0x81;
+		*p++ = n;
+	} else {
+		*p++ = 0x82;
+		*p++ = n >> 8;
+		*p++ = n & 0xff;
+	}
+	return p;
+}
+
+/* DER INTEGER of an unsigned big-endian number (a leading zero when its top bit is set). */
+static u8 *der_uint(u8 *p, const u8 *be, size_t n)
+{
+	bool pad;
+
+	while (n > 1 && !*be) {
+		be++;
+		n--;
+	}
+	pad = *be & 0x80;
+	*p++ = 0x02;
+	p = der_len(p, n + pad);
+	if (pad)
+		*p++ = 0;
+	memcpy(p, be, n);
+	return p + n;
+}
+
+int kapi_rsa_pkcs1_sha384_verify(const unsigned char *modulus, kapi_size modulus_len, unsigned int exponent,
+				 const unsigned char *sig, const unsigned char digest[48])
+{
+	u8 e_be[4] = { exponent >> 24, exponent >> 16, exponent >> 8, exponent };
+	struct crypto_sig *tfm;
+	u8 *key, *p, *body;
+	size_t body_len;
+	int ret;
+
+	if (modulus_len > 1024)
+		return -EINVAL;
+	/* RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }, as rsa's set_pub_key reads it. */
+	key = kmalloc(modulus_len + 32, GFP_KERNEL);
+	if (!key)
+		return -ENOMEM;
+	body = key + 8;
+	p = der_uint(body, modulus, modulus_len);
+	p = der_uint(p, e_be, sizeof(e_be));
+	body_len = p - body;
+	p = key;
+	*p++ = 0x30;
+	p = der_len(p, body_len);
+	memmove(p, body, body_len);
+	p += body_len;
+
+	tfm = crypto_alloc_sig(TDX_RSA_PKCS1_SHA384, 0, 0);
+	if (IS_ERR(tfm)) {
+		ret = PTR_ERR(tfm);
+		goto out_key;
+	}
+	ret = crypto_sig_set_pubkey(tfm, key, p - key);
+	if (!ret)
+		ret = crypto_sig_verify(tfm, sig, modulus_len, digest, 48);
+	if (ret == -EBADMSG)
+		ret = -EKEYREJECTED;
+	crypto_free_sig(tfm);
+out_key:
+	kfree(key);
 	return ret;
 }
 

@@ -9,7 +9,11 @@
 #include <map>
 #include <vector>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/rsa.h>
 #include <mutex>
 #include <thread>
 
@@ -216,6 +220,34 @@ int kapi_sha384(const void *data, kapi_size len, unsigned char out[48])
 {
 	unsigned int n = 0;
 	return EVP_Digest(data, len, out, &n, EVP_sha384(), nullptr) == 1 && n == 48 ? 0 : -5;
+}
+
+int kapi_rsa_pkcs1_sha384_verify(const unsigned char *modulus, kapi_size modulus_len, unsigned int exponent,
+				 const unsigned char *sig, const unsigned char digest[48])
+{
+	BIGNUM *n = BN_bin2bn(modulus, int(modulus_len), nullptr);
+	BIGNUM *e = BN_new();
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr);
+	EVP_PKEY *pkey = nullptr;
+	OSSL_PARAM *params = nullptr;
+	int ret = -22;
+	if (n && e && bld && kctx && BN_set_word(e, exponent) && OSSL_PARAM_BLD_push_BN(bld, "n", n) &&
+	    OSSL_PARAM_BLD_push_BN(bld, "e", e) && (params = OSSL_PARAM_BLD_to_param(bld)) &&
+	    EVP_PKEY_fromdata_init(kctx) == 1 && EVP_PKEY_fromdata(kctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1) {
+		EVP_PKEY_CTX *vctx = EVP_PKEY_CTX_new(pkey, nullptr);
+		if (vctx && EVP_PKEY_verify_init(vctx) == 1 && EVP_PKEY_CTX_set_rsa_padding(vctx, RSA_PKCS1_PADDING) == 1 &&
+		    EVP_PKEY_CTX_set_signature_md(vctx, EVP_sha384()) == 1)
+			ret = EVP_PKEY_verify(vctx, sig, modulus_len, digest, 48) == 1 ? 0 : -129; /* -EKEYREJECTED */
+		EVP_PKEY_CTX_free(vctx);
+	}
+	EVP_PKEY_free(pkey);
+	OSSL_PARAM_free(params);
+	EVP_PKEY_CTX_free(kctx);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(e);
+	BN_free(n);
+	return ret;
 }
 
 unsigned int kapi_cpuid_1_eax(void) { return g_kernel.cpuid_1_eax; }

@@ -44,6 +44,7 @@ struct Case {
 		s.cpuid_table[1] = 0x806F0;
 		std::memset(s.seamhash, 0xAB, sizeof(s.seamhash));
 
+		f.signature_ok = true;
 		f.seamldr.seam_ready = 1;
 		f.seamldr.num_remaining_updates = 3;
 		f.seamldr.seam_info.valid = 1;
@@ -79,6 +80,7 @@ TEST(UpdatePreflight, EachRefusal)
 		{UpdateRefusal::kBadSigstruct, [](Case &c) { c.s.exponent = 3; }},
 		{UpdateRefusal::kBadSigstruct, [](Case &c) { c.s.attributes = 1; }},
 		{UpdateRefusal::kBadSigstruct, [](Case &c) { c.s.cpuid_table_size = 256; }},
+		{UpdateRefusal::kBadSignature, [](Case &c) { c.f.signature_ok = false; }},
 		{UpdateRefusal::kUntrustedSigner, [](Case &c) { c.f.signer_id[47] ^= 1; }},
 		{UpdateRefusal::kMajorSvnChange, [](Case &c) { c.s.major_svn = 2; }},
 		{UpdateRefusal::kMajorSvnChange, [](Case &c) { c.s.major_svn = 0; }},

@@ -24,4 +24,14 @@
 /* FW_UPLOAD_ERR_FW_INVALID exists from 6.8; before, the nearest error is FW_UPLOAD_ERR_HW_ERROR. */
 #define TDX_HAVE_FW_UPLOAD_FW_INVALID (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0))
 
+/*
+ * RSA PKCS#1 v1.5 signature verification through crypto_sig: "pkcs1pad(rsa,<hash>)" up to 6.12,
+ * "pkcs1(rsa,<hash>)" from 6.13 (the padding template was split into its sig and akcipher parts).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define TDX_RSA_PKCS1_SHA384 "pkcs1(rsa,sha384)"
+#else
+#define TDX_RSA_PKCS1_SHA384 "pkcs1pad(rsa,sha384)"
+#endif
+
 #endif /* TDX_KAPI_COMPAT_H */

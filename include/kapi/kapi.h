@@ -166,6 +166,14 @@ KAPI_EXTERN unsigned int kapi_num_online_cpus(void);
 KAPI_EXTERN kapi_u64 kapi_vmalloc_to_pfn(const void *base, kapi_u64 offset);
 /* SHA-384 of len bytes (the kernel's crypto API, "sha384"): 0, or -errno with out untouched. */
 KAPI_EXTERN int kapi_sha384(const void *data, kapi_size len, unsigned char out[48]);
+/*
+ * RSA PKCS#1 v1.5 with SHA-384 (the kernel's crypto API): whether sig (big-endian, as long as the
+ * modulus) signs digest (48 bytes, the SHA-384 of the message) under the public key (modulus
+ * big-endian, exponent). 0 verified, -EKEYREJECTED not, other -errno when it could not check.
+ */
+KAPI_EXTERN int kapi_rsa_pkcs1_sha384_verify(const unsigned char *modulus, kapi_size modulus_len,
+					     unsigned int exponent, const unsigned char *sig,
+					     const unsigned char digest[48]);
 /* CPUID.1.EAX of this CPU (family, model, stepping). */
 KAPI_EXTERN unsigned int kapi_cpuid_1_eax(void);
 

@@ -22,4 +22,5 @@ inline constexpr int kERANGE = 34;
 inline constexpr int kEPROTO = 71;
 inline constexpr int kEOPNOTSUPP = 95;
 inline constexpr int kETIMEDOUT = 110;
+inline constexpr int kEKEYREJECTED = 129;
 } // namespace kstd::err
