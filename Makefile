@@ -61,7 +61,7 @@ emu: deps
 emu-tests: emu
 	ctest --test-dir $(BUILD)/seam-emu --output-on-failure -j$(JOBS)
 
-host-tests: core-tests emu-tests quote-tests image-tests
+host-tests: core-tests emu-tests quote-tests image-tests update-tests
 
 # The DICE quote library (lib/dice-quote), tdx-quote-verify and dice-quote-make in one build;
 # quote-tests runs the library's GoogleTests and the CLI + independent-verifier test.
@@ -82,6 +82,16 @@ image-tools: deps
 
 image-tests: image-tools
 	ctest --test-dir $(BUILD)/module-image --output-on-failure -j$(JOBS)
+
+# tdx-module-update (tools/tdx-module-update) and its GoogleTests; update-tests also runs it over
+# Intel's published images when TDX_MODULE_BINARIES names a checkout of Intel's repository.
+.PHONY: update-tool update-tests
+update-tool: deps
+	cmake -S tools/tdx-module-update -B $(BUILD)/module-update -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD)/module-update -j$(JOBS)
+
+update-tests: update-tool
+	ctest --test-dir $(BUILD)/module-update --output-on-failure -j$(JOBS)
 
 # End to end under QEMU with the emulator (see scripts/check.sh for the list).
 e2e: module module-test module-debug emu quote-tools

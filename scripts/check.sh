@@ -85,6 +85,7 @@ if [ "$what" = all ]; then
 	stage "host tests: seam-emu" "${make_q[@]}" emu-tests
 	stage "host tests: DICE quotes, tdx-quote-verify, independent verifier" "${make_q[@]}" quote-tests
 	stage "host tests: module images (blob formats, sigstruct signing and trust), tdx-mkimage" "${make_q[@]}" image-tests
+	stage "host tests: tdx-module-update (selection, sysfs, upload protocol)" "${make_q[@]}" update-tests
 	stage "module build + check-ko (Debian 6.12)" "${make_q[@]}" check-ko
 	stage "test build for Debian 6.12 (test hooks, TD harness)" "${make_q[@]}" module-test
 	stage "debug kernel (build or reuse from cache)" "${make_q[@]}" debug-kernel
