@@ -94,7 +94,7 @@ update-tests: update-tool
 	ctest --test-dir $(BUILD)/module-update --output-on-failure -j$(JOBS)
 
 # End to end under QEMU with the emulator (see scripts/check.sh for the list).
-e2e: module module-test module-debug emu quote-tools
+e2e: module module-test module-debug emu quote-tools image-tools update-tool
 	scripts/check.sh e2e
 
 check:

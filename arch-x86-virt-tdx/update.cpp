@@ -98,6 +98,18 @@ static bool handoff_compatible(const abi::Sigstruct &s, u16 running_hv)
 	return s.min_update_hv <= running_hv && running_hv <= s.module_hv;
 }
 
+/*
+ * The new image's signer (the SHA-384 of its modulus) against the running module's MRSIGNERSEAM,
+ * which TEE_TCB_INFO leaves zero for a module Intel signed.
+ */
+static bool same_signer(const u8 (&signer_id)[48], const u8 (&mrsignerseam)[48])
+{
+	static constexpr u8 kZero[48] = {};
+	const u8 *running = __builtin_memcmp(mrsignerseam, kZero, sizeof(kZero)) ? mrsignerseam
+										 : abi::kIntelSignerModulusSha384;
+	return __builtin_memcmp(signer_id, running, sizeof(signer_id)) == 0;
+}
+
 UpdateRefusal preflight(const abi::Sigstruct &s, const UpdateFacts &f)
 {
 	const abi::SeamInfo &running = f.seamldr.seam_info;
@@ -109,7 +121,7 @@ UpdateRefusal preflight(const abi::Sigstruct &s, const UpdateFacts &f)
 		return UpdateRefusal::kBadSigstruct;
 	if (!f.signature_ok)
 		return UpdateRefusal::kBadSignature;
-	if (__builtin_memcmp(f.signer_id, running.mrsignerseam, sizeof(f.signer_id)) != 0)
+	if (!same_signer(f.signer_id, running.mrsignerseam))
 		return UpdateRefusal::kUntrustedSigner;
 	if (s.major_svn != running.tee_tcb_svn[abi::kTeeTcbSvnMajor])
 		return UpdateRefusal::kMajorSvnChange;
@@ -222,7 +234,10 @@ int TdxModule::update_step(UpdateStep s, bool lead, const UpdatePlan &plan, u64 
 	RegBlock r{};
 	switch (s) {
 	case UpdateStep::kShutdown: {
-		r.rcx = (plan.handoff_hv & abi::kShutdownHvMask) | abi::kShutdownAvoidCompatSensitive;
+		/* "Avoid compat-sensitive" exists only on modules with UPDATE_COMPAT (TDX_FEATURES0 bit 47). */
+		r.rcx = plan.handoff_hv & abi::kShutdownHvMask;
+		if (info_.features0 & abi::features0::kUpdateCompat)
+			r.rcx |= abi::kShutdownAvoidCompatSensitive;
 		const TdxStatus st_ = sc_.call(kSysShutdown, r);
 		if (st_.is_success())
 			return 0;
@@ -269,8 +284,11 @@ int TdxModule::update_step(UpdateStep s, bool lead, const UpdatePlan &plan, u64 
 			return e;
 		if (int e = window_rd(sc_, abi::field::kMemoryPoolRequiredPages, &pages, status))
 			return e;
-		/* No allocation here: a module that wants more pool than bring-up gave cannot run. */
-		if (pages > ext_pool_.pages_given())
+		/*
+		 * MEMORY_POOL_REQUIRED_PAGES counts the pages still missing (the pool handed over
+		 * counts): none may be allocated here, so a module that wants more cannot run.
+		 */
+		if (pages)
 			return -err::kENOSPC;
 		if (!required)
 			return 0;

@@ -68,6 +68,19 @@ quote_boot() { # KERNEL KMOD-DIR SCENARIO...
 		scripts/verify-guest-quotes.sh "$log" 2
 }
 
+# Runtime update: the test build, the TD harness, tdx-quote-verify and tdx-module-update in the guest,
+# the images of scripts/update-images.py (built from update.json's module) in its /data.
+update_boot() { # KERNEL KMOD-DIR SMP
+	local kernel=$1 kmod=$2 smp=$3 dir=build/update-images data=()
+	/usr/bin/env python3 scripts/update-images.py qemu-harness/seam-emu/profiles/update.json \
+		build/module-image/tdx-mkimage lib/module-image/keys "$dir" >"$dir.list" || return 1
+	mv "$dir.list" "$dir/images.list"
+	for f in "$dir"/*.blob "$dir/images.list"; do data+=(--data "$f"); done
+	qemu-harness/run.sh --kernel "$kernel" --module "$kmod/tdx_host.ko" --module "$kmod/tdx_td_harness.ko" \
+		--bin build/dice-quote/tdx-quote-verify --bin build/module-update/tdx-module-update \
+		--profile qemu-harness/seam-emu/profiles/update.json --smp "$smp" "${data[@]}" --scenario update
+}
+
 debug_check_ko() {
 	make --no-print-directory module-debug &&
 		scripts/check-ko.sh build/kmod/debug/tdx_host.ko build/kmod/debug/build.log &&
@@ -109,6 +122,9 @@ stage "e2e distro: extensions and the quoting add-on: pool of 0/1/512/513/12800 
 	tdmr_boot distro "$distro_ko" 1024 ext-quote.json extpool
 stage "e2e distro test build: TDs and quotes (TD harness, tdx-quote-verify, independent verifier)" \
 	quote_boot distro build/kmod/distro-test quote
+stage "e2e distro test build smp=2: runtime update (a TD across two updates, every bad image, busy, cancel, a failure in the window)" \
+	update_boot distro build/kmod/distro-test 2
+stage "e2e distro test build smp=4: runtime update" update_boot distro build/kmod/distro-test 4
 stage "kunit (debug kernel, kunit.py parse)" scripts/kunit.sh
 stage "e2e debug+sanitizers smp=2: ${foundation[*]} harnesscheck" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 "${foundation[@]}" harnesscheck
@@ -129,6 +145,7 @@ stage "e2e debug+sanitizers: 8 GiB without CONTIG_ALLOC: 8 TDMRs of 1 GiB" \
 	tdmr_boot "$(debug_kernel)" "$debug_ko" 8192 default.json bigmem --env BIGMEM_MAX_TDMRS=64
 stage "e2e debug+sanitizers test build: extensions, TDs and quotes" \
 	quote_boot "$(debug_kernel)" build/kmod/debug-test extpool quote
+stage "e2e debug+sanitizers test build: runtime update" update_boot "$(debug_kernel)" build/kmod/debug-test 2
 stage "e2e debug: every allocation of the load failed in turn (fault injection)" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 allocfail
 

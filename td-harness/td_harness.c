@@ -11,8 +11,11 @@
  *
  * Driven from debugfs, /sys/kernel/debug/tdx_td_harness/:
  *   ctl     write one command:
- *             create ID [tdcs=N] [gpa=ADDR]...  a TD: N TDCS pages (default 4), MR.EXTEND of each
- *                                              GPA, then MR.FINALIZE; its MRCONFIGID is ID's
+ *             create ID [tdcs=N] [gpa=ADDR]... [building]
+ *                                              a TD: N TDCS pages (default 4), MR.EXTEND of each
+ *                                              GPA, then MR.FINALIZE (not with "building": its
+ *                                              build stays in progress); its MRCONFIGID is ID's
+ *             finalize ID                      MR.FINALIZE of a TD created "building"
  *             report ID HEX128                 the TD's TDREPORT with that REPORTDATA
  *             quote ID HEX128                  its TDREPORT, then a quote for it
  *             forge ID HEX128 OFFSET           its TDREPORT with the byte at OFFSET flipped, then
@@ -174,11 +177,23 @@ static struct harness_td *td_get(unsigned int id, bool want_live)
 	return &tds[id];
 }
 
+/* MR.FINALIZE: the TD's build ends (a runtime update refuses to start while one is in progress). */
+static int td_finalize(struct harness_td *td)
+{
+	u64 st = tdx_host_mr_finalize(page_pa(td->tdr));
+
+	if (st)
+		return tdx_fail("TDH.MR.FINALIZE", st);
+	td->finalized = true;
+	return 0;
+}
+
 static int td_create(unsigned int id, char *args)
 {
 	struct harness_td *td = td_get(id, false);
 	u64 gpas[HARNESS_MAX_GPAS];
 	unsigned int nr_tdcs = 4, nr_gpas = 0, i;
+	bool building = false;
 	struct page *params;
 	char *tok;
 	u8 *p;
@@ -193,6 +208,8 @@ static int td_create(unsigned int id, char *args)
 		if (!strncmp(tok, "tdcs=", 5)) {
 			if (kstrtouint(tok + 5, 0, &nr_tdcs) || nr_tdcs > HARNESS_MAX_TDCS)
 				goto bad;
+		} else if (!strcmp(tok, "building")) {
+			building = true;
 		} else if (!strncmp(tok, "gpa=", 4)) {
 			if (nr_gpas == HARNESS_MAX_GPAS || kstrtou64(tok + 4, 0, &gpas[nr_gpas]))
 				goto bad;
@@ -275,14 +292,13 @@ static int td_create(unsigned int id, char *args)
 		}
 	}
 	td->nr_gpas = nr_gpas;
-	st = tdx_host_mr_finalize(page_pa(td->tdr));
-	if (st) {
-		ret = tdx_fail("TDH.MR.FINALIZE", st);
-		goto undo;
+	if (!building) {
+		ret = td_finalize(td);
+		if (ret)
+			goto undo;
 	}
-	td->finalized = true;
-	set_result("ok created %u keyid %d tdr 0x%llx tdcs %u extended %u\n", id, td->keyid,
-		   page_pa(td->tdr), nr_tdcs, nr_gpas);
+	set_result("ok created %u keyid %d tdr 0x%llx tdcs %u extended %u%s\n", id, td->keyid,
+		   page_pa(td->tdr), nr_tdcs, nr_gpas, building ? " building" : "");
 	return 0;
 bad:
 	set_result("error %d 0 bad create argument '%s'\n", -EINVAL, tok);
@@ -420,6 +436,16 @@ static int run_command(char *line)
 		td_teardown(td);
 		set_result("ok destroyed %u\n", id);
 		return 0;
+	}
+	if (!strcmp(verb, "finalize")) {
+		if (td->finalized) {
+			set_result("error %d 0 TD %u is finalized already\n", -EINVAL, id);
+			return -EINVAL;
+		}
+		ret = td_finalize(td);
+		if (!ret)
+			set_result("ok finalized %u\n", id);
+		return ret;
 	}
 	if (!strcmp(verb, "bench")) {
 		char *hex = line ? strsep(&line, " ") : NULL;

@@ -100,6 +100,15 @@ TEST(UpdatePreflight, EachRefusal)
 	}
 }
 
+TEST(UpdatePreflight, AZeroMrSignerSeamIsIntels)
+{
+	Case c;
+	std::memset(c.f.seamldr.seam_info.mrsignerseam, 0, sizeof(c.f.seamldr.seam_info.mrsignerseam));
+	EXPECT_EQ(c.check(), UpdateRefusal::kUntrustedSigner);
+	std::memcpy(c.f.signer_id, tdx::abi::kIntelSignerModulusSha384, sizeof(c.f.signer_id));
+	EXPECT_EQ(c.check(), UpdateRefusal::kNone);
+}
+
 TEST(UpdatePreflight, EdgesThatAreAccepted)
 {
 	Case same_svn;

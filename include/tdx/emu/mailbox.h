@@ -120,7 +120,9 @@ struct alignas(64) MailboxSlot {
 	u32 apic_id;   /* x2APIC id of the calling CPU (diagnostics) */
 	/* Output half: written by the emulator only. */
 	u64 done_id;       /* req_id of the call the outputs answer, store-release last */
-	u64 status;        /* completion status (RAX out) */
+	u64 status;        /* completion status (RAX out); CF=1 (VMfailInvalid) is carried as
+			    * TDX_SEAMCALL_VMFAILINVALID (0x8000FF00FFFF0000), the value the hw
+			    * backend makes of it, with out_regs left as they were */
 	RegBlock out_regs; /* output registers, ABI order */
 	u64 service_ns;    /* time the emulator spent on the call once it had the inputs */
 	/* Emulator thread state. */

@@ -32,6 +32,26 @@ constexpr LeafAlias kLeafAliases[] = {
 	{"cache.wb", leaf::kPhymemCacheWb},
 };
 
+/* The P-SEAMLDR's fault targets (emulator.h), by the names rules and counters use. */
+constexpr LeafAlias kSeamldrTargets[] = {
+	{"seamldr.info", fault_target::kSeamldrInfo},
+	{"seamldr.install", fault_target::kSeamldrInstall},
+	{"seamldr.load", fault_target::kSeamldrLoad},
+};
+
+/* The fault target a call is counted and faulted under, if any: its leaf, or a P-SEAMLDR leaf. */
+std::optional<u16> call_target(u64 rax)
+{
+	if (rax == kSeamldrInfo)
+		return fault_target::kSeamldrInfo;
+	if (rax == kSeamldrInstall)
+		return fault_target::kSeamldrInstall;
+	/* Neither other P-SEAMLDR calls nor emulator-only service requests count as leaves. */
+	if ((rax & (kSeamldrLeafBit | tdx::emu::kEmuServiceBit)) || (rax & kLeafNumberMask) >= leaf::kMax)
+		return std::nullopt;
+	return u16(rax & kLeafNumberMask);
+}
+
 std::string lower(std::string s)
 {
 	for (auto &c : s)
@@ -64,6 +84,14 @@ bool parse_u64(const std::string &s, int base, u64 *out)
 	}
 	*out = v;
 	return true;
+}
+
+/* A version as the kernel's sysfs prints it: "1.5.06". */
+std::string version_text(u16 major, u16 minor, u16 update)
+{
+	char buf[24];
+	std::snprintf(buf, sizeof(buf), "%u.%u.%02u", major, minor, update);
+	return buf;
 }
 
 std::string hex(u64 v)
@@ -148,22 +176,31 @@ std::optional<u16> parse_leaf(const std::string &s)
 	for (const LeafAlias &a : kLeafAliases)
 		if (l == a.name)
 			return a.leaf;
+	for (const LeafAlias &a : kSeamldrTargets)
+		if (l == a.name)
+			return a.leaf;
 	return std::nullopt;
 }
 
 std::string leaf_short_name(u16 leaf)
 {
+	for (const LeafAlias &a : kSeamldrTargets)
+		if (leaf == a.leaf)
+			return a.name;
 	const LeafInfo *l = find_leaf(leaf);
 	return l ? l->short_name : std::to_string(leaf);
 }
 
 std::string Emulator::error_reply(const std::string &msg, ControlFormat fmt) { return Reply::error(msg).render(fmt); }
 
-Emulator::Emulator(const Profile &p, const GuestMemory &mem) : module_(p, mem), die_([] { _exit(3); }) {}
+Emulator::Emulator(const Profile &p, const GuestMemory &mem) : module_(p, mem), die_([] { _exit(3); })
+{
+	module_.set_seamldr_load_fault([this](u32 lp) { return seamldr_load_fault(lp); });
+}
 
 u64 Emulator::counter(u16 leaf) const
 {
-	return leaf < leaf::kMax ? counters_[leaf].load(std::memory_order_relaxed) : 0;
+	return leaf < fault_target::kCount ? counters_[leaf].load(std::memory_order_relaxed) : 0;
 }
 
 void Emulator::write_call_log()
@@ -212,43 +249,65 @@ void Emulator::hold_for(u64 ms)
 	delay_cv_.wait_for(lk, std::chrono::milliseconds(ms), [this] { return delays_cancelled_; });
 }
 
+Emulator::Fired Emulator::fire_rules(u16 target)
+{
+	Fired f;
+	counters_[target].fetch_add(1, std::memory_order_relaxed);
+	if (!have_rules_.load(std::memory_order_acquire))
+		return f;
+	std::lock_guard<std::mutex> g(mu_);
+	for (auto &r : rules_) {
+		if (r.leaf != target || --r.remaining != 0)
+			continue;
+		if (r.kind == FaultRule::Kind::kDie)
+			f.die = true;
+		else if (r.kind == FaultRule::Kind::kDelay)
+			f.delay_ms += r.delay_ms;
+		else
+			f.status = r.status;
+	}
+	std::erase_if(rules_, [](const FaultRule &r) { return r.remaining == 0; });
+	have_rules_.store(!rules_.empty(), std::memory_order_release);
+	return f;
+}
+
+u64 Emulator::die_now(u32 lp, u64 rax)
+{
+	if (log_) {
+		write_call_log(); /* what was answered before, then the death */
+		std::fprintf(log_, "lp=%u rax=%s die (fault rule)\n", lp, hex(rax).c_str());
+		std::fflush(log_);
+	}
+	die_();
+	/* Only a test's handler returns: answer as if the module had vanished. */
+	return kTdxSeamcallVmFailInvalid;
+}
+
+/* Called by the model inside an install, under its mutex (never the other way round). */
+std::optional<u64> Emulator::seamldr_load_fault(u32 lp)
+{
+	const Fired f = fire_rules(fault_target::kSeamldrLoad);
+	if (f.die)
+		return die_now(lp, kSeamldrInstall);
+	return f.status;
+}
+
 u64 Emulator::serve(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns, CallRecord *later)
 {
 	const auto t0 = std::chrono::steady_clock::now();
-	/* Neither P-SEAMLDR calls nor emulator-only service requests count as leaves. */
-	const bool counted = !(rax & (kSeamldrLeafBit | tdx::emu::kEmuServiceBit)) && (rax & kLeafNumberMask) < leaf::kMax;
-	const u16 leaf = u16(rax & kLeafNumberMask);
+	const std::optional<u16> target = call_target(rax);
 	std::optional<u64> forced;
 	u64 delay_ms = 0;
-	bool die = false;
-	if (counted) {
-		counters_[leaf].fetch_add(1, std::memory_order_relaxed);
-		if (have_rules_.load(std::memory_order_acquire)) {
-			std::lock_guard<std::mutex> g(mu_);
-			for (auto &r : rules_) {
-				if (r.leaf != leaf || --r.remaining != 0)
-					continue;
-				if (r.kind == FaultRule::Kind::kDie)
-					die = true;
-				else if (r.kind == FaultRule::Kind::kDelay)
-					delay_ms += r.delay_ms;
-				else
-					forced = r.status;
-			}
-			std::erase_if(rules_, [](const FaultRule &r) { return r.remaining == 0; });
-			have_rules_.store(!rules_.empty(), std::memory_order_release);
-		}
+	if (target) {
+		const Fired f = fire_rules(*target);
+		forced = f.status;
+		delay_ms = f.delay_ms;
+		if (f.die)
+			forced = die_now(lp, rax);
 	}
-	if (die) {
-		if (log_) {
-			write_call_log(); /* what was answered before, then the death */
-			std::fprintf(log_, "lp=%u rax=%s die (fault rule)\n", lp, hex(rax).c_str());
-			std::fflush(log_);
-		}
-		die_();
-		/* Only a test's handler returns: answer as if the module had vanished. */
-		forced = kTdxSeamcallVmFailInvalid;
-	}
+	/* A forced INSTALL answer never reached the P-SEAMLDR: the old module is intact (RDX 1). */
+	if (forced && target == fault_target::kSeamldrInstall)
+		regs.rdx = *forced == status::kSuccess ? 0 : kSeamldrRecoverable;
 
 	/* A delay holds the call after the leaf did its work, with the module's locks still held. */
 	std::function<void()> hold;
@@ -294,6 +353,8 @@ Emulator::Reply Emulator::cmd_fault(const std::vector<std::string> &a)
 		return Reply::error("nth must be a decimal number >= 1");
 	FaultRule r{*leaf, nth, FaultRule::Kind::kStatus};
 	const std::string kind = lower(a[3]);
+	if (*leaf == fault_target::kSeamldrLoad && kind == "delay")
+		return Reply::error("seamldr.load takes status or die (it is inside the model's lock)");
 	if (kind == "status") {
 		if (a.size() != 5 || !parse_u64(a[4], 16, &r.status))
 			return Reply::error("status needs one hex64 value");
@@ -341,7 +402,7 @@ Emulator::Reply Emulator::cmd_counters(const std::vector<std::string> &a)
 			return Reply::error("unknown leaf \"" + a[1] + "\"");
 		c[leaf_short_name(*leaf)] = counter(*leaf);
 	} else {
-		for (u16 i = 0; i < leaf::kMax; i++)
+		for (u16 i = 0; i < fault_target::kCount; i++)
 			if (u64 n = counter(i))
 				c[leaf_short_name(i)] = n;
 	}
@@ -356,6 +417,8 @@ Emulator::Reply Emulator::cmd_leaves(const std::vector<std::string> &a)
 		std::optional<u16> leaf = parse_leaf(a[1]);
 		if (!leaf)
 			return Reply::error("unknown leaf \"" + a[1] + "\"");
+		if (*leaf >= leaf::kMax)
+			return Reply::error(a[1] + " is a P-SEAMLDR fault target, not a leaf");
 		l[leaf_short_name(*leaf)] = *leaf;
 	} else {
 		for (const LeafInfo &e : kLeaves)
@@ -386,7 +449,10 @@ Emulator::Reply Emulator::cmd_state()
 		     {"tdmr_list", tdmrs},
 		     {"global_keyid", m.global_keyid()},
 		     {"addons", hex(m.addons())},
-		     {"disable_progress", m.disable_progress()}},
+		     {"disable_progress", m.disable_progress()},
+		     {"module_version", version_text(m.image().module.major, m.image().module.minor,
+						     m.image().module.update)},
+		     {"module_present", m.seamldr().module_present}},
 		{}};
 }
 
@@ -483,6 +549,7 @@ std::string Emulator::control(const std::string &line, ControlFormat *fmt)
 	} else if (cmd == "reset-counters" && a.size() == 1) {
 		for (auto &c : counters_)
 			c.store(0, std::memory_order_relaxed);
+		module_.reset_seamldr_counters();
 		r = Reply::ok();
 	} else if (cmd == "leaves" && a.size() <= 2) {
 		r = cmd_leaves(a);
@@ -496,6 +563,8 @@ std::string Emulator::control(const std::string &line, ControlFormat *fmt)
 		r = cmd_td(a);
 	} else if (cmd == "quote") {
 		r = cmd_quote(a);
+	} else if (cmd == "seamldr" && a.size() == 1) {
+		r = cmd_seamldr();
 	} else if (cmd == "stats" && a.size() == 1) {
 		r = cmd_stats();
 	}
@@ -613,5 +682,37 @@ Emulator::Reply Emulator::cmd_quote(const std::vector<std::string> &a)
 	return {json{{"ok", true}, {"quote", j}}, "quote"};
 }
 /* ---- end quote command ---- */
+
+/* ---- seamldr command (the P-SEAMLDR) ---- */
+Emulator::Reply Emulator::cmd_seamldr()
+{
+	std::lock_guard<std::mutex> g(module_mutex());
+	const Module &m = module_;
+	const SeamldrState &s = m.seamldr();
+	const Platform::Seamldr &p = m.platform().seamldr;
+	const ModuleImage::Version &v = m.image().module;
+	const std::string dir = m.module_binaries();
+	json j{{"version", version_text(p.major, p.minor, p.update)},
+	       {"debug", p.debug},
+	       {"num_remaining_updates", s.remaining_updates},
+	       {"session_lps", s.joined_count()},
+	       {"lps", m.platform().lps},
+	       {"inside", s.inside ? std::to_string(*s.inside) : std::string("none")},
+	       {"info_calls", s.info_calls},
+	       {"install_calls", s.install_calls},
+	       {"installs_ok", s.installs_ok},
+	       {"installs_failed", s.installs_failed},
+	       {"last_error", s.last_failure ? hex(s.last_failure->status) : std::string("none")},
+	       {"last_error_rdx", s.last_failure ? s.last_failure->rdx : 0},
+	       {"last_error_reason", s.last_failure ? s.last_failure->why : std::string("none")},
+	       {"module_present", s.module_present},
+	       {"module_version", version_text(v.major, v.minor, v.update)},
+	       {"module_svn", std::to_string(m.image().svn.major) + "." + std::to_string(m.image().svn.minor)},
+	       {"update_pending", m.update_pending()},
+	       {"handoff_valid", m.handoff_valid()},
+	       {"module_binaries", dir.empty() ? std::string("none") : dir}};
+	return {json{{"ok", true}, {"seamldr", j}}, "seamldr"};
+}
+/* ---- end seamldr command ---- */
 
 } // namespace seam_emu

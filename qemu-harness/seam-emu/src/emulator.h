@@ -16,9 +16,22 @@
 
 namespace seam_emu {
 
+/*
+ * What fault rules and counters name: a leaf number (below leaf::kMax), or one of these points of
+ * the P-SEAMLDR, which has no leaf numbers of its own.
+ */
+namespace fault_target {
+inline constexpr u16 kSeamldrInfo = leaf::kMax;        /* "seamldr.info": SEAMLDR.INFO */
+inline constexpr u16 kSeamldrInstall = leaf::kMax + 1; /* "seamldr.install": SEAMLDR.INSTALL, any LP */
+/* "seamldr.load": the loading step of an install session's last LP, after the old module's memory
+ * was modified (status and die only: the call is inside the model then). */
+inline constexpr u16 kSeamldrLoad = leaf::kMax + 2;
+inline constexpr u16 kCount = leaf::kMax + 3;
+} // namespace fault_target
+
 struct FaultRule {
 	enum class Kind { kStatus, kDelay, kDie };
-	u16 leaf;
+	u16 leaf;      /* a leaf number or a fault_target */
 	u64 remaining; /* calls of `leaf` until it fires; fires when it reaches 0 */
 	Kind kind;
 	u64 status = 0;
@@ -28,10 +41,11 @@ struct FaultRule {
 /*
  * A leaf as the control protocol spells it: a decimal number below leaf::kMax, the short name of
  * include/tdx/abi/leaves.h ("sys.key.config"), its spec name ("TDH.SYS.KEY.CONFIG"), or one of the
- * older aliases (lp.init, key.config, tdmr.init, cache.wb); case-insensitive. nullopt if unknown.
+ * older aliases (lp.init, key.config, tdmr.init, cache.wb); or a P-SEAMLDR fault target
+ * ("seamldr.info", "seamldr.install", "seamldr.load"); case-insensitive. nullopt if unknown.
  */
 std::optional<u16> parse_leaf(const std::string &s);
-/* The short name of a leaf number, or its decimal number if the leaf table does not have it. */
+/* The short name of a leaf number or fault target, or its decimal number if the leaf table does not have it. */
 std::string leaf_short_name(u16 leaf);
 
 /* How a control connection's replies are written (the "format" command switches it). */
@@ -99,6 +113,8 @@ public:
 
 	/* The directory of the profiles the control command "image NAME" loads images from. */
 	void set_profile_dir(std::string dir) { profile_dir_ = std::move(dir); }
+	/* A checkout of Intel's module-binaries repository, for the P-SEAMLDR's Intel-signed images. */
+	void set_module_binaries(std::string dir) { module_.set_module_binaries(std::move(dir)); }
 
 	/* Test access: hold module_mutex() while looking at the module's state. */
 	std::mutex &module_mutex() const { return module_.state_mutex(); }
@@ -108,6 +124,20 @@ public:
 private:
 	struct Reply;
 	void hold_for(u64 ms);
+	/*
+	 * The rules on `target` counted down by one call; what fires: a forced status, a delay (added
+	 * up), death. Takes mu_.
+	 */
+	struct Fired {
+		std::optional<u64> status;
+		u64 delay_ms = 0;
+		bool die = false;
+	};
+	Fired fire_rules(u16 target);
+	/* The die handler's answer path: log, die; a test's handler returns VMfailInvalid. */
+	u64 die_now(u32 lp, u64 rax);
+	/* SEAMLDR.INSTALL's loading step: the "seamldr.load" rules (module_.set_seamldr_load_fault). */
+	std::optional<u64> seamldr_load_fault(u32 lp);
 	Reply cmd_fault(const std::vector<std::string> &args);
 	Reply cmd_faults();
 	Reply cmd_counters(const std::vector<std::string> &args);
@@ -117,6 +147,7 @@ private:
 	Reply cmd_image(const std::vector<std::string> &args);
 	Reply cmd_td(const std::vector<std::string> &args);    /* "td ..." (TD lifecycle) */
 	Reply cmd_quote(const std::vector<std::string> &args); /* "quote ..." (quoting) */
+	Reply cmd_seamldr();                                   /* "seamldr" (the P-SEAMLDR) */
 	Reply cmd_stats();
 
 	Module module_; /* thread-safe itself (its state_mutex()) */
@@ -124,7 +155,7 @@ private:
 
 	/* Counters and fault rules: mu_ guards rules_; counters are atomics (read without it). */
 	std::mutex mu_;
-	std::array<std::atomic<u64>, leaf::kMax> counters_{};
+	std::array<std::atomic<u64>, fault_target::kCount> counters_{};
 	std::vector<FaultRule> rules_;
 	std::atomic<bool> have_rules_{false};
 	std::atomic<u64> calls_{0};

@@ -41,6 +41,22 @@ void ExtState::configure(bool required, u32 pool_pages, bool quote_enabled)
 	quote_enabled_ = quote_enabled;
 }
 
+void ExtState::suspend()
+{
+	configured_ = false;
+	resumed_ = false;
+	quote_initialized_ = false;
+	resume_rcx_.reset();
+}
+
+void ExtState::resume(bool required, u32 pool_pages, bool quote_enabled)
+{
+	configure(required, pool_pages, quote_enabled);
+	resumed_ = true;
+	if (pages_missing())
+		init_done_ = false;
+}
+
 void ExtState::reset()
 {
 	const u64 violations = violations_;

@@ -71,8 +71,29 @@ public:
 	void configure(bool required, u32 pool_pages, bool quote_enabled);
 	/* SYS.DISABLE: the pool is released, progress forgotten. */
 	void reset();
+	/*
+	 * An update was installed: the new image knows nothing of the extensions until SYS.UPDATE
+	 * hands them over. The pool, its initialization and the integrity record stay.
+	 */
+	void suspend();
+	/*
+	 * SYS.UPDATE: the new image's needs over the pool carried over. Pages it needs beyond the pool
+	 * must be added (and initialized by EXT.INIT) again; a pool that suffices stays initialized.
+	 */
+	void resume(bool required, u32 pool_pages, bool quote_enabled);
 
 	bool configured() const { return configured_; }
+	/*
+	 * What SYS.RD says: after SYS.CONFIG, EXT_REQUIRED and MEMORY_POOL_REQUIRED_PAGES as
+	 * configured; after SYS.UPDATE, what is still missing: EXT_REQUIRED while EXT.INIT must run,
+	 * and the pages beyond the pool carried over.
+	 */
+	bool ext_required_field() const { return resumed_ ? required_ && !init_done_ : required_; }
+	u32 pool_pages_field() const { return resumed_ ? pages_missing() : required_pages_; }
+	u32 pages_missing() const
+	{
+		return pool_.size() >= required_pages_ ? 0 : u32(required_pages_ - pool_.size());
+	}
 	bool required() const { return required_; }
 	u32 required_pages() const { return required_pages_; }
 	bool quote_enabled() const { return quote_enabled_; }
@@ -130,6 +151,7 @@ private:
 	};
 
 	bool configured_ = false;
+	bool resumed_ = false; /* configured by SYS.UPDATE, not SYS.CONFIG */
 	bool required_ = false;
 	u32 required_pages_ = 0;
 	bool quote_enabled_ = false;

@@ -105,6 +105,8 @@ bool MailboxServer::publish(std::string *err)
 	h.tdx_keyid_start = profile_.tdx_keyid_start;
 	h.nr_tdx_keyids = profile_.nr_tdx_keyids;
 	h.num_packages = profile_.packages;
+	h.cpu_signature = profile_.cpu_signature;
+	h.platform_flags = profile_.errata.seamret_invalidates_vmcs ? kPlatformSeamretInvalidatesVmcs : 0;
 	h.epoch = epoch_;
 	std::memcpy(base_ + sizeof(u64), reinterpret_cast<u8 *>(&h) + sizeof(u64), sizeof(h) - sizeof(u64));
 	std::memset(base_ + kLeafCallsOffset, 0, leaf::kMax * sizeof(u64));

@@ -89,6 +89,7 @@ bool Module::implemented(u16 leaf)
 	case leaf::kPhymemPageReclaim:
 	case leaf::kQuoteInit:
 	case leaf::kQuoteGet:
+	case leaf::kSysUpdate:
 		return true;
 	default:
 		return false;
@@ -112,12 +113,20 @@ Profile Module::profile() const
 bool Module::replace_image(const ModuleImage &image, std::string *why)
 {
 	std::lock_guard<std::mutex> g(mu_);
+	if (!module_reachable()) {
+		*why = seamldr_.module_present ? "an install session is open" : "no module is installed";
+		return false;
+	}
 	if (state_ != SysState::kSysinitPending) {
 		*why = std::string("the module is in ") + sys_state_name(state_) + ", not SYSINIT_PENDING";
 		return false;
 	}
 	if (lps_.any_inside()) {
 		*why = "a logical processor is inside the module";
+		return false;
+	}
+	if (update_pending_) {
+		*why = "an installed update waits for SYS.UPDATE";
 		return false;
 	}
 	image_ = image;
@@ -137,6 +146,15 @@ u64 Module::seamcall(u32 lp, u64 rax, RegBlock &regs, const std::function<void()
 	std::unique_lock<std::mutex> g(mu_);
 	if (lp >= platform_.lps)
 		return status::kOperandInvalid | kOperandIdRax;
+	if (rax & kSeamldrLeafBit)
+		return seamldr_seamcall(c, rax, g, hold);
+	/*
+	 * No module to enter: none installed since an install failed half way, or an install
+	 * session holds it off (the P-SEAMLDR clears SEAM_READY when the first LP calls INSTALL).
+	 * The SEAMCALL instruction fails with CF=1; the mailbox carries that as this status.
+	 */
+	if (!module_reachable())
+		return kTdxSeamcallVmFailInvalid;
 	lps_.enter(lp);
 	const u64 st = dispatch(c, rax);
 	if (hold) {
@@ -155,8 +173,8 @@ u64 Module::dispatch(Call &c, u64 rax)
 	/* Not a SEAMCALL: a test harness's request to the emulator (include/tdx/emu/service.h). */
 	if ((rax & ~tdx::emu::kEmuServiceMask) == tdx::emu::kEmuServiceBit)
 		return emu_service(c, rax);
-	/* Reserved RAX bits 63:24; a P-SEAMLDR RAX (bit 63) lands here too while it is not modelled. */
-	if (rax & (kLeafReservedMask | kSeamldrLeafBit))
+	/* Reserved RAX bits 62:24 (bit 63, the P-SEAMLDR, never comes here). */
+	if (rax & kLeafReservedMask)
 		return status::kOperandInvalid | kOperandIdRax;
 	if (c.version > max_version(c.leaf))
 		return status::kOperandInvalid | kOperandIdRax;
@@ -219,8 +237,10 @@ u64 Module::run_leaf(Call &c)
 		return tdh_quote_init(c);
 	case leaf::kQuoteGet:
 		return tdh_quote_get(c);
+	case leaf::kSysUpdate:
+		return tdh_sys_update(c);
 	default:
-		/* Unknown, or not modelled yet (TD lifecycle, SYS.UPDATE, quoting). */
+		/* Unknown, or not modelled. */
 		return status::kOperandInvalid | kOperandIdRax;
 	}
 }

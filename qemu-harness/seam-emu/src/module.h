@@ -5,15 +5,18 @@
 // tdh_sys_config.cpp (SYS.CONFIG, SYS.KEY.CONFIG, SYS.TDMR.INIT), tdh_phymem.cpp (PHYMEM.*),
 // tdh_ext.cpp (EXT.MEM.ADD, EXT.INIT and the extensions' metadata), tdh_mng.cpp (the TD lifecycle
 // leaves the TD harness uses, TDREPORTs, the emulator-only service), tdh_quote.cpp (QUOTE.INIT,
-// QUOTE.GET).
+// QUOTE.GET), tdh_sys_update.cpp (SYS.UPDATE and what an installed update hands over), and
+// seamldr.cpp (the P-SEAMLDR: SEAMLDR.INFO, SEAMLDR.INSTALL).
 #pragma once
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <tdx/abi/seamcall.h>
+#include <tdx/abi/seamldr.h>
 #include <tdx/abi/status.h>
 #include <tdx/abi/tdmr.h>
 
@@ -28,6 +31,7 @@
 #include "metadata.h"
 #include "phymem_state.h"
 #include "profile.h"
+#include "seamldr_state.h"
 #include "td_state.h"
 #include "tdmr_check.h"
 
@@ -86,9 +90,14 @@ public:
 	u16 global_keyid() const { return keys_.global_keyid(); }
 	u64 addons() const { return addons_; }
 	u32 disable_progress() const { return disable_progress_; }
-	/* The handoff version SYS.SHUTDOWN prepared its data for (valid in SYS_SHUTDOWN). */
+	/* The handoff version SYS.SHUTDOWN prepared its data for (valid until SYS.UPDATE took it). */
 	bool handoff_valid() const { return handoff_valid_; }
 	u16 handoff_hv() const { return handoff_hv_; }
+	/* The P-SEAMLDR installed an update: the new image waits for SYS.UPDATE to take the handoff. */
+	bool update_pending() const { return update_pending_; }
+	const SeamldrState &seamldr() const { return seamldr_; }
+	/* A TDX module is installed and no install session blocks it: module SEAMCALLs reach it. */
+	bool module_reachable() const { return seamldr_.module_present && !seamldr_.session_open(); }
 	const LpTable &lps() const { return lps_; }
 	const KeyTable &keys() const { return keys_; }
 	const PageOwners &pages() const { return pages_; }
@@ -110,6 +119,22 @@ public:
 	 * is unchanged. False, with the reason, otherwise.
 	 */
 	bool replace_image(const ModuleImage &image, std::string *why);
+
+	/*
+	 * Where the P-SEAMLDR looks up Intel-signed images (a checkout of Intel's module-binaries
+	 * repository; empty: it refuses them). Takes state_mutex() itself.
+	 */
+	void set_module_binaries(std::string dir);
+	std::string module_binaries() const { return module_binaries_; }
+	/*
+	 * A fault point in SEAMLDR.INSTALL's loading step (after the old module's memory was
+	 * modified): called there with the calling LP, under state_mutex(); a status makes the install
+	 * fail with it (the emulator's fault rule "seamldr.load"). Set once, before serving.
+	 */
+	using LoadFault = std::function<std::optional<u64>(u32 lp)>;
+	void set_seamldr_load_fault(LoadFault f) { load_fault_ = std::move(f); }
+	/* The control command reset-counters. Takes state_mutex() itself. */
+	void reset_seamldr_counters();
 	const SharexLock &global_lock() const { return global_lock_; }
 
 	const Platform &platform() const { return platform_; }
@@ -147,6 +172,22 @@ private:
 	u64 dispatch(Call &c, u64 rax);
 	u64 run_leaf(Call &c);
 
+	/* ---- the P-SEAMLDR: seamldr.cpp (and seamldr_state.h) ---- */
+	/* One P-SEAMLDR call: one LP inside at a time, `hold` (a delay fault) inside it. */
+	u64 seamldr_seamcall(Call &c, u64 rax, std::unique_lock<std::mutex> &g, const std::function<void()> &hold);
+	u64 seamldr_info(Call &c);
+	u64 seamldr_install(Call &c);
+	/* The last LP of a session: the checks, then the install; *rdx the recoverability. */
+	u64 seamldr_install_last(u32 lp, u64 params_pa, u64 *rdx, std::string *why);
+	u64 check_seamldr_params(const SeamldrParams &p, std::string *why) const;
+	u64 check_install_scenario(bool update, std::string *why) const;
+	u64 check_install_sigstruct(const Sigstruct &s, bool update, std::string *why) const;
+	u64 installed_image(const Sigstruct &s, const std::vector<u8> &pages, ModuleImage *out, std::string *why) const;
+	u64 check_install_handoff(const Sigstruct &s, std::string *why) const;
+	/* The new image runs: an update hands the old module's state over, a load starts afresh. */
+	void install_image(const ModuleImage &next, bool update);
+	/* ---- end P-SEAMLDR ---- */
+
 	/* tdh_sys.cpp */
 	u64 tdh_sys_init(Call &c);
 	u64 tdh_sys_lp_init(Call &c);
@@ -155,6 +196,10 @@ private:
 	u64 tdh_sys_shutdown(Call &c);
 	u64 tdh_sys_disable(Call &c);
 	void reset_to_sysinit_pending();
+	/* tdh_sys_update.cpp */
+	u64 tdh_sys_update(Call &c);
+	/* SYS.UPDATE: the extensions as the new image and the handed-over add-ons need them. */
+	void resume_ext(u64 addons);
 	/* tdh_sys_rd.cpp */
 	u64 tdh_sys_rd(Call &c);
 	u64 tdh_sys_rdall(Call &c);
@@ -282,6 +327,12 @@ private:
 	/* SYS.SHUTDOWN's handoff data, for the SYS.UPDATE of the image that comes next. */
 	bool handoff_valid_ = false;
 	u16 handoff_hv_ = 0;
+	bool update_pending_ = false;
+	/* ---- P-SEAMLDR state (seamldr_state.h) ---- */
+	SeamldrState seamldr_{platform_};
+	std::string module_binaries_;
+	LoadFault load_fault_;
+	/* ---- end P-SEAMLDR state ---- */
 };
 
 } // namespace seam_emu

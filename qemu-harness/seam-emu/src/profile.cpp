@@ -84,7 +84,7 @@ Platform parse_platform(const json &j)
 {
 	const std::string w = "platform";
 	Platform p;
-	only_keys(j, w, {"lps", "packages", "keyids", "cpu", "errata"});
+	only_keys(j, w, {"lps", "packages", "keyids", "cpu", "errata", "seamldr"});
 	p.lps = get_uint(j, w, "lps", 4096);
 	p.packages = get_uint(j, w, "packages", 64);
 
@@ -108,6 +108,17 @@ Platform parse_platform(const json &j)
 	p.errata.seamret_invalidates_vmcs = get_bool(e, w + ".errata", "seamret_invalidates_vmcs");
 	p.errata.partial_write_machine_check = get_bool(e, w + ".errata", "partial_write_machine_check");
 
+	const std::string ws = w + ".seamldr";
+	const json &s = j.at("seamldr");
+	only_keys(s, ws, {"major", "minor", "update", "build_num", "build_date", "num_remaining_updates", "debug"});
+	p.seamldr.major = get_uint(s, ws, "major", 0xFFFF);
+	p.seamldr.minor = get_uint(s, ws, "minor", 0xFFFF);
+	p.seamldr.update = get_uint(s, ws, "update", 0xFFFF);
+	p.seamldr.build_num = get_uint(s, ws, "build_num", 0xFFFF);
+	p.seamldr.build_date = get_uint(s, ws, "build_date", 0xFFFFFFFF);
+	p.seamldr.num_remaining_updates = get_uint(s, ws, "num_remaining_updates", 0xFFFFFFFF);
+	p.seamldr.debug = get_bool(s, ws, "debug");
+
 	std::string topo = check_topology(p);
 	if (!topo.empty())
 		throw ProfileError{"platform: " + topo};
@@ -118,10 +129,13 @@ Platform parse_platform(const json &j)
  * "ext" and "quote" describe features the image reports: each is present exactly when its
  * TDX_FEATURES0 bit is set (so default images carry neither and a switch never lacks its numbers).
  */
-std::set<std::string> image_keys(const json &m, const std::string &w)
+std::set<std::string> image_keys(const json &m, const std::string &w, bool manifest)
 {
 	std::set<std::string> keys = {"major",   "minor", "update", "build_num",  "build_date",
 				      "tdx_features0", "tdmr", "handoff", "td", "work_budget"};
+	/* A manifest's SVNs are its sigstruct's: it may leave them out. */
+	if (!manifest || (m.is_object() && m.contains("svn")))
+		keys.insert("svn");
 	if (!m.is_object() || !m.contains("tdx_features0"))
 		return keys; /* only_keys() reports it */
 	const u64 f = get_hex(m, w, "tdx_features0", ~0ull);
@@ -178,17 +192,24 @@ void parse_ext(const json &m, const std::string &w, ModuleImage *p)
 	}
 }
 
-ModuleImage parse_image(const json &m)
+ModuleImage parse_image(const json &m, bool manifest)
 {
 	const std::string w = "module";
 	ModuleImage p;
-	only_keys(m, w, image_keys(m, w));
+	only_keys(m, w, image_keys(m, w, manifest));
 	p.module.major = get_uint(m, w, "major", 0xFFFF);
 	p.module.minor = get_uint(m, w, "minor", 0xFFFF);
 	p.module.update = get_uint(m, w, "update", 0xFFFF);
 	p.module.build_num = get_uint(m, w, "build_num", 0xFFFF);
 	p.module.build_date = get_uint(m, w, "build_date", 0xFFFFFFFF);
 	p.tdx_features0 = get_hex(m, w, "tdx_features0", ~0ull);
+	if (m.contains("svn")) {
+		const std::string wv = w + ".svn";
+		const json &v = m.at("svn");
+		only_keys(v, wv, {"major", "minor"});
+		p.svn.major = u8(get_uint(v, wv, "major", 0xFF));
+		p.svn.minor = u8(get_uint(v, wv, "minor", 0xFF));
+	}
 
 	const std::string wt = w + ".tdmr";
 	const json &t = m.at("tdmr");
@@ -243,7 +264,7 @@ Profile parse(const json &j)
 	only_keys(j, "profile", {"platform", "module"});
 	Profile p;
 	static_cast<Platform &>(p) = parse_platform(j.at("platform"));
-	static_cast<ModuleImage &>(p) = parse_image(j.at("module"));
+	static_cast<ModuleImage &>(p) = parse_image(j.at("module"), false);
 	return p;
 }
 
@@ -287,7 +308,7 @@ ProfileResult parse_profile(const std::string &json_text)
 
 ModuleImageResult parse_module_image(const std::string &json_text)
 {
-	auto [m, err] = parse_text<ModuleImage>(json_text, parse_image);
+	auto [m, err] = parse_text<ModuleImage>(json_text, [](const json &j) { return parse_image(j, true); });
 	if (!m)
 		return {std::nullopt, "module image: " + err};
 	return {m, {}};

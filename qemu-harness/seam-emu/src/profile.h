@@ -2,6 +2,7 @@
 // What the emulator runs on and what it runs: the platform and the TDX module image (profiles/README.md).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,14 @@ struct Platform {
 		bool seamret_invalidates_vmcs = false; /* IA32_VMX_BASIC bit 60 clear (ABI.md §10) */
 		bool partial_write_machine_check = true;
 	} errata;
+	/* The P-SEAMLDR in the SEAM range (ABI.md §4): what SEAMLDR.INFO reports and what it allows. */
+	struct Seamldr {
+		u16 major = 1, minor = 5, update = 3;
+		u16 build_num = 160;
+		u32 build_date = 20240125;
+		u32 num_remaining_updates = 16; /* runtime updates left (a LOAD restores this count) */
+		bool debug = false;             /* a debug P-SEAMLDR: accepts debug-signed images */
+	} seamldr;
 
 	/* Package of an LP: LP i is in package i / (lps / packages). */
 	u32 package_of(u32 lp) const { return lp / (lps / packages); }
@@ -36,6 +45,21 @@ struct ModuleImage {
 		u32 build_date = 20240229;
 	} module; /* the version keys of the profile's "module" object */
 	u64 tdx_features0 = 0;
+	/*
+	 * The image's SEAM SVNs (its sigstruct's major_svn / minor_svn): TEE_TCB_SVN, and what the
+	 * P-SEAMLDR compares an update's sigstruct with.
+	 */
+	struct Svn {
+		u8 major = 1, minor = 6;
+	} svn;
+	/*
+	 * Set only for an image the P-SEAMLDR installed: the SHA-384 of its pages (its sigstruct's
+	 * seamhash, MRSEAM), its signer (the SHA-384 of the sigstruct's modulus) and whether it was
+	 * debug-signed. A profile's image has none of them (it stands for an Intel-signed one).
+	 */
+	std::optional<std::array<u8, 48>> seamhash;
+	std::optional<std::array<u8, 48>> signer;
+	bool debug_signed = false;
 	struct Tdmr {
 		u16 max_tdmrs = 64;
 		u16 max_reserved_per_tdmr = 16;
@@ -102,7 +126,10 @@ struct ModuleImageResult {
 	std::optional<ModuleImage> image;
 	std::string error;
 };
-/* The "module" object of a profile on its own (what an installable image will carry). */
+/*
+ * The "module" object of a profile on its own: what a test-signed image carries as its manifest.
+ * There "svn" may be left out (the image's sigstruct has the SVNs); everything else is required.
+ */
 ModuleImageResult parse_module_image(const std::string &json_text);
 
 /* Re-check the LP/package topology after command-line overrides; empty string if fine. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <cstring>
 #include <memory>
@@ -99,6 +100,7 @@ int run_emulator(int argc, char **argv)
 {
 	CLI::App app{"seam-emu: userspace emulator of the Intel TDX module (SEAM backend)"};
 	std::string ram_path, mailbox_path, control_path, profile_path, log_path, pid_path, ivshmem_path;
+	std::string module_binaries;
 	u32 lps = 0, packages = 0;
 	app.add_option("--ram", ram_path, "QEMU guest RAM file (memory-backend-file share=on)")->required();
 	app.add_option("--mailbox", mailbox_path, "ivshmem shared-memory file of the mailbox")->required();
@@ -108,6 +110,9 @@ int run_emulator(int argc, char **argv)
 	app.add_option("--packages", packages, "packages (overrides the profile)")->check(CLI::Range(1u, 64u));
 	app.add_option("--log", log_path, "log every SEAMCALL to this file");
 	app.add_option("--pidfile", pid_path, "write the process id here once serving");
+	app.add_option("--module-binaries", module_binaries,
+		       "checkout of Intel's module-binaries repository: the P-SEAMLDR installs Intel-signed images "
+		       "found there (default: $TDX_MODULE_BINARIES)");
 	app.add_option("--ivshmem-server", ivshmem_path,
 		       "be the ivshmem server at this unix socket (QEMU ivshmem-doorbell: mailbox + doorbell)");
 	CLI11_PARSE(app, argc, argv);
@@ -143,6 +148,11 @@ int run_emulator(int argc, char **argv)
 	GuestMemory mem(ram.base, ram.size);
 	Emulator emu(profile, mem);
 	emu.set_profile_dir(std::filesystem::absolute(profile_path).parent_path().string());
+	if (module_binaries.empty())
+		if (const char *env = std::getenv("TDX_MODULE_BINARIES"))
+			module_binaries = env;
+	if (!module_binaries.empty())
+		emu.set_module_binaries(std::filesystem::absolute(module_binaries).string());
 	std::unique_ptr<std::FILE, int (*)(std::FILE *)> log(nullptr, std::fclose);
 	if (!log_path.empty()) {
 		log.reset(std::fopen(log_path.c_str(), "a"));

@@ -44,10 +44,9 @@ SeamIdentity seam_identity(const ModuleImage &image)
 	put_le(buf, image.module.build_date, 4);
 	put_le(buf, image.tdx_features0, 8);
 	SeamIdentity id;
-	id.mrseam = sha384(buf);
-	id.tee_tcb_svn[0] = u8(image.module.update);
-	id.tee_tcb_svn[1] = u8(image.module.minor);
-	id.tee_tcb_svn[2] = u8(image.module.major);
+	id.mrseam = image.seamhash ? *image.seamhash : sha384(buf);
+	id.tee_tcb_svn[0] = image.svn.minor;
+	id.tee_tcb_svn[1] = image.svn.major;
 	return id;
 }
 

@@ -13,18 +13,20 @@
 namespace seam_emu {
 
 struct SeamIdentity {
-	std::array<u8, 48> mrseam{};       /* SHA-384 of the image's identity (see seam_identity()) */
+	std::array<u8, 48> mrseam{};       /* the installed image's seamhash, or see seam_identity() */
 	std::array<u8, 48> mrsignerseam{}; /* all zero: an Intel-signed module */
-	std::array<u8, 16> tee_tcb_svn{};  /* [0] update, [1] minor, [2] major version; rest 0 */
+	std::array<u8, 16> tee_tcb_svn{};  /* [0] minor SVN, [1] major SVN (the sigstruct's); rest 0 */
 	std::array<u8, 8> attributes{};    /* SEAM attributes: all zero (a production module) */
 	bool operator==(const SeamIdentity &) const = default;
 };
 
 /*
- * MRSEAM = SHA-384 over "seam-emu MRSEAM v1" followed by the version fields of the image
- * (major, minor, update, build_num as u16 LE, build_date as u32 LE) and TDX_FEATURES0 (u64 LE):
- * images that differ in version or features have different measurements, the same image always
- * the same one.
+ * MRSEAM: for an image the P-SEAMLDR installed, its seamhash (the SHA-384 of its pages, as the
+ * P-SEAMLDR measures it). For a profile's image, which has no pages, SHA-384 over
+ * "seam-emu MRSEAM v1" followed by the version fields of the image (major, minor, update,
+ * build_num as u16 LE, build_date as u32 LE) and TDX_FEATURES0 (u64 LE): images that differ in
+ * version or features have different measurements, the same image always the same one.
+ * TEE_TCB_SVN = {minor SVN, major SVN, 0, ...}, as the P-SEAMLDR records a sigstruct's SEAM SVN.
  */
 SeamIdentity seam_identity(const ModuleImage &image);
 

@@ -28,8 +28,8 @@ void Module::configure_ext(u64 addons)
 void Module::publish_ext_metadata()
 {
 	if (ext_reported() && ext_.configured()) {
-		metadata_.publish(field::kExtRequired, ext_.required());
-		metadata_.publish(field::kMemoryPoolRequiredPages, ext_.required_pages());
+		metadata_.publish(field::kExtRequired, ext_.ext_required_field());
+		metadata_.publish(field::kMemoryPoolRequiredPages, ext_.pool_pages_field());
 	} else {
 		metadata_.withdraw(field::kExtRequired);
 		metadata_.withdraw(field::kMemoryPoolRequiredPages);

@@ -110,7 +110,9 @@ u64 Module::tdh_sys_shutdown(Call &c)
 	/* Another LP inside the module (even in a leaf without the global lock): try again later. */
 	if (lps_.others_inside(c.lp))
 		return status::kSysBusy;
-	/* Bit 16 would refuse while a TD build is in progress (TDX_UPDATE_COMPAT_SENSITIVE): no TD exists yet. */
+	/* Bit 16: the host wants no update while a TD is being built (its measurement would mix modules). */
+	if ((in & kShutdownAvoidCompatSensitive) && td_build_in_progress())
+		return status::kUpdateCompatSensitive;
 	state_ = SysState::kSysShutdown;
 	handoff_valid_ = true;
 	handoff_hv_ = u16(hv);
@@ -132,6 +134,7 @@ void Module::reset_to_sysinit_pending()
 	disable_progress_ = 0;
 	handoff_valid_ = false;
 	handoff_hv_ = 0;
+	update_pending_ = false;
 }
 
 /*

@@ -42,7 +42,8 @@ u64 Module::tdh_sys_config(Call &c)
 	RegBlock &r = c.regs;
 	if (!c.locks.exclusive(global_lock_))
 		return status::kSysBusy;
-	if (state_ != SysState::kSysinitDone)
+	/* After an installed update only SYS.UPDATE completes the initialization (with the handoff). */
+	if (state_ != SysState::kSysinitDone || update_pending_)
 		return status::kSysConfigNotPending;
 	/* LP.INIT must have run on every LP first; the module reports that as CONFIG_NOT_PENDING. */
 	if (!lps_.all_initialized())

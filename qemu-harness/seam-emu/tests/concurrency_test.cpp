@@ -243,5 +243,32 @@ TEST_F(Concurrency, OneThreadPerLp)
 		EXPECT_FALSE(m_->lps().inside(lp));
 }
 
+/* Only one LP inside the P-SEAMLDR: any other P-SEAMLDR call fails with CF=1 meanwhile. */
+TEST_F(Concurrency, OneLpInsideThePSeamldr)
+{
+	constexpr u64 kInfo = 0x100000, kParams = 0x200000;
+	HeldCall info(*m_, 0, kSeamldrInfo, rcx_only(kInfo));
+	EXPECT_EQ(call_rax(1, kSeamldrInfo, rcx_only(kInfo + 256)), kTdxSeamcallVmFailInvalid);
+	EXPECT_EQ(call_rax(2, kSeamldrInstall, rcx_only(kParams)), kTdxSeamcallVmFailInvalid);
+	{
+		std::lock_guard<std::mutex> g(m_->state_mutex());
+		EXPECT_TRUE(m_->seamldr().inside && *m_->seamldr().inside == 0);
+		EXPECT_EQ(m_->seamldr().install_calls, 0u); /* refused before the P-SEAMLDR ran */
+	}
+	/* The module is another thing: its leaves run on. */
+	EXPECT_EQ(call(3, leaf::kSysInit), status::kSuccess);
+	EXPECT_EQ(info.finish(), status::kSuccess);
+	EXPECT_EQ(call_rax(1, kSeamldrInfo, rcx_only(kInfo + 256)), status::kSuccess);
+
+	/* An INSTALL held inside: the same, and its open session keeps the module out too. */
+	HeldCall install(*m_, 0, kSeamldrInstall, rcx_only(kParams));
+	EXPECT_EQ(call_rax(1, kSeamldrInstall, rcx_only(kParams)), kTdxSeamcallVmFailInvalid);
+	EXPECT_EQ(call(2, leaf::kSysLpInit), kTdxSeamcallVmFailInvalid);
+	EXPECT_EQ(install.finish(), status::kSuccess);
+	EXPECT_EQ(install.regs().rdx, 0u);
+	EXPECT_EQ(call_rax(1, kSeamldrInstall, rcx_only(kParams)), status::kSuccess);
+	EXPECT_EQ(call(2, leaf::kSysLpInit), kTdxSeamcallVmFailInvalid); /* the session is still open */
+}
+
 } // namespace
 } // namespace seam_emu::test

@@ -148,7 +148,8 @@ TEST_F(Emu, KvFormat)
 	EXPECT_EQ(kv("counters lp.init"), "ok sys.lp.init=2");
 	EXPECT_EQ(kv("counters sys.disable"), "ok sys.disable=0") << "asked for: shown when 0";
 	EXPECT_EQ(kv("state"), "ok state=SYSINIT_DONE lp_init.0=0 lp_init.1=1 pkg_key_config.0=0 tdmrs=0 "
-			       "tdmrs_initialized=0 global_keyid=0 addons=0x0 disable_progress=0");
+			       "tdmrs_initialized=0 global_keyid=0 addons=0x0 disable_progress=0 module_version=1.5.06 "
+			       "module_present=1");
 	ASSERT_EQ(kv("fault tdh.sys.rd 2 status 0xC000010000000000"), "ok");
 	ASSERT_EQ(kv("fault sys.disable 1 delay 5"), "ok");
 	EXPECT_EQ(kv("faults"), "ok faults.0.leaf=sys.rd faults.0.remaining=2 faults.0.status=0xc000010000000000 "

@@ -59,6 +59,44 @@ TEST(Profile, DefaultValues)
 	EXPECT_EQ(p.work_budget.tdmr_init_bytes, 256 * kMiB);
 	EXPECT_EQ(p.work_budget.sys_disable_steps, 2u);
 	EXPECT_EQ(p.td.tdvps_base_size, 20480);
+	EXPECT_EQ(p.svn.major, 1);
+	EXPECT_EQ(p.svn.minor, 6);
+	EXPECT_FALSE(p.seamhash);
+	EXPECT_FALSE(p.signer);
+	EXPECT_EQ(p.seamldr.major, 1);
+	EXPECT_EQ(p.seamldr.minor, 5);
+	EXPECT_EQ(p.seamldr.update, 3);
+	EXPECT_EQ(p.seamldr.num_remaining_updates, 16u);
+	EXPECT_FALSE(p.seamldr.debug);
+}
+
+TEST(Profile, SeamldrAndSvnKeys)
+{
+	for (const char *k : {"major", "minor", "update", "build_num", "build_date", "num_remaining_updates", "debug"}) {
+		json bad = default_json();
+		bad["platform"]["seamldr"].erase(k);
+		EXPECT_REFUSED(bad, std::string("missing key \"") + k + "\"");
+	}
+	json bad = default_json();
+	bad["platform"]["seamldr"]["debug"] = 1;
+	EXPECT_REFUSED(bad, "platform.seamldr.debug: must be true or false");
+	bad = default_json();
+	bad["module"]["svn"]["major"] = 256;
+	EXPECT_REFUSED(bad, "module.svn.major");
+	bad = default_json();
+	bad["module"].erase("svn");
+	EXPECT_REFUSED(bad, "missing key \"svn\""); /* a profile says what it runs */
+	/* A manifest may leave the SVNs to its sigstruct. */
+	json m = default_json()["module"];
+	m.erase("svn");
+	ModuleImageResult img = parse_module_image(m.dump());
+	ASSERT_TRUE(img.image) << img.error;
+	m["svn"] = {{"major", 2}, {"minor", 9}};
+	img = parse_module_image(m.dump());
+	ASSERT_TRUE(img.image) << img.error;
+	EXPECT_EQ(img.image->svn.minor, 9);
+	m["svn"]["patch"] = 1;
+	EXPECT_NE(parse_module_image(m.dump()).error.find("unknown key \"patch\""), std::string::npos);
 }
 
 TEST(Profile, SplitIntoPlatformAndModuleImage)
@@ -74,13 +112,13 @@ TEST(Profile, SplitIntoPlatformAndModuleImage)
 	EXPECT_EQ(j["module"]["update"], 6);
 
 	/* Topology and keys belong to the platform; version, features and limits to the image. */
-	for (const char *k : {"lps", "packages", "keyids", "cpu", "errata"}) {
+	for (const char *k : {"lps", "packages", "keyids", "cpu", "errata", "seamldr"}) {
 		json bad = default_json();
 		bad["module"][k] = bad["platform"][k];
 		bad["platform"].erase(k);
 		EXPECT_FALSE(parse_profile(bad.dump()).profile) << k;
 	}
-	for (const char *k : {"major", "tdx_features0", "tdmr", "handoff", "td", "work_budget"}) {
+	for (const char *k : {"major", "tdx_features0", "svn", "tdmr", "handoff", "td", "work_budget"}) {
 		json bad = default_json();
 		bad["platform"][k] = bad["module"][k];
 		bad["module"].erase(k);

@@ -56,14 +56,6 @@ Profile quote_profile()
 	return p;
 }
 
-dice_quote::ReportData report_data_of(u8 seed)
-{
-	dice_quote::ReportData d;
-	for (size_t i = 0; i < d.size(); i++)
-		d[i] = u8(seed + i);
-	return d;
-}
-
 template <size_t N>
 std::array<u8, N> bytes_at(const u8 *p)
 {
@@ -171,14 +163,7 @@ protected:
 	RegBlock get_regs(u64 pages, u64 tdr = 0, u64 input = kInputArea)
 	{
 		write_list(buffer_pages(pages));
-		RegBlock r{};
-		r.rcx = tdr ? tdr : td_.tdr;
-		r.rdx = quote_get_rdx(kQuoteIdDefault);
-		r.r8 = input;
-		r.r9 = tdreport::kSize;
-		r.r10 = kNodeArea;
-		r.r11 = pages * kPageSize;
-		return r;
+		return quote_get_regs(tdr ? tdr : td_.tdr, input, kNodeArea, pages);
 	}
 	u64 get(const RegBlock &r, u32 lp = 0) { return call_rax(lp, rax(leaf::kQuoteGet), r); }
 	/* The host's loop; *resumable counts the INTERRUPTED_RESUMABLE answers. */
@@ -1035,19 +1020,9 @@ TEST_F(QuoteEmu, QuoteCommand)
 	/* Bring-up with QUOTE, the pool, EXT.INIT, QUOTE.INIT; then a refused QUOTE.GET. */
 	ASSERT_NO_FATAL_FAILURE(configure(1, features0::kQuote));
 	const Profile &p = profile_;
-	std::vector<u64> list(512, ~0ull);
-	for (u32 i = 0; i < p.ext.pool_pages; i++)
-		list[i] = kPoolArea + i * kPageSize;
-	mem_.write(kExtList, list.data(), kPageSize);
-	RegBlock r{};
-	r.rcx = hpa_list_info(kExtList, 0, p.ext.pool_pages - 1);
+	ASSERT_NO_FATAL_FAILURE(ext_up(kExtList, kPoolArea, p.ext.pool_pages));
 	u64 st;
-	while ((st = serve(0, rax(leaf::kExtMemAdd), r)) == status::kInterruptedResumable)
-		r = out_;
-	ASSERT_EQ(st, status::kSuccess);
-	while ((st = serve(0, rax(leaf::kExtInit))) == status::kInterruptedResumable) {
-	}
-	ASSERT_EQ(st, status::kSuccess);
+	RegBlock r{};
 	ASSERT_EQ(serve(1, rax(leaf::kQuoteInit)), status::kInterruptedResumable);
 	EXPECT_EQ(ctl("quote")["quote"]["init_progress"], 1);
 	while ((st = serve(1, rax(leaf::kQuoteInit))) == status::kInterruptedResumable) {

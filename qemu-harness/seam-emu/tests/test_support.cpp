@@ -6,6 +6,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <tdx/abi/ext.h>
+#include <tdx/abi/quote.h>
+#include <tdx/abi/td.h>
+
 namespace seam_emu::test {
 
 RamBuffer::RamBuffer(u64 size) : size_(size)
@@ -26,6 +30,33 @@ Profile default_profile()
 	if (!r.profile)
 		throw std::runtime_error(r.error);
 	return *r.profile;
+}
+
+Profile default_profile_with(const std::function<void(Profile &)> &edit)
+{
+	Profile p = default_profile();
+	edit(p);
+	return p;
+}
+
+dice_quote::ReportData report_data_of(u8 seed)
+{
+	dice_quote::ReportData d;
+	for (size_t i = 0; i < d.size(); i++)
+		d[i] = u8(seed + i);
+	return d;
+}
+
+RegBlock quote_get_regs(u64 tdr, u64 input, u64 node, u64 pages)
+{
+	RegBlock r{};
+	r.rcx = tdr;
+	r.rdx = quote_get_rdx(kQuoteIdDefault);
+	r.r8 = input;
+	r.r9 = tdreport::kSize;
+	r.r10 = node;
+	r.r11 = pages * kPageSize;
+	return r;
 }
 
 std::vector<TdmrReservedArea> rsvd_list(const Profile &p, std::vector<TdmrReservedArea> areas)
@@ -194,6 +225,26 @@ void EmulatorTest::configure(u8 version, u64 addons)
 	const u32 per_pkg = profile_.lps / profile_.packages;
 	for (u32 pkg = 0; pkg < profile_.packages; pkg++)
 		ASSERT_EQ(serve(pkg * per_pkg, rax(leaf::kSysKeyConfig)), status::kSuccess) << "package " << pkg;
+}
+
+void EmulatorTest::ext_up(u64 list_pa, u64 pool_pa, u32 pages)
+{
+	ASSERT_LE(pages, kHpaListMaxEntries);
+	u64 st;
+	if (pages) {
+		std::vector<u64> list(kHpaListMaxEntries, ~0ull);
+		for (u32 i = 0; i < pages; i++)
+			list[i] = pool_pa + i * kPageSize;
+		ASSERT_TRUE(mem_.write(list_pa, list.data(), kPageSize));
+		RegBlock r{};
+		r.rcx = hpa_list_info(list_pa, 0, pages - 1);
+		while ((st = serve(0, rax(leaf::kExtMemAdd), r)) == status::kInterruptedResumable)
+			r = out_;
+		ASSERT_EQ(st, status::kSuccess);
+	}
+	while ((st = serve(0, rax(leaf::kExtInit))) == status::kInterruptedResumable) {
+	}
+	ASSERT_EQ(st, status::kSuccess);
 }
 
 nlohmann::json control_json(Emulator &emu, const std::string &line)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,7 +44,13 @@ private:
 };
 
 Profile default_profile();
+/* default.json edited by `edit` (a fixture's variant: more LPs, another feature, ...). */
+Profile default_profile_with(const std::function<void(Profile &)> &edit);
 std::string profile_path(const std::string &name);
+/* REPORTDATA seed, seed + 1, ...: distinct for distinct seeds. */
+dice_quote::ReportData report_data_of(u8 seed);
+/* TDH.QUOTE.GET's registers: the TD at `tdr`, its TDREPORT at `input`, a buffer of `pages` data pages listed from `node`. */
+RegBlock quote_get_regs(u64 tdr, u64 input, u64 node, u64 pages);
 
 /* TDMR_INFOs and the PA array as the kernel would lay them out in guest memory. */
 struct TdmrLayout {
@@ -105,6 +112,8 @@ protected:
 	 * one_tdmr_layout(), KEY.CONFIG on every package: configured, the TDMRs not initialized.
 	 */
 	void configure(u8 version = 0, u64 addons = 0);
+	/* EXT.MEM.ADD of `pages` pages from pool_pa on (one list at list_pa), then EXT.INIT to the end. */
+	void ext_up(u64 list_pa, u64 pool_pa, u32 pages);
 	nlohmann::json ctl(const std::string &line) { return control_json(emu_, line); }
 	std::string kv(const std::string &line) { return control_kv(emu_, line); }
 
