@@ -403,8 +403,14 @@ Status TdxHost::update_install_locked(Window &w)
 {
 	if (!update_supported_locked())
 		return error(status_ == ModuleStatus::kInitialized ? err::kEOPNOTSUPP : err::kENXIO);
-	/* No quote request in the window: the quote lock is held across it (state, then quote). */
+	/*
+	 * No quote request in the window. A request takes the state lock to start, which this holds:
+	 * waiting once for the quote lock lets the one in flight finish, and none starts after.
+	 * (Holding the quote lock across stop_machine would order it before the CPU hotplug lock,
+	 * which bring-up takes first.)
+	 */
 	quote_lock.lock();
+	quote_lock.unlock();
 	kapi_cpus_read_lock();
 	w.lead_cpu = 0;
 	while (!kapi_cpu_online(w.lead_cpu))
@@ -419,7 +425,9 @@ Status TdxHost::update_install_locked(Window &w)
 	const UpdateRendezvous::Failure &fail = w.rendezvous.failure();
 	Status result = Status::ok();
 	if (!w.rendezvous.failed()) {
+		quote_lock.lock();
 		g_module->update_finish();
+		quote_lock.unlock();
 		const TdxSysInfo &i = g_module->sys_info();
 		kapi_log(KAPI_LOG_INFO, "update: TDX module updated to %u.%u.%02u (build %u, %u), %llu us with every CPU stopped\n",
 			 i.major, i.minor, i.update, i.build_num, i.build_date, (unsigned long long)(blackout / 1000));
@@ -443,7 +451,6 @@ Status TdxHost::update_install_locked(Window &w)
 		status_ = ModuleStatus::kFailed;
 		result = error(err::kEIO);
 	}
-	quote_lock.unlock();
 	/* TD calls fail at once from here on; quote requests already do (the status is failed). */
 	if (g_module->gone())
 		td_manager().stop();

@@ -78,7 +78,9 @@ update_boot() { # KERNEL KMOD-DIR SMP
 	for f in "$dir"/*.blob "$dir/images.list"; do data+=(--data "$f"); done
 	qemu-harness/run.sh --kernel "$kernel" --module "$kmod/tdx_host.ko" --module "$kmod/tdx_td_harness.ko" \
 		--bin build/dice-quote/tdx-quote-verify --bin build/module-update/tdx-module-update \
-		--profile qemu-harness/seam-emu/profiles/update.json --smp "$smp" "${data[@]}" --scenario update
+		--profile qemu-harness/seam-emu/profiles/update.json --smp "$smp" "${data[@]}" \
+		--env "EMU_CPU_SIGNATURE=$(sed -n 's/.*"signature": *"\(0x[0-9a-fA-F]*\)".*/\1/p' \
+			qemu-harness/seam-emu/profiles/update.json)" --scenario update
 }
 
 debug_check_ko() {

@@ -5,8 +5,8 @@
 From the running profile's "module" object (an emulator profile, e.g. ext-quote.json) it writes
 manifests for tdx-mkimage and runs it: two good updates (1.5.a -> 1.5.b as v1, then -> 1.5.c as
 v2), and one image per refusal the kernel or the P-SEAMLDR makes. Prints one line per image:
-"NAME EXPECTED", EXPECTED being what the upload must end with ("ok", or the refusal code the
-kernel logs). Usage: update-images.py PROFILE TDX-MKIMAGE KEYS-DIR OUT-DIR
+"NAME EXPECTED VERSION", EXPECTED being what the upload must end with ("ok", the refusal code the
+kernel logs, or "window-fails"), VERSION the image's module version. Usage: update-images.py PROFILE TDX-MKIMAGE KEYS-DIR OUT-DIR
 """
 import copy
 import json
@@ -71,10 +71,12 @@ def main():
                                                     run_svn["minor"] + 1), "v1", "test-signer.pem", None,
                    "incompatible-handoff"))
     # Passes every check before the window, then fails inside it: the new module wants more pool.
-    grow = version(b, run_svn["minor"] + 1, hv + 1, hv)
+    # It follows the two good updates (the scenario's last upload): version, SVN and handoff after them.
+    d = running["update"] + 3
+    grow = version(d, run_svn["minor"] + 3, hv + 3, hv + 2)
     if "ext" in grow:
         grow["ext"]["pool_pages"] = grow["ext"]["pool_pages"] * 2
-        images.append(("pool-grows", manifest(grow, run_svn["minor"] + 1), "v1", "test-signer.pem", None,
+        images.append(("pool-grows", manifest(grow, run_svn["minor"] + 3), "v1", "test-signer.pem", None,
                        "window-fails"))
 
     for name, man, fmt, key, corrupt, expected in images:
@@ -86,7 +88,8 @@ def main():
         if corrupt:
             cmd += ["--corrupt", corrupt]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        print(name, expected)
+        m = man["module"]
+        print(name, expected, "%u.%u.%02u" % (m["major"], m["minor"], m["update"]))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,11 @@
  *                                              GPA, then MR.FINALIZE (not with "building": its
  *                                              build stays in progress); its MRCONFIGID is ID's
  *             finalize ID                      MR.FINALIZE of a TD created "building"
+ *             hold                             a thread of the harness takes tdx_host's state
+ *                                              lock and keeps it until "release" (whatever
+ *                                              takes it meanwhile sleeps: a runtime update's
+ *                                              prepare, a sysfs read)
+ *             release                          that thread lets it go
  *             report ID HEX128                 the TD's TDREPORT with that REPORTDATA
  *             quote ID HEX128                  its TDREPORT, then a quote for it
  *             forge ID HEX128 OFFSET           its TDREPORT with the byte at OFFSET flipped, then
@@ -33,11 +38,13 @@
  * IDs are 1..kMaxTds. A step that fails undoes what the command did: pages the TDX module took are
  * reclaimed before they are freed; a page it would not give back is left allocated (logged).
  */
+#include <linux/completion.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/hex.h>
 #include <linux/io.h>
+#include <linux/kthread.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -412,6 +419,65 @@ static int td_bench(struct harness_td *td, unsigned int n)
 	return 0;
 }
 
+/* ---- hold / release: tdx_host's state lock held by a thread of the harness ---- */
+
+static struct task_struct *holder;
+static DECLARE_COMPLETION(hold_taken);
+static DECLARE_COMPLETION(hold_done);
+static int hold_ret;
+
+static int holder_fn(void *unused)
+{
+	hold_ret = tdx_host_test_hold_state();
+	complete(&hold_taken);
+	if (!hold_ret) {
+		wait_for_completion(&hold_done);
+		tdx_host_test_release_state();
+	}
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ / 10);
+	return 0;
+}
+
+static int hold_state(void)
+{
+	struct task_struct *t;
+
+	if (holder) {
+		set_result("error %d 0 the state lock is held already\n", -EBUSY);
+		return -EBUSY;
+	}
+	reinit_completion(&hold_taken);
+	reinit_completion(&hold_done);
+	t = kthread_run(holder_fn, NULL, "tdx_harness_hold");
+	if (IS_ERR(t)) {
+		set_result("error %ld 0 no holder thread\n", PTR_ERR(t));
+		return PTR_ERR(t);
+	}
+	wait_for_completion(&hold_taken);
+	if (hold_ret) {
+		kthread_stop(t);
+		set_result("error %d 0 tdx_host's state lock not taken\n", hold_ret);
+		return hold_ret;
+	}
+	holder = t;
+	set_result("ok held\n");
+	return 0;
+}
+
+static int release_state(void)
+{
+	if (!holder) {
+		set_result("error %d 0 the state lock is not held\n", -EINVAL);
+		return -EINVAL;
+	}
+	complete(&hold_done);
+	kthread_stop(holder);
+	holder = NULL;
+	set_result("ok released\n");
+	return 0;
+}
+
 static int run_command(char *line)
 {
 	char *verb = strsep(&line, " ");
@@ -423,6 +489,10 @@ static int run_command(char *line)
 
 	if (verb && a1 && !strcmp(verb, "poke"))
 		return poke(a1);
+	if (verb && !a1 && !strcmp(verb, "hold"))
+		return hold_state();
+	if (verb && !a1 && !strcmp(verb, "release"))
+		return release_state();
 	if (!verb || !a1 || kstrtouint(a1, 0, &id)) {
 		set_result("error %d 0 usage: VERB ID ...\n", -EINVAL);
 		return -EINVAL;
@@ -597,6 +667,8 @@ static void __exit harness_exit(void)
 	int i;
 
 	debugfs_remove_recursive(dir);
+	if (holder)
+		release_state();
 	for (i = 1; i <= HARNESS_MAX_TDS; i++)
 		if (tds[i].live)
 			td_teardown(&tds[i]);

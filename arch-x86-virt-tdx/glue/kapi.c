@@ -369,10 +369,12 @@ int kapi_rsa_pkcs1_sha384_verify(const unsigned char *modulus, kapi_size modulus
 		goto out_key;
 	}
 	ret = crypto_sig_set_pubkey(tfm, key, p - key);
-	if (!ret)
+	if (!ret) {
 		ret = crypto_sig_verify(tfm, sig, modulus_len, digest, 48);
-	if (ret == -EBADMSG)
-		ret = -EKEYREJECTED;
+		/* A wrong signature decrypts to bad padding (-EINVAL, -EBADMSG) or another digest. */
+		if (ret == -EINVAL || ret == -EBADMSG)
+			ret = -EKEYREJECTED;
+	}
 	crypto_free_sig(tfm);
 out_key:
 	kfree(key);

@@ -52,5 +52,17 @@ u64 tdx_host_test_emu_service(u64 rax, u64 rcx, u64 rdx, u64 r8)
 }
 EXPORT_SYMBOL_NS_GPL(tdx_host_test_emu_service, TDX_NS_HOST);
 
+int tdx_host_test_hold_state(void)
+{
+	return tdx_kunit_hold();
+}
+EXPORT_SYMBOL_NS_GPL(tdx_host_test_hold_state, TDX_NS_HOST);
+
+void tdx_host_test_release_state(void)
+{
+	tdx_kunit_release();
+}
+EXPORT_SYMBOL_NS_GPL(tdx_host_test_release_state, TDX_NS_HOST);
+
 /* Only the test build has this file: modinfo tells a test build from the module users install. */
 MODULE_INFO(tdx_test_build, "y");

@@ -63,5 +63,12 @@ u64 tdx_host_phymem_page_reclaim(u64 pa);
  * emulator backend is not the one in use.
  */
 u64 tdx_host_test_emu_service(u64 rax, u64 rcx, u64 rdx, u64 r8);
+/*
+ * Test build only: hold tdx_host's state lock (0, or -ENODEV when the emulator backend is not in
+ * use, not held), and release it from the same task. Tests park an operation that takes the
+ * lock (a runtime update's prepare) where it sleeps, so they can act on it meanwhile.
+ */
+int tdx_host_test_hold_state(void);
+void tdx_host_test_release_state(void);
 
 #endif /* TDX_HOST_API_H */
