@@ -283,7 +283,6 @@ private:
 	u64 quote_get_start(Call &c);
 	u64 quote_get_continue(Call &c);
 	u64 quote_signed(const dice_quote::Result<dice_quote::Bytes> &quote, u64 r11) const;
-	u64 quote_wait_signature(QuoteState &q);
 	dice_quote::QuoteClaims quote_claims(const ReportedTd &rep) const;
 	u64 quote_refused(u64 status);
 	/* SYS.DISABLE: quoting forgets its keys and any request in progress. */

@@ -177,9 +177,8 @@ u64 Module::tdh_quote_init(Call &c)
 
 /*
  * The first call of a request checks the operands, reads the list and the input, has the TDREPORT
- * checked and starts the signature (waiting for it at most sign_budget_us), and answers
- * INTERRUPTED_RESUMABLE without writing anything (the input may sit in the buffer's first page), or
- * the refusal of a signature that failed. Each call with the same registers then waits
+ * checked and starts the signature, and answers INTERRUPTED_RESUMABLE without writing anything
+ * (the input may sit in the buffer's first page). Each call with the same registers then waits
  * for the signature (at most sign_budget_us) or writes up to get_budget_pages pages of the buffer;
  * the last answers SUCCESS with rcx = the quote's length. Other registers abandon the request in
  * progress and start a new one.
@@ -253,28 +252,7 @@ u64 Module::quote_get_start(Call &c)
 		});
 	}
 	quote_->request = std::move(req);
-	/* The first call's budget is spent waiting too: a signature made within it saves a call. */
-	const u64 st = quote_->request->signing.valid() ? quote_wait_signature(*quote_) : status::kSuccess;
-	if (st != status::kSuccess && st != status::kInterruptedResumable)
-		quote_->request.reset();
-	return st == status::kSuccess ? status::kInterruptedResumable : st;
-}
-
-/*
- * Wait for the request's signature at most sign_budget_us: SUCCESS once the quote is there (kept in
- * the request), INTERRUPTED_RESUMABLE while it is still being made, or the refusal of a quote that
- * failed or does not fit.
- */
-u64 Module::quote_wait_signature(QuoteState &q)
-{
-	QuoteState::Request &req = *q.request;
-	if (req.signing.wait_for(std::chrono::microseconds(image_.quote.sign_budget_us)) != std::future_status::ready)
-		return status::kInterruptedResumable;
-	auto quote = req.signing.get();
-	if (const u64 st = quote_signed(quote, req.regs.r11))
-		return st;
-	req.quote = std::move(quote.value());
-	return status::kSuccess;
+	return status::kInterruptedResumable;
 }
 
 /* A signature made: refused when it failed or does not fit MAX_QUOTE_SIZE or the buffer (r11). */
@@ -298,8 +276,12 @@ u64 Module::quote_get_continue(Call &c)
 	QuoteState &q = *quote_;
 	QuoteState::Request &req = *q.request;
 	if (req.signing.valid()) {
-		if (const u64 st = quote_wait_signature(q))
+		if (req.signing.wait_for(std::chrono::microseconds(image_.quote.sign_budget_us)) != std::future_status::ready)
+			return status::kInterruptedResumable;
+		auto quote = req.signing.get();
+		if (const u64 st = quote_signed(quote, req.regs.r11))
 			return st;
+		req.quote = std::move(quote.value());
 	}
 	const u64 end = std::min<u64>(req.pages.size(), req.next_page + image_.quote.get_budget_pages);
 	for (; req.next_page < end; req.next_page++) {
