@@ -256,8 +256,7 @@ Status TdxHost::seamldr_info(abi::SeamldrInfo &out)
 struct Window {
 	UpdateRendezvous rendezvous;
 	UpdatePlan plan;
-	unsigned lead_cpu = 0;
-	u32 nr_cpus = 0;
+	WindowCpus cpus;
 	/* The inputs too big for the stack of the caller: the sigstruct and the facts. */
 	abi::Sigstruct sig;
 	UpdateFacts facts;
@@ -268,9 +267,10 @@ struct Window {
 	/* The seamldr_params page, from update_prepare() to the end of update_install(). */
 	PageRun params;
 };
-/* Built at the first update, never destroyed (no global constructors in the module). */
+
 namespace {
 
+/* Built at the first update, never destroyed (no global constructors in the module). */
 kstd::LazyInit<Window> g_window_storage;
 Window &window()
 {
@@ -281,9 +281,9 @@ int window_cpu(void *ctx)
 {
 	Window &w = *static_cast<Window *>(ctx);
 	const unsigned cpu = kapi_this_cpu();
-	const bool lead = cpu == w.lead_cpu;
+	const bool lead = cpu == w.cpus.lead;
 	/* The CPUs counted before stop_machine took the hotplug lock must be the ones here. */
-	if (kapi_num_online_cpus() != w.nr_cpus || !kapi_cpu_online(w.lead_cpu)) {
+	if (kapi_num_online_cpus() != w.cpus.nr || !kapi_cpu_online(w.cpus.lead)) {
 		w.rendezvous.ack(UpdateStep::kStart, cpu, -err::kEAGAIN, 0);
 		return 0;
 	}
@@ -339,6 +339,14 @@ Status gather_facts(Seamcall &sc, const u8 *image, const ImageLayout &layout, ab
 
 } // namespace
 
+/* -ENXIO without an initialized module, -EOPNOTSUPP when this platform offers no update. */
+Status TdxHost::update_allowed_locked()
+{
+	if (update_supported_locked())
+		return Status::ok();
+	return error(status_ == ModuleStatus::kInitialized ? err::kEOPNOTSUPP : err::kENXIO);
+}
+
 Status TdxHost::update_prepare(const void *image, usize size)
 {
 	kstd::Guard<StateLock> g(g_state_lock);
@@ -372,8 +380,7 @@ void TdxHost::update_abort()
 
 Status TdxHost::update_prepare_locked(Window &w, const void *image, usize size)
 {
-	if (!update_supported_locked())
-		return error(status_ == ModuleStatus::kInitialized ? err::kEOPNOTSUPP : err::kENXIO);
+	TRY(update_allowed_locked());
 	Seamcall &sc = g_seamcall.get();
 	const u8 *bytes = static_cast<const u8 *>(image);
 
@@ -401,8 +408,7 @@ Status TdxHost::update_prepare_locked(Window &w, const void *image, usize size)
 
 Status TdxHost::update_install_locked(Window &w)
 {
-	if (!update_supported_locked())
-		return error(status_ == ModuleStatus::kInitialized ? err::kEOPNOTSUPP : err::kENXIO);
+	TRY(update_allowed_locked());
 	/*
 	 * No quote request in the window. A request takes the state lock to start, which this holds:
 	 * waiting once for the quote lock lets the one in flight finish, and none starts after.
@@ -411,13 +417,8 @@ Status TdxHost::update_install_locked(Window &w)
 	 */
 	quote_lock.lock();
 	quote_lock.unlock();
-	kapi_cpus_read_lock();
-	w.lead_cpu = 0;
-	while (!kapi_cpu_online(w.lead_cpu))
-		w.lead_cpu++;
-	w.nr_cpus = kapi_num_online_cpus();
-	kapi_cpus_read_unlock();
-	w.rendezvous.start(w.nr_cpus);
+	w.cpus = window_cpus();
+	w.rendezvous.start(w.cpus.nr);
 	const u64 t0 = kapi_ktime_ns();
 	(void)kapi_stop_machine(window_cpu, &w);
 	const u64 blackout = kapi_ktime_ns() - t0;

@@ -73,6 +73,7 @@ public:
 private:
 	Status init_locked(const tdx_core_params &p);
 	bool update_supported_locked();
+	Status update_allowed_locked();
 	Status update_prepare_locked(struct Window &w, const void *image, usize size);
 	Status update_install_locked(struct Window &w);
 	void destroy_locked();

@@ -299,12 +299,9 @@ extern "C" int tdx_kunit_rendezvous(struct tdx_kunit_rendezvous_run *run)
 	if (!r)
 		return -err::kENOMEM;
 	r->run = run;
-	kapi_cpus_read_lock();
-	run->lead_cpu = 0;
-	while (!kapi_cpu_online(run->lead_cpu))
-		run->lead_cpu++;
-	run->nr_cpus = kapi_num_online_cpus();
-	kapi_cpus_read_unlock();
+	const WindowCpus cpus = window_cpus();
+	run->lead_cpu = cpus.lead;
+	run->nr_cpus = cpus.nr;
 	if (run->nr_cpus > 64)
 		return -err::kERANGE;
 	r->rz.start(run->nr_cpus);

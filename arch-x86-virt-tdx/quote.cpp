@@ -146,30 +146,47 @@ Status Quoting::start()
 
 /*
  * QUOTE.INIT works in chunks (TDX_INTERRUPTED_RESUMABLE until done); only then is MAX_QUOTE_SIZE
- * readable, and the buffer is sized from it once for the module's life.
+ * readable. Logs nothing and allocates nothing (the update window calls it too): the leaf that
+ * failed and its status, or success and *size.
  */
-Status Quoting::init_locked()
+TdxStatus Quoting::tdh_quote_init(Leaf *failed, u64 *size)
 {
 	RegBlock r{};
+	*failed = leaves::kQuoteInit;
 	TdxStatus s = sc_.call_resumable(leaves::kQuoteInit, r, /*retry_busy=*/false, kQuoteInitMaxCalls);
-	if (s.is(st::kInterruptedResumable)) {
-		kapi_log(KAPI_LOG_ERR, "quoting disabled: TDH.QUOTE.INIT did not finish in %u calls\n", kQuoteInitMaxCalls);
-		return error(err::kEIO);
-	}
-	if (!s.is_success()) {
-		log_disabled(leaves::kQuoteInit, s);
-		return status_to_errno(s);
-	}
-
+	if (!s.is_success())
+		return s;
+	*failed = leaves::kSysRd;
 	r = RegBlock{};
 	r.rdx = abi::field::kMaxQuoteSize;
 	s = sc_.call(leaves::kSysRd, r);
-	if (!s.is_success()) {
+	if (s.is_success())
+		*size = metadata_decode(abi::field::kMaxQuoteSize, r.r8);
+	return s;
+}
+
+/* Why tdh_quote_init() failed, in the one log line that disables quoting; its errno. */
+static Status log_init_failure(Leaf failed, TdxStatus s)
+{
+	if (failed == leaves::kQuoteInit && s.is(st::kInterruptedResumable)) {
+		kapi_log(KAPI_LOG_ERR, "quoting disabled: TDH.QUOTE.INIT did not finish in %u calls\n", kQuoteInitMaxCalls);
+		return error(err::kEIO);
+	}
+	if (failed == leaves::kSysRd)
 		kapi_log(KAPI_LOG_ERR, "quoting disabled: TDH.SYS.RD of MAX_QUOTE_SIZE failed: %s (0x%016llx)\n",
 			 status_name(s), (unsigned long long)s.raw());
-		return status_to_errno(s);
-	}
-	u64 size = metadata_decode(abi::field::kMaxQuoteSize, r.r8);
+	else
+		log_disabled(failed, s);
+	return status_to_errno(s);
+}
+
+/* The buffer is sized from MAX_QUOTE_SIZE once for the module's life. */
+Status Quoting::init_locked()
+{
+	Leaf failed = leaves::kQuoteInit;
+	u64 size = 0;
+	if (const TdxStatus s = tdh_quote_init(&failed, &size); !s.is_success())
+		return log_init_failure(failed, s);
 	Result<u64> pages = quote_buffer_pages_checked(size);
 	if (pages.is_error()) {
 		kapi_log(KAPI_LOG_ERR, "quoting disabled: MAX_QUOTE_SIZE %llu bytes is above the %llu bytes tdx_host allocates\n",
@@ -205,19 +222,8 @@ void Quoting::release()
 void Quoting::reinit_in_window()
 {
 	reinit_ran_ = enabled();
-	if (!reinit_ran_)
-		return;
-	reinit_leaf_ = leaves::kQuoteInit;
-	RegBlock r{};
-	TdxStatus s = sc_.call_resumable(leaves::kQuoteInit, r, /*retry_busy=*/false, kQuoteInitMaxCalls);
-	if (s.is_success()) {
-		reinit_leaf_ = leaves::kSysRd;
-		r = RegBlock{};
-		r.rdx = abi::field::kMaxQuoteSize;
-		s = sc_.call(leaves::kSysRd, r);
-	}
-	reinit_status_ = s.raw();
-	reinit_size_ = s.is_success() ? metadata_decode(abi::field::kMaxQuoteSize, r.r8) : 0;
+	if (reinit_ran_)
+		reinit_status_ = tdh_quote_init(&reinit_leaf_, &reinit_size_).raw();
 }
 
 void Quoting::after_update_locked()
@@ -225,9 +231,8 @@ void Quoting::after_update_locked()
 	if (!reinit_ran_)
 		return;
 	reinit_ran_ = false;
-	const TdxStatus s(reinit_status_);
-	if (!s.is_success()) {
-		log_disabled(reinit_leaf_, s);
+	if (const TdxStatus s(reinit_status_); !s.is_success()) {
+		(void)log_init_failure(reinit_leaf_, s);
 		disable_locked();
 		return;
 	}

@@ -203,6 +203,7 @@ public:
 	void after_update_locked();
 
 private:
+	TdxStatus tdh_quote_init(Leaf *failed, u64 *size);
 	Status init_locked();
 	Status tdh_quote_get(u64 tdr_pa, u32 report_len, u64 &quote_len);
 	/* Quoting stops for good (until the next bring-up); the buffer goes (or stays, abandoned). */

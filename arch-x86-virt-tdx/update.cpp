@@ -157,6 +157,17 @@ const char *update_step_name(UpdateStep s)
 	return "unknown";
 }
 
+WindowCpus window_cpus()
+{
+	WindowCpus c;
+	kapi_cpus_read_lock();
+	while (!kapi_cpu_online(c.lead))
+		c.lead++;
+	c.nr = kapi_num_online_cpus();
+	kapi_cpus_read_unlock();
+	return c;
+}
+
 void UpdateRendezvous::start(u32 nr_cpus)
 {
 	nr_cpus_ = nr_cpus;

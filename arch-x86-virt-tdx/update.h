@@ -90,6 +90,16 @@ const char *update_step_name(UpdateStep s);
 /* Whether every CPU runs the step, or the lead CPU alone while the others wait. */
 constexpr bool update_step_on_every_cpu(UpdateStep s) { return s == UpdateStep::kInstall || s == UpdateStep::kLpInit; }
 
+/*
+ * The CPUs of a window, counted under the CPU hotplug lock before stop_machine takes it (and
+ * checked again inside): the lead CPU (the first online one) and how many there are.
+ */
+struct WindowCpus {
+	unsigned lead = 0;
+	u32 nr = 0;
+};
+WindowCpus window_cpus();
+
 class UpdateRendezvous {
 public:
 	struct Failure {

@@ -57,7 +57,14 @@ static void status_names(struct kunit *test)
  */
 #define FIELD_MAJOR_VERSION	0x0800000100000004ULL
 #define FIELD_BUILD_NUM		0x8800000100000002ULL
+/*
+ * The process-context thread makes at least IRQ_STRESS_CALLS calls and goes on until
+ * IRQ_STRESS_OVERLAPS IPIs have come during one of its calls (how often they coincide depends
+ * on how the host schedules the vCPUs), up to IRQ_STRESS_MAX_CALLS.
+ */
 #define IRQ_STRESS_CALLS	3000
+#define IRQ_STRESS_OVERLAPS	50
+#define IRQ_STRESS_MAX_CALLS	200000
 
 struct irq_stress {
 	unsigned int target; /* the CPU whose slot both contexts use */
@@ -94,8 +101,12 @@ static int proc_thread(void *arg)
 	struct irq_stress *st = arg;
 	int i;
 
-	for (i = 0; i < IRQ_STRESS_CALLS; i++) {
+	for (i = 0; i < IRQ_STRESS_MAX_CALLS; i++) {
 		u64 v = 0;
+
+		if (i >= IRQ_STRESS_CALLS &&
+		    atomic_read(&st->irq_during_proc) >= IRQ_STRESS_OVERLAPS)
+			break;
 		int ret;
 
 		atomic_set(&st->in_proc_call, 1);
@@ -183,7 +194,7 @@ static void irq_seamcall_on_a_busy_cpu(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, proc);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ipi);
 	KUNIT_EXPECT_GT_MSG(test, left, 0UL, "the process-context calls did not finish in 120 s");
-	KUNIT_EXPECT_EQ(test, atomic_read(&st->proc_calls), IRQ_STRESS_CALLS);
+	KUNIT_EXPECT_GE(test, atomic_read(&st->proc_calls), IRQ_STRESS_CALLS);
 	KUNIT_EXPECT_EQ(test, atomic_read(&st->proc_bad), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&st->irq_bad), 0);
 	/* The stress did what it is for: IPIs came while process-context calls were under way. */

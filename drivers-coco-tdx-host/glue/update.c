@@ -92,6 +92,20 @@ static enum fw_upload_err tdx_fw_err(int ret)
 	}
 }
 
+static void tdx_fw_cleanup(struct fw_upload *fwl)
+{
+	bool pinned;
+
+	tdx_core_update_abort(); /* the prepared update, when it was not installed */
+	mutex_lock(&upload.lock);
+	pinned = upload.pinned;
+	upload.pinned = false;
+	upload.installing = false;
+	mutex_unlock(&upload.lock);
+	if (pinned)
+		module_put(THIS_MODULE);
+}
+
 static enum fw_upload_err tdx_fw_prepare(struct fw_upload *fwl, const u8 *data, u32 size)
 {
 	int ret;
@@ -109,13 +123,8 @@ static enum fw_upload_err tdx_fw_prepare(struct fw_upload *fwl, const u8 *data, 
 	mutex_unlock(&upload.lock);
 	/* Everything that can refuse the image without stopping anything: header, preflight. */
 	ret = tdx_core_update_prepare(data, size);
-	if (ret) {
-		/* fw_upload calls no cleanup after a failed prepare: drop the pin here. */
-		mutex_lock(&upload.lock);
-		upload.pinned = false;
-		mutex_unlock(&upload.lock);
-		module_put(THIS_MODULE);
-	}
+	if (ret)
+		tdx_fw_cleanup(fwl); /* fw_upload calls no cleanup after a failed prepare */
 	return tdx_fw_err(ret);
 }
 
@@ -152,20 +161,6 @@ static void tdx_fw_cancel(struct fw_upload *fwl)
 	else
 		pr_info("tdx_host: update: cancel refused: the install has begun\n");
 	mutex_unlock(&upload.lock);
-}
-
-static void tdx_fw_cleanup(struct fw_upload *fwl)
-{
-	bool pinned;
-
-	tdx_core_update_abort(); /* the prepared update, when it was not installed */
-	mutex_lock(&upload.lock);
-	pinned = upload.pinned;
-	upload.pinned = false;
-	upload.installing = false;
-	mutex_unlock(&upload.lock);
-	if (pinned)
-		module_put(THIS_MODULE);
 }
 
 static const struct fw_upload_ops tdx_fw_ops = {

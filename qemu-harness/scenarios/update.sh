@@ -24,17 +24,21 @@ version_of() { # NAME: the image's module version from /data/images.list
 	sed -n "s/^$1 [^ ]* //p" /data/images.list
 }
 
+wait_status() { # STATUS [POLLS]: wait until the upload's status reads it, at most POLLS x 10 ms (6000)
+	_n=0
+	while [ "$(cat "$FW/status")" != "$1" ]; do
+		_n=$((_n + 1))
+		[ "$_n" -lt "${2:-6000}" ] || return 1
+		sleep 0.01
+	done
+}
+
 # fw_upload NAME: the raw sysfs protocol with /data/NAME.blob; prints `error` when done.
 fw_upload() {
 	echo 1 >"$FW/loading" || return 1
 	cat "/data/$1.blob" >"$FW/data" || return 1
 	echo 0 >"$FW/loading" || return 1
-	_n=0
-	while [ "$(cat "$FW/status")" != idle ]; do
-		_n=$((_n + 1))
-		[ "$_n" -lt 6000 ] || { echo "status stuck at $(cat "$FW/status")"; return 1; }
-		sleep 0.1
-	done
+	wait_status idle 60000 || { echo "status stuck at $(cat "$FW/status")"; return 1; }
 	cat "$FW/error"
 }
 
@@ -93,14 +97,6 @@ check "finalize TD 2" hctl finalize 2
 # A cancel before the install: the harness holds tdx_host's state lock, so the upload's prepare
 # sleeps on it ("preparing"); meanwhile a second upload is refused and the cancel is taken; then
 # the lock goes and the upload ends cancelled, nothing changed.
-wait_status() { # STATUS: wait (bounded) until the upload's status reads it
-	_n=0
-	while [ "$(cat "$FW/status")" != "$1" ]; do
-		_n=$((_n + 1))
-		[ "$_n" -lt 6000 ] || return 1
-		sleep 0.01
-	done
-}
 check "the harness holds tdx_host's state lock" hctl hold || return 0
 echo 1 >"$FW/loading"
 cat /data/good-b.blob >"$FW/data"
