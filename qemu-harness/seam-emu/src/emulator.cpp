@@ -249,7 +249,7 @@ void Emulator::hold_for(u64 ms)
 	delay_cv_.wait_for(lk, std::chrono::milliseconds(ms), [this] { return delays_cancelled_; });
 }
 
-Emulator::Fired Emulator::fire_rules(u16 target)
+Emulator::Fired Emulator::fire_rules(u16 target, u32 lp)
 {
 	Fired f;
 	counters_[target].fetch_add(1, std::memory_order_relaxed);
@@ -257,7 +257,7 @@ Emulator::Fired Emulator::fire_rules(u16 target)
 		return f;
 	std::lock_guard<std::mutex> g(mu_);
 	for (auto &r : rules_) {
-		if (r.leaf != target || --r.remaining != 0)
+		if (r.leaf != target || (r.lp && *r.lp != lp) || --r.remaining != 0)
 			continue;
 		if (r.kind == FaultRule::Kind::kDie)
 			f.die = true;
@@ -286,7 +286,7 @@ u64 Emulator::die_now(u32 lp, u64 rax)
 /* Called by the model inside an install, under its mutex (never the other way round). */
 std::optional<u64> Emulator::seamldr_load_fault(u32 lp)
 {
-	const Fired f = fire_rules(fault_target::kSeamldrLoad);
+	const Fired f = fire_rules(fault_target::kSeamldrLoad, lp);
 	if (f.die)
 		return die_now(lp, kSeamldrInstall);
 	return f.status;
@@ -299,7 +299,7 @@ u64 Emulator::serve(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns, CallRecord
 	std::optional<u64> forced;
 	u64 delay_ms = 0;
 	if (target) {
-		const Fired f = fire_rules(*target);
+		const Fired f = fire_rules(*target, lp);
 		forced = f.status;
 		delay_ms = f.delay_ms;
 		if (f.die)
@@ -342,29 +342,39 @@ u64 Emulator::serve(u32 lp, u64 rax, RegBlock &regs, u64 *service_ns, CallRecord
 
 Emulator::Reply Emulator::cmd_fault(const std::vector<std::string> &a)
 {
-	/* fault <leaf> <nth> status <hex64> | delay <ms> | die */
+	/* fault <leaf> <nth> [lp <n>] status <hex64> | delay <ms> | die */
+	static const char kUsage[] = "usage: fault <leaf> <nth> [lp <n>] status <hex64> | delay <ms> | die";
 	if (a.size() < 4)
-		return Reply::error("usage: fault <leaf> <nth> status <hex64> | delay <ms> | die");
+		return Reply::error(kUsage);
 	std::optional<u16> leaf = parse_leaf(a[1]);
 	if (!leaf)
 		return Reply::error("unknown leaf \"" + a[1] + "\"");
 	u64 nth;
 	if (!parse_u64(a[2], 10, &nth) || nth == 0)
 		return Reply::error("nth must be a decimal number >= 1");
-	FaultRule r{*leaf, nth, FaultRule::Kind::kStatus};
-	const std::string kind = lower(a[3]);
+	FaultRule r{*leaf, nth, FaultRule::Kind::kStatus, 0, 0, std::nullopt};
+	std::vector<std::string> rest(a.begin() + 3, a.end()); /* the kind and its argument */
+	if (lower(rest[0]) == "lp") {
+		u64 lp;
+		if (rest.size() < 3 || !parse_u64(rest[1], 10, &lp) || lp >= module_.platform().lps)
+			return Reply::error("lp needs a logical processor number below " +
+					    std::to_string(module_.platform().lps));
+		r.lp = u32(lp);
+		rest.erase(rest.begin(), rest.begin() + 2);
+	}
+	const std::string kind = lower(rest[0]);
 	if (*leaf == fault_target::kSeamldrLoad && kind == "delay")
 		return Reply::error("seamldr.load takes status or die (it is inside the model's lock)");
 	if (kind == "status") {
-		if (a.size() != 5 || !parse_u64(a[4], 16, &r.status))
+		if (rest.size() != 2 || !parse_u64(rest[1], 16, &r.status))
 			return Reply::error("status needs one hex64 value");
 	} else if (kind == "delay") {
 		r.kind = FaultRule::Kind::kDelay;
-		if (a.size() != 5 || !parse_u64(a[4], 10, &r.delay_ms) || r.delay_ms > 3600 * 1000)
+		if (rest.size() != 2 || !parse_u64(rest[1], 10, &r.delay_ms) || r.delay_ms > 3600 * 1000)
 			return Reply::error("delay needs milliseconds (decimal, at most 3600000)");
 	} else if (kind == "die") {
 		r.kind = FaultRule::Kind::kDie;
-		if (a.size() != 4)
+		if (rest.size() != 1)
 			return Reply::error("die takes no argument");
 	} else {
 		return Reply::error("fault kind must be status, delay or die");
@@ -381,6 +391,8 @@ Emulator::Reply Emulator::cmd_faults()
 	json rules = json::array();
 	for (const auto &r : rules_) {
 		json j{{"leaf", leaf_short_name(r.leaf)}, {"remaining", r.remaining}};
+		if (r.lp)
+			j["lp"] = *r.lp;
 		if (r.kind == FaultRule::Kind::kStatus)
 			j["status"] = hex(r.status);
 		else if (r.kind == FaultRule::Kind::kDelay)

@@ -32,10 +32,11 @@ inline constexpr u16 kCount = leaf::kMax + 3;
 struct FaultRule {
 	enum class Kind { kStatus, kDelay, kDie };
 	u16 leaf;      /* a leaf number or a fault_target */
-	u64 remaining; /* calls of `leaf` until it fires; fires when it reaches 0 */
+	u64 remaining; /* calls of `leaf` (from `lp`, if set) until it fires; fires when it reaches 0 */
 	Kind kind;
 	u64 status = 0;
 	u64 delay_ms = 0;
+	std::optional<u32> lp; /* only calls from this logical processor count */
 };
 
 /*
@@ -133,7 +134,7 @@ private:
 		u64 delay_ms = 0;
 		bool die = false;
 	};
-	Fired fire_rules(u16 target);
+	Fired fire_rules(u16 target, u32 lp);
 	/* The die handler's answer path: log, die; a test's handler returns VMfailInvalid. */
 	u64 die_now(u32 lp, u64 rax);
 	/* SEAMLDR.INSTALL's loading step: the "seamldr.load" rules (module_.set_seamldr_load_fault). */

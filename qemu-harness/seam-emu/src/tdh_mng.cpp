@@ -362,6 +362,9 @@ u64 Module::check_td_report(u64 tdr_pa, const u8 *report, ReportedTd *out) const
 	out->td_current = td_measurements(report + tdreport::kTdInfo);
 	out->td_origin = td->td_origin;
 	out->seam_current = seam_measurements_from_tcb_info(report + tdreport::kTeeTcbInfo);
+	/* Made by the running module? One from before a runtime update names the old module: stale. */
+	if (!(out->seam_current == seam_measurements(seam_identity(image_))))
+		return status::kOperandInvalid | kOperandIdR8;
 	out->seam_origin = td->seam_origin;
 	return status::kSuccess;
 }

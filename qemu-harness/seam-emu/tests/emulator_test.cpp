@@ -228,6 +228,26 @@ TEST_F(Emu, FaultOnNumericLeafAndClear)
 	EXPECT_EQ(serve(1, leaf::kSysLpInit), status::kSuccess);
 }
 
+/* "lp N": only that logical processor's calls count towards the rule and fire it. */
+TEST_F(Emu, FaultOnOneLp)
+{
+	ASSERT_EQ(serve(0, leaf::kSysInit), status::kSuccess);
+	ASSERT_EQ(ctl("fault sys.lp.init 1 lp 1 status 0x8000020200000000")["ok"], true);
+	EXPECT_EQ(ctl("faults")["faults"][0]["lp"], 1);
+	EXPECT_EQ(serve(0, leaf::kSysLpInit), status::kSuccess) << "LP 0's call does not count";
+	EXPECT_EQ(serve(1, leaf::kSysLpInit), status::kSysBusy) << "LP 1's first call fires";
+	EXPECT_EQ(serve(1, leaf::kSysLpInit), status::kSuccess) << "one-shot";
+	EXPECT_EQ(ctl("faults")["faults"].size(), 0u);
+	EXPECT_EQ(kv("fault sys.lp.init 2 lp 0 die"), "ok");
+	EXPECT_EQ(kv("faults"), "ok faults.0.leaf=sys.lp.init faults.0.remaining=2 faults.0.lp=0 faults.0.die=1");
+	EXPECT_EQ(ctl("clear")["ok"], true);
+	/* The default profile has 2 LPs: 2 and up are refused, and "lp" needs its number and a kind. */
+	for (const char *bad : {"fault sys.init 1 lp 2 die", "fault sys.init 1 lp x die", "fault sys.init 1 lp 1",
+				"fault sys.init 1 lp", "fault sys.init 1 lp 1 status", "fault sys.init 1 lp 1 die now"})
+		EXPECT_EQ(ctl(bad)["ok"], false) << bad;
+	EXPECT_EQ(ctl("faults")["faults"].size(), 0u);
+}
+
 TEST_F(Emu, FaultDelay)
 {
 	ASSERT_EQ(ctl("fault sys.init 1 delay 150")["ok"], true);

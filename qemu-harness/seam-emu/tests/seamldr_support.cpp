@@ -224,15 +224,22 @@ u64 UpdateTest::quote_init()
  * The buffer: one list node at kQuoteArea naming 4 data pages after it; the TDREPORT (the input)
  * after those.
  */
-dice_quote::Result<dice_quote::VerifiedQuote> UpdateTest::quote_of(const Td &td, const dice_quote::ReportData &rd)
+dice_quote::Result<dice_quote::VerifiedQuote> UpdateTest::quote_of(const Td &td, const dice_quote::ReportData &rd,
+								 const dice_quote::Bytes *report, dice_quote::Bytes *used)
 {
 	constexpr u64 kPages = 4;
 	const u64 node = kQuoteArea, data = kQuoteArea + kPageSize, input = data + kPages * kPageSize;
 	auto failed = [](std::string what) {
 		return dice_quote::make_error(dice_quote::ErrorCode::kInvalidArgument, std::move(what));
 	};
-	if (const u64 st = td_report(td, rd, input))
+	if (report)
+		EXPECT_TRUE(mem_.write(input, report->data(), report->size()));
+	else if (const u64 st = td_report(td, rd, input))
 		return failed("TDREPORT service: status " + std::to_string(st));
+	if (used) {
+		used->resize(tdreport::kSize);
+		mem_.read(input, used->data(), used->size());
+	}
 	std::vector<u64> e(kQuoteListEntries, kQuoteListEnd);
 	for (u64 i = 0; i < kPages; i++)
 		e[i] = data + i * kPageSize;

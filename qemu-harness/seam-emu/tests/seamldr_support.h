@@ -94,8 +94,13 @@ protected:
 		EmulatorTest::ext_up(kExtList, kPoolArea + u64(first) * kPageSize, pages);
 	}
 	u64 quote_init();
-	/* A quote of `td` for `rd`, verified against the emulator's root (an error if none came). */
-	dice_quote::Result<dice_quote::VerifiedQuote> quote_of(const Td &td, const dice_quote::ReportData &rd);
+	/*
+	 * A quote of `td` for `rd`, verified against the emulator's root (an error if none came). With
+	 * `report`, that TDREPORT is the input instead of a new one; *used gets the input quoted.
+	 */
+	dice_quote::Result<dice_quote::VerifiedQuote> quote_of(const Td &td, const dice_quote::ReportData &rd,
+							       const dice_quote::Bytes *report = nullptr,
+							       dice_quote::Bytes *used = nullptr);
 };
 
 } // namespace seam_emu::test

@@ -152,7 +152,8 @@ TEST_P(QuoteUpdate, TheTdLivesOnAndItsQuoteNamesBothModules)
 {
 	Td td;
 	ASSERT_NO_FATAL_FAILURE(up(&td));
-	auto before = quote_of(td, report_data_of(1));
+	dice_quote::Bytes old_report;
+	auto before = quote_of(td, report_data_of(1), nullptr, &old_report);
 	ASSERT_TRUE(before) << before.error().to_string();
 	const dice_quote::SeamMeasurements old_seam = seam_measurements(seam_identity(profile_.image()));
 	EXPECT_EQ(before.value().claims.seam.origin, old_seam);
@@ -201,6 +202,10 @@ TEST_P(QuoteUpdate, TheTdLivesOnAndItsQuoteNamesBothModules)
 	EXPECT_EQ(rd(field::kMaxQuoteSize), status::kMetadataFieldIdIncorrect);
 	EXPECT_FALSE(quote_of(td, report_data_of(2)));
 	ASSERT_EQ(quote_init(), status::kSuccess);
+	/* A TDREPORT made before the update names the old module: refused as stale input. */
+	auto stale = quote_of(td, report_data_of(1), &old_report);
+	ASSERT_FALSE(stale);
+	EXPECT_EQ(stale.error().message, "QUOTE.GET: status " + std::to_string(status::kOperandInvalid | kOperandIdR8));
 	auto after = quote_of(td, report_data_of(3));
 	ASSERT_TRUE(after) << after.error().to_string();
 	const dice_quote::QuoteClaims &c = after.value().claims;
