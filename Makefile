@@ -100,10 +100,10 @@ e2e: module module-test module-debug emu quote-tools image-tools update-tool
 check:
 	scripts/check.sh all
 
-demo: module module-test emu quote-tools
+demo: module module-test emu quote-tools image-tools update-tool
 	scripts/demo.sh
 
-bench: module module-test emu
+bench: module module-test emu image-tools
 	scripts/bench.sh
 
 clean:

@@ -266,6 +266,9 @@ struct Window {
 	u8 signature_be[abi::kSigstructRsaBytes];
 	/* The seamldr_params page, from update_prepare() to the end of update_install(). */
 	PageRun params;
+	/* When the lead CPU entered the window, and where the last window's time went. */
+	u64 entered_ns = 0;
+	UpdateTiming timing;
 };
 
 namespace {
@@ -282,6 +285,8 @@ int window_cpu(void *ctx)
 	Window &w = *static_cast<Window *>(ctx);
 	const unsigned cpu = kapi_this_cpu();
 	const bool lead = cpu == w.cpus.lead;
+	if (lead)
+		w.entered_ns = kapi_ktime_ns();
 	/* The CPUs counted before stop_machine took the hotplug lock must be the ones here. */
 	if (kapi_num_online_cpus() != w.cpus.nr || !kapi_cpu_online(w.cpus.lead)) {
 		w.rendezvous.ack(UpdateStep::kStart, cpu, -err::kEAGAIN, 0);
@@ -419,9 +424,15 @@ Status TdxHost::update_install_locked(Window &w)
 	quote_lock.unlock();
 	w.cpus = window_cpus();
 	w.rendezvous.start(w.cpus.nr);
+	w.entered_ns = 0;
 	const u64 t0 = kapi_ktime_ns();
 	(void)kapi_stop_machine(window_cpu, &w);
-	const u64 blackout = kapi_ktime_ns() - t0;
+	const u64 t1 = kapi_ktime_ns();
+	const u32 windows = w.timing.windows + 1;
+	w.timing = window_timing(w.rendezvous, t0, w.entered_ns, t1);
+	w.timing.windows = windows;
+	w.timing.nr_cpus = w.cpus.nr;
+	const u64 blackout = w.timing.total_ns;
 
 	const UpdateRendezvous::Failure &fail = w.rendezvous.failure();
 	Status result = Status::ok();
@@ -456,6 +467,15 @@ Status TdxHost::update_install_locked(Window &w)
 	if (g_module->gone())
 		td_manager().stop();
 	return result;
+}
+
+Status TdxHost::update_timing(UpdateTiming &out)
+{
+	kstd::Guard<StateLock> g(g_state_lock);
+	if (!g_window_storage.alive() || !g_window_storage->timing.windows)
+		return error(err::kENOENT);
+	out = g_window_storage->timing;
+	return Status::ok();
 }
 
 EmuBackend *TdxHost::emu_locked()

@@ -56,6 +56,8 @@ public:
 	Status update_prepare(const void *image, usize size);
 	Status update_install();
 	void update_abort();
+	/* Where the time of the last update window went (update.h); -ENOENT before the first. */
+	Status update_timing(struct UpdateTiming &out);
 
 	/* The state lock, for callers that need several steps at once (KUnit hooks, bench). */
 	void lock();

@@ -294,7 +294,7 @@ extern "C" int tdx_kunit_update_step_on_every_cpu(unsigned int step)
 
 extern "C" int tdx_kunit_rendezvous(struct tdx_kunit_rendezvous_run *run)
 {
-	static_assert(TDX_KUNIT_UPDATE_STEPS == unsigned(UpdateStep::kDone) + 1);
+	static_assert(TDX_KUNIT_UPDATE_STEPS == kUpdateSteps);
 	Box<RendezvousRun> r(new (kAlloc) RendezvousRun());
 	if (!r)
 		return -err::kENOMEM;
@@ -311,6 +311,36 @@ extern "C" int tdx_kunit_rendezvous(struct tdx_kunit_rendezvous_run *run)
 	run->failure_cpu = r->rz.failure().cpu;
 	run->failure_err = r->rz.failure().err;
 	run->final_step = unsigned(r->rz.step());
+	return ret;
+}
+
+extern "C" int tdx_kunit_update_timing(struct tdx_kunit_update_timing *out)
+{
+	UpdateTiming t;
+	if (Status s = host().update_timing(t); s.is_error())
+		return s.to_kernel();
+	out->windows = t.windows;
+	out->nr_cpus = t.nr_cpus;
+	out->ok = t.ok;
+	out->total_ns = t.total_ns;
+	for (u8 i = 0; i < TDX_KUNIT_UPDATE_STEPS; i++) {
+		out->phase_ns[i] = t.phase_ns[i];
+		out->phase_name[i] = update_step_name(UpdateStep(i));
+	}
+	return 0;
+}
+
+namespace {
+int empty_cpu(void *) { return 0; }
+} // namespace
+
+extern "C" int tdx_kunit_empty_stop_machine(kapi_u64 *ns)
+{
+	/* As update_install_locked() runs the window, with nothing in it. */
+	(void)window_cpus();
+	const u64 t0 = kapi_ktime_ns();
+	const int ret = kapi_stop_machine(empty_cpu, nullptr);
+	*ns = kapi_ktime_ns() - t0;
 	return ret;
 }
 

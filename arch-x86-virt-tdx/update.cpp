@@ -175,6 +175,8 @@ void UpdateRendezvous::start(u32 nr_cpus)
 	__atomic_store_n(&failed_, false, __ATOMIC_RELAXED);
 	__atomic_store_n(&failure_recorded_, false, __ATOMIC_RELAXED);
 	failure_ = Failure{};
+	for (u64 &t : ended_ns_)
+		t = 0;
 	__atomic_store_n(&step_, u8(UpdateStep::kShutdown), __ATOMIC_RELEASE);
 }
 
@@ -186,6 +188,7 @@ void UpdateRendezvous::ack(UpdateStep s, u32 cpu, int err, u64 status)
 		if (__atomic_compare_exchange_n(&failure_recorded_, &expected, true, false, __ATOMIC_ACQ_REL,
 						__ATOMIC_ACQUIRE)) {
 			failure_ = Failure{s, cpu, err, status};
+			ended_ns_[u8(s)] = kapi_ktime_ns();
 			__atomic_store_n(&failed_, true, __ATOMIC_RELEASE);
 		}
 		return;
@@ -196,8 +199,34 @@ void UpdateRendezvous::ack(UpdateStep s, u32 cpu, int err, u64 status)
 	 */
 	if (__atomic_add_fetch(&acks_, 1u, __ATOMIC_ACQ_REL) == nr_cpus_) {
 		__atomic_store_n(&acks_, 0u, __ATOMIC_RELAXED);
+		ended_ns_[u8(s)] = kapi_ktime_ns();
 		__atomic_store_n(&step_, u8(u8(s) + 1), __ATOMIC_RELEASE);
 	}
+}
+
+UpdateTiming window_timing(const UpdateRendezvous &r, u64 called_ns, u64 entered_ns, u64 returned_ns)
+{
+	UpdateTiming t;
+	t.ok = !r.failed() && r.step() == UpdateStep::kDone;
+	t.total_ns = returned_ns - called_ns;
+	/*
+	 * Each phase ends where the next begins. The clock is read on several CPUs: a read that comes
+	 * out before the one it follows (skew) counts as that one, so the phases still add up.
+	 */
+	u64 prev = called_ns;
+	auto until = [&](u64 end) {
+		end = end < prev ? prev : end > returned_ns ? returned_ns : end;
+		const u64 d = end - prev;
+		prev = end;
+		return d;
+	};
+	t.phase_ns[u8(UpdateStep::kStart)] = entered_ns ? until(entered_ns) : 0;
+	for (u8 i = u8(UpdateStep::kShutdown); i < u8(UpdateStep::kDone); i++) {
+		if (const u64 end = r.ended_ns(UpdateStep(i)))
+			t.phase_ns[i] = until(end);
+	}
+	t.phase_ns[u8(UpdateStep::kDone)] = until(returned_ns);
+	return t;
 }
 
 } // namespace tdx

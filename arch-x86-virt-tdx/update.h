@@ -86,6 +86,7 @@ enum class UpdateStep : u8 {
 	kQuote,      /* lead CPU: QUOTE.INIT again (re-key), MAX_QUOTE_SIZE against the buffer */
 	kDone,
 };
+inline constexpr u8 kUpdateSteps = u8(UpdateStep::kDone) + 1; /* kStart .. kDone */
 const char *update_step_name(UpdateStep s);
 /* Whether every CPU runs the step, or the lead CPU alone while the others wait. */
 constexpr bool update_step_on_every_cpu(UpdateStep s) { return s == UpdateStep::kInstall || s == UpdateStep::kLpInit; }
@@ -120,6 +121,11 @@ public:
 	void ack(UpdateStep s, u32 cpu, int err, u64 status);
 	/* After the window: the first failure (step kStart when there was none). */
 	const Failure &failure() const { return failure_; }
+	/*
+	 * After the window: when step s ended (kapi_ktime_ns, read by the CPU whose ack completed it,
+	 * or by the first CPU that failed it), 0 if it did not.
+	 */
+	u64 ended_ns(UpdateStep s) const { return ended_ns_[u8(s)]; }
 
 	/*
 	 * One CPU's walk through the window: runs do_step(step) for each step as it begins, acks it,
@@ -152,6 +158,26 @@ private:
 	bool failed_ = false;           /* published after failure_ */
 	bool failure_recorded_ = false; /* taken by the first failing CPU */
 	Failure failure_;
+	u64 ended_ns_[kUpdateSteps] = {};
 };
+
+/*
+ * Where the time of the last window went (make bench reads it through the test build), in ns of
+ * kapi_ktime_ns. phase_ns[kStart]: from the stop_machine call until the lead CPU was in the window;
+ * phase_ns[s] for each step: from its beginning (the end of the one before) until every CPU had
+ * acked it, or one failed it (0 for the steps after); phase_ns[kDone]: from the end of the last
+ * step that ran until stop_machine returned. total_ns, the call to the return, is their sum: the
+ * time every CPU was stopped (the blackout). Recorded with a clock read per step in the window,
+ * nothing printed or allocated there.
+ */
+struct UpdateTiming {
+	u32 windows = 0; /* windows run since load (0: none yet; the rest is then zero) */
+	u32 nr_cpus = 0;
+	bool ok = false; /* the window ran every step */
+	u64 total_ns = 0;
+	u64 phase_ns[kUpdateSteps] = {};
+};
+/* The phases of a window from its clock reads: the call, the lead CPU's entry, the return. */
+UpdateTiming window_timing(const UpdateRendezvous &r, u64 called_ns, u64 entered_ns, u64 returned_ns);
 
 } // namespace tdx

@@ -26,7 +26,7 @@
 #   --respawn-emu  when the emulator dies while the guest runs (a "die" fault), start a fresh one
 #                (new epoch, a TDX module in SYSINIT_PENDING) on the same mailbox and RAM; QEMU's
 #                control channel reconnects to it; the doorbell does not (the fresh emulator
-#                polls). At most 5 times. Its log goes next to the first one's.
+#                polls). At most 20 times. Its log goes next to the first one's.
 #   --quiet      do not stream the serial console to stdout (default when $CI is set;
 #                --verbose streams anyway)
 #
@@ -335,7 +335,7 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
 		status=124
 		exit 124
 	fi
-	if [ "$respawn" -eq 1 ] && [ -n "$emu_pid" ] && ! alive "$emu_pid" && [ "$respawns" -lt 5 ]; then
+	if [ "$respawn" -eq 1 ] && [ -n "$emu_pid" ] && ! alive "$emu_pid" && [ "$respawns" -lt 20 ]; then
 		wait "$emu_pid" 2>/dev/null && rc=0 || rc=$?
 		respawns=$((respawns + 1))
 		say "seam-emu exited (status $rc); starting a fresh one (respawn $respawns)"

@@ -18,9 +18,36 @@
 #     (check, sign, write the pages; no mailbox), rounds alternating (goal >= 80%);
 #   the 99th-percentile wake-up latency of a SCHED_FIFO thread on CPU 0 (cyclictest, 1 ms period)
 #     while CPU 0 generates quotes back to back, over the same with CPU 0 idle (goal <= 2x).
+# Then one boot per CPU count for runtime update (the test build, the TD harness, update.json's
+# EXT+QUOTE module, qemu-harness/scenarios/bench_update.sh): BENCH_UPDATES updates, and for each
+# the blackout -- the time every CPU is stopped, stop_machine called to returned, as tdx_host
+# records it (UpdateTiming, arch-x86-virt-tdx/update.h) -- per phase next to its floor, measured in
+# the same run (goal: total blackout <= 1.25x the total floor):
+#   stop_machine   blackout: from the call until the lead CPU is in the window, plus from the end
+#                  of the last step until the return; floor: an empty stop_machine timed the same
+#                  way (the median of BENCH_STOPS, right after that update), so it counts once;
+#   each step      blackout: from its beginning (the end of the one before) until every CPU has
+#                  acked it; floor: the emulator's own service time of the step's SEAMCALLs, from
+#                  its call log (ns=: from having the inputs to the answer). Steps of the lead CPU
+#                  alone: the sum of their calls. SEAMLDR.INSTALL on every CPU: the sum over the
+#                  CPUs, since one CPU at a time may be inside the P-SEAMLDR (the kernel serializes
+#                  them on one lock): they never overlap. LP.INIT on every CPU: the largest of the
+#                  CPUs' service times, since they run at once on their own slots (a call that
+#                  waits for the model's lock behind another has that wait in its own service
+#                  time, so the largest also covers calls the model serializes);
+#   ratio          each update's blackout over its floor; the table shows the medians over the
+#                  updates of blackout, floor and that ratio.
+# What the floor leaves out is the kernel's own share: the mailbox transport of each call, the
+# rendezvous between steps, and what the window does between its calls.
+# The window's calls in the emulator's log: from its TDH.SYS.SHUTDOWN to the SEAMLDR.INFO of the
+# scenario's read of num_remaining_updates; the lead CPU's TDH.SYS.RDs go to the step of the call
+# before them, except that after TDH.SYS.UPDATE the first five (the version fields the kernel
+# reads, arch-x86-virt-tdx/update.cpp) are SYS.UPDATE's and the rest the extensions'. (The log
+# shows a TDH.SYS.RD's output registers, not the field it asked for.)
 # Prints the goals as met / NOT met; exits non-zero only when a guest run fails.
 #   BENCH_SMPS="2 4" BENCH_CALLS=20000 BENCH_IDLE_S=10 BENCH_QUOTES=200 BENCH_ROUNDS=3 BENCH_RT_S=10
-#   (passed to the guest); BENCH_QUOTE=0 leaves the quoting boot out.
+#   BENCH_UPDATES=5 BENCH_STOPS=5 (passed to the guest); BENCH_QUOTE=0 leaves the quoting boot
+#   out, BENCH_UPDATE=0 the update boots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p build/logs
@@ -35,6 +62,125 @@ kv() { # KEY LINE: the number after KEY= in LINE
 	done
 	echo "bench: no $1 in '$2'" >&2
 	return 1
+}
+
+# SMP SERIAL-LOG EMULATOR-LOG: the update boot's table (see the top); 3 when the goal is not met,
+# 1 when the logs do not hold what it needs.
+update_table() {
+	/usr/bin/python3 - "$@" <<'PY'
+import statistics
+import sys
+
+smp, serial, emulog = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+GOAL = 1.25
+STEPS = ["shutdown", "install", "sys-init", "lp-init", "sys-update", "extensions", "quote"]
+SYS_UPDATE_READS = 5  # the version fields read after TDH.SYS.UPDATE (arch-x86-virt-tdx/update.cpp)
+SEAMLDR_INFO, SEAMLDR_INSTALL = 0x8000000000000000, 0x8000000000000001
+SYS_RD, SYS_SHUTDOWN = 34, 52
+LEAF_STEP = {SYS_SHUTDOWN: "shutdown", 33: "sys-init", 35: "lp-init", 53: "sys-update", 60: "extensions",
+             100: "quote"}
+
+
+def fail(msg):
+    print(f"bench: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def kv(line):
+    return dict(w.split("=", 1) for w in line.split() if "=" in w)
+
+
+runs = []
+with open(serial, errors="replace") as f:
+    for line in f:
+        if line.startswith("BENCH update "):
+            runs.append(kv(line))
+
+# The emulator's call log, "lp=N rax=0x.. rcx=.. rdx=.. r8=.. -> STATUS ns=N", cut into windows.
+windows, cur = [], None
+with open(emulog, errors="replace") as f:
+    for line in f:
+        w = kv(line)
+        if not {"lp", "rax", "ns"} <= w.keys():
+            continue
+        call = (int(w["lp"]), int(w["rax"], 16), int(w["ns"]))
+        if call[1] == SEAMLDR_INFO:
+            cur = None
+        elif not call[1] >> 63 and call[1] & 0xFFFF == SYS_SHUTDOWN:
+            cur = [call]
+            windows.append(cur)
+        elif cur is not None:
+            cur.append(call)
+
+
+def floors(calls):
+    """One window's floor per step: its calls' service times, as the top of bench.sh says."""
+    lead = calls[0][0]
+    per_lp = {}  # (step, lp) -> ns
+    step, reads = None, 0
+    for lp, rax, ns in calls:
+        leaf = rax & 0xFFFF
+        if rax == SEAMLDR_INSTALL:
+            s = "install"
+        elif rax >> 63:
+            fail(f"a P-SEAMLDR call 0x{rax:x} in an update window")
+        elif leaf == SYS_RD and lp == lead and step == "sys-update":
+            reads += 1
+            s = "sys-update" if reads <= SYS_UPDATE_READS else "extensions"
+        elif leaf == SYS_RD and lp == lead and step:
+            s = step
+        elif leaf in LEAF_STEP:
+            s = LEAF_STEP[leaf]
+        else:
+            fail(f"a call 0x{rax:x} on LP {lp} in an update window")
+        if lp != lead and s not in ("install", "lp-init"):
+            fail(f"a call 0x{rax:x} of {s} on LP {lp}, not the lead CPU's {lead}")
+        if lp == lead and leaf != SYS_RD:
+            step = s
+        per_lp[(s, lp)] = per_lp.get((s, lp), 0) + ns
+    out = {}
+    for s in STEPS:
+        by_lp = [ns for (t, _), ns in per_lp.items() if t == s]
+        out[s] = max(by_lp, default=0) if s == "lp-init" else sum(by_lp)
+    return out
+
+
+if not runs:
+    fail(f"no BENCH update lines in {serial}")
+if len(windows) != len(runs):
+    fail(f"{len(runs)} updates in {serial} but {len(windows)} update windows in {emulog}")
+
+rows = ["stop_machine"] + STEPS + ["total"]
+black = {r: [] for r in rows}
+floor = {r: [] for r in rows}
+for run, calls in zip(runs, windows):
+    if run.get("ok") != "1" or run.get("cpus") != str(smp):
+        fail(f"update {run.get('n')}: ok={run.get('ok')} cpus={run.get('cpus')}, want ok=1 cpus={smp}")
+    f = floors(calls)
+    sm = int(run["sm_median_ns"])
+    black["stop_machine"].append(int(run["start_ns"]) + int(run["done_ns"]))
+    floor["stop_machine"].append(sm)
+    for s in STEPS:
+        black[s].append(int(run[s + "_ns"]))
+        floor[s].append(f[s])
+    black["total"].append(int(run["total_ns"]))
+    floor["total"].append(sm + sum(f.values()))
+
+label = {"stop_machine": "stop_machine in + out", "install": "install (sum over CPUs)",
+         "lp-init": "lp-init (max over CPUs)"}
+print(f"guest with {smp} CPUs: runtime update, the time every CPU is stopped, {len(runs)} updates; medians in us")
+print(f"  {'phase':<25} {'blackout':>10} {'floor':>10} {'ratio':>8}")
+ratio = {}
+for r in rows:
+    ratios = [b / f for b, f in zip(black[r], floor[r]) if f > 0]
+    ratio[r] = statistics.median(ratios) if ratios else None
+    shown = f"{ratio[r]:.2f}x" if ratio[r] is not None else "-"
+    print(f"  {label.get(r, r):<25} {statistics.median(black[r]) / 1e3:>10.1f}"
+          f" {statistics.median(floor[r]) / 1e3:>10.1f} {shown:>8}")
+met = ratio["total"] is not None and ratio["total"] <= GOAL
+print(f"  blackout = {ratio['total']:.2f}x the floor (goal <= {GOAL}x): {'met' if met else 'NOT met'}")
+sys.exit(0 if met else 3)
+PY
 }
 
 met_all=1
@@ -131,6 +277,24 @@ if [ "${BENCH_QUOTE:-1}" != 0 ]; then
 		printf "  p99 while quoting = %.2fx p99 idle (goal <= 2x): %s\n", lat, ok_lat ? "met" : "NOT met"
 		exit (ok_rate && ok_lat) ? 0 : 3
 	}' || met_all=0
+fi
+if [ "${BENCH_UPDATE:-1}" != 0 ]; then
+	images=build/bench-update-images
+	/usr/bin/python3 scripts/update-images.py qemu-harness/seam-emu/profiles/update.json \
+		build/module-image/tdx-mkimage lib/module-image/keys "$images" >/dev/null
+	kmod=build/kmod/distro-test
+	for smp in ${BENCH_SMPS:-2 4}; do
+		log="build/logs/bench-update-smp$smp.log"
+		qemu-harness/run.sh --kernel distro --module "$PWD/$kmod/tdx_host.ko" --module "$PWD/$kmod/tdx_td_harness.ko" \
+			--profile qemu-harness/seam-emu/profiles/update.json --data "$images/good-b.blob" \
+			--scenario bench_update --smp "$smp" --log "$log" --quiet \
+			--env "BENCH_UPDATES=${BENCH_UPDATES:-5}" --env "BENCH_STOPS=${BENCH_STOPS:-5}" >/dev/null ||
+			{ echo "bench: the update guest run with $smp CPUs failed; see $log" >&2; exit 1; }
+		rc=0
+		update_table "$smp" "$log" "${log%.log}.seam-emu.log" || rc=$?
+		[ "$rc" -ne 1 ] || exit 1
+		[ "$rc" -eq 0 ] || met_all=0
+	done
 fi
 if [ "$met_all" -eq 1 ]; then
 	echo "bench: every goal met"

@@ -4,7 +4,7 @@
 #   scripts/check.sh all   host tests, module build + check-ko, end-to-end under QEMU
 #   scripts/check.sh e2e   only the end-to-end scenarios
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 what=${1:-all}
 make_q=(make --no-print-directory)
 
@@ -69,9 +69,12 @@ quote_boot() { # KERNEL KMOD-DIR SCENARIO...
 }
 
 # Runtime update: the test build, the TD harness, tdx-quote-verify and tdx-module-update in the guest,
-# the images of scripts/update-images.py (built from update.json's module) in its /data.
-update_boot() { # KERNEL KMOD-DIR SMP
-	local kernel=$1 kmod=$2 smp=$3 dir=build/update-images data=()
+# the images of scripts/update-images.py (built from update.json's module) in its /data; the
+# emulator respawned after a death (updatefaults resets the platform that way).
+update_boot() { # KERNEL KMOD-DIR SMP SCENARIO...
+	local kernel=$1 kmod=$2 smp=$3 dir=build/update-images data=() args=()
+	shift 3
+	for s in "$@"; do args+=(--scenario "$s"); done
 	/usr/bin/env python3 scripts/update-images.py qemu-harness/seam-emu/profiles/update.json \
 		build/module-image/tdx-mkimage lib/module-image/keys "$dir" >"$dir.list" || return 1
 	mv "$dir.list" "$dir/images.list"
@@ -80,7 +83,7 @@ update_boot() { # KERNEL KMOD-DIR SMP
 		--bin build/dice-quote/tdx-quote-verify --bin build/module-update/tdx-module-update \
 		--profile qemu-harness/seam-emu/profiles/update.json --smp "$smp" "${data[@]}" \
 		--env "EMU_CPU_SIGNATURE=$(sed -n 's/.*"signature": *"\(0x[0-9a-fA-F]*\)".*/\1/p' \
-			qemu-harness/seam-emu/profiles/update.json)" --scenario update
+			qemu-harness/seam-emu/profiles/update.json)" --respawn-emu "${args[@]}"
 }
 
 debug_check_ko() {
@@ -101,6 +104,7 @@ if [ "$what" = all ]; then
 	stage "host tests: DICE quotes, tdx-quote-verify, independent verifier" "${make_q[@]}" quote-tests
 	stage "host tests: module images (blob formats, sigstruct signing and trust), tdx-mkimage" "${make_q[@]}" image-tests
 	stage "host tests: tdx-module-update (selection, sysfs, upload protocol)" "${make_q[@]}" update-tests
+	stage "Intel's published images (when TDX_MODULE_BINARIES names a checkout)" scripts/intel-binaries-check.sh
 	stage "module build + check-ko (Debian 6.12)" "${make_q[@]}" check-ko
 	stage "test build for Debian 6.12 (test hooks, TD harness)" "${make_q[@]}" module-test
 	stage "debug kernel (build or reuse from cache)" "${make_q[@]}" debug-kernel
@@ -124,9 +128,9 @@ stage "e2e distro: extensions and the quoting add-on: pool of 0/1/512/513/12800 
 	tdmr_boot distro "$distro_ko" 1024 ext-quote.json extpool
 stage "e2e distro test build: TDs and quotes (TD harness, tdx-quote-verify, independent verifier)" \
 	quote_boot distro build/kmod/distro-test quote
-stage "e2e distro test build smp=2: runtime update (a TD across two updates, every bad image, busy, cancel, a failure in the window)" \
-	update_boot distro build/kmod/distro-test 2
-stage "e2e distro test build smp=4: runtime update" update_boot distro build/kmod/distro-test 4
+stage "e2e distro test build smp=2: runtime update (a TD across two updates, every bad image, busy, cancel), a failure at each window step" \
+	update_boot distro build/kmod/distro-test 2 update updatefaults
+stage "e2e distro test build smp=4: runtime update" update_boot distro build/kmod/distro-test 4 update
 stage "kunit (debug kernel, kunit.py parse)" scripts/kunit.sh
 stage "e2e debug+sanitizers smp=2: ${foundation[*]} harnesscheck" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 "${foundation[@]}" harnesscheck
@@ -147,7 +151,8 @@ stage "e2e debug+sanitizers: 8 GiB without CONTIG_ALLOC: 8 TDMRs of 1 GiB" \
 	tdmr_boot "$(debug_kernel)" "$debug_ko" 8192 default.json bigmem --env BIGMEM_MAX_TDMRS=64
 stage "e2e debug+sanitizers test build: extensions, TDs and quotes" \
 	quote_boot "$(debug_kernel)" build/kmod/debug-test extpool quote
-stage "e2e debug+sanitizers test build: runtime update" update_boot "$(debug_kernel)" build/kmod/debug-test 2
+stage "e2e debug+sanitizers test build: runtime update, a failure at each window step" \
+	update_boot "$(debug_kernel)" build/kmod/debug-test 2 update updatefaults
 stage "e2e debug: every allocation of the load failed in turn (fault injection)" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 allocfail
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # `make demo`: boots the Debian 6.12 kernel under QEMU beside seam-emu and shows each flow
-# (qemu-harness/scenarios/demo.sh), in two boots:
+# (qemu-harness/scenarios/demo.sh), in three boots:
 #   1. foundation, with the production tdx_host.ko (build/kmod/distro): bring-up, the device,
 #      unload, an injected failure; then an EXT+QUOTE module image brought up by the same module:
 #      the memory pool and quoting enabled;
@@ -9,42 +9,116 @@
 #      test module tdx_td_harness.ko, which simulates TDs) on the EXT+QUOTE profile and
 #      tdx-quote-verify in the guest: a TD, a quote for it with a chosen REPORTDATA, verified in
 #      the guest against the emulator's root; then scripts/verify-guest-quotes.sh checks that quote
-#      again on the host with both verifiers, tampered copies included.
-# Needs `make module module-test emu quote-tools`. Extra arguments go to both run.sh calls (e.g.
-# --verbose, --smp 4); the serial logs are build/logs/<time>-demo-{foundation,quote}.log.
+#      again on the host with both verifiers, tampered copies included;
+#   3. runtime update, with the same test build on the update.json profile (a P-SEAMLDR that takes
+#      updates), tdx-quote-verify and tdx-module-update in the guest, and two images made here by
+#      scripts/update-images.py with tdx-mkimage (in build/demo-update-images/): good-b, the next
+#      module version, and one the kernel refuses (DEMO_BAD_IMAGE, untrusted-signer by default; any
+#      name update-images.py makes but good-c and pool-grows). A TD and its quote, the bad image
+#      refused with its reason, the good one installed through the fw_upload files under the live
+#      TD, the TD's quote after it; the host verifies both quotes again.
+# Needs `make module module-test emu quote-tools image-tools update-tool`. Extra arguments go to
+# every run.sh call (e.g. --verbose, --smp 4); the serial logs are
+# build/logs/<time>-demo-{foundation,quote,update}.log. DEMO_PARTS="quote update" (any of
+# foundation, quote, update, in that order) runs only those boots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 prod_ko="$PWD/build/kmod/distro/tdx_host.ko"
 test_kmod="$PWD/build/kmod/distro-test"
 verify_bin="$PWD/build/dice-quote/tdx-quote-verify"
+update_bin="$PWD/build/module-update/tdx-module-update"
+mkimage="$PWD/build/module-image/tdx-mkimage"
+update_profile=qemu-harness/seam-emu/profiles/update.json
+bad_image="${DEMO_BAD_IMAGE:-untrusted-signer}"
+read -r -a parts <<<"${DEMO_PARTS:-foundation quote update}"
+
+want() { # PART: the demo runs that boot
+	local p
+	for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done
+	return 1
+}
 need() { # FILE MAKE-TARGET
 	[ -e "$1" ] || { echo "demo: $1 is missing: run make $2" >&2; exit 2; }
 }
-need "$prod_ko" module
-need "$test_kmod/tdx_host.ko" module-test
-need "$test_kmod/tdx_td_harness.ko" module-test
-need "$verify_bin" quote-tools
+for p in "${parts[@]}"; do
+	case "$p" in
+	foundation | quote | update) ;;
+	*) echo "demo: DEMO_PARTS names '$p'; the parts are foundation, quote and update" >&2; exit 2 ;;
+	esac
+done
+[ "${#parts[@]}" -gt 0 ] || { echo "demo: DEMO_PARTS is empty" >&2; exit 2; }
+if want foundation; then need "$prod_ko" module; fi
+if want quote || want update; then
+	need "$test_kmod/tdx_host.ko" module-test
+	need "$test_kmod/tdx_td_harness.ko" module-test
+	need "$verify_bin" quote-tools
+fi
+if want update; then
+	need "$mkimage" image-tools
+	need "$update_bin" update-tool
+fi
 
 stamp="$(date +%Y%m%d-%H%M%S)"
-log1="$PWD/build/logs/$stamp-demo-foundation.log"
-log2="$PWD/build/logs/$stamp-demo-quote.log"
+logs=()
 failed=()
+n=0
+boot() { # PART TITLE: the banner of the next boot
+	n=$((n + 1))
+	[ "$n" -eq 1 ] || echo
+	echo "==== demo, boot $n of ${#parts[@]}: $2"
+	logs+=("$PWD/build/logs/$stamp-demo-$1.log")
+}
 
-echo "==== demo, boot 1 of 2: the foundation and the module extensions (production tdx_host.ko)"
-qemu-harness/run.sh --kernel distro --module "$prod_ko" --scenario demo "$@" \
-	--env DEMO_PART=foundation --log "$log1" || failed+=("boot 1 (foundation, extensions)")
+if want foundation; then
+	boot foundation "the foundation and the module extensions (production tdx_host.ko)"
+	qemu-harness/run.sh --kernel distro --module "$prod_ko" --scenario demo "$@" \
+		--env DEMO_PART=foundation --log "${logs[-1]}" || failed+=("boot $n (foundation, extensions)")
+fi
 
-echo
-echo "==== demo, boot 2 of 2: a quote for a TD (test build of tdx_host.ko + the TD harness test module)"
-if qemu-harness/run.sh --kernel distro --module "$test_kmod/tdx_host.ko" --module "$test_kmod/tdx_td_harness.ko" \
-	--bin "$verify_bin" --profile qemu-harness/seam-emu/profiles/ext-quote.json --scenario demo "$@" \
-	--env DEMO_PART=quote --log "$log2"; then
-	echo
-	echo "==== demo: the guest's quote again on the host: tdx-quote-verify and the independent verifier, then tampered copies"
-	scripts/verify-guest-quotes.sh "$log2" 1 "$verify_bin" || failed+=("host-side verification of the guest's quote")
-else
-	failed+=("boot 2 (quote)")
+if want quote; then
+	boot quote "a quote for a TD (test build of tdx_host.ko + the TD harness test module)"
+	if qemu-harness/run.sh --kernel distro --module "$test_kmod/tdx_host.ko" --module "$test_kmod/tdx_td_harness.ko" \
+		--bin "$verify_bin" --profile qemu-harness/seam-emu/profiles/ext-quote.json --scenario demo "$@" \
+		--env DEMO_PART=quote --log "${logs[-1]}"; then
+		echo
+		echo "==== demo: the guest's quote again on the host: tdx-quote-verify and the independent verifier, then tampered copies"
+		scripts/verify-guest-quotes.sh "${logs[-1]}" 1 "$verify_bin" || failed+=("host-side verification of the guest's quote")
+	else
+		failed+=("boot $n (quote)")
+	fi
+fi
+
+# The images of the update boot: update-images.py makes them all from the profile's module; the
+# guest gets good-b, the bad one, and their lines of the list ("NAME EXPECTED VERSION").
+update_images() {
+	local dir="$PWD/build/demo-update-images" list
+	list="$(/usr/bin/python3 scripts/update-images.py "$update_profile" "$mkimage" lib/module-image/keys "$dir")" ||
+		return 1
+	case "$bad_image" in
+	good-* | pool-grows) echo "demo: DEMO_BAD_IMAGE=$bad_image is not an image the kernel refuses" >&2; return 1 ;;
+	esac
+	awk -v bad="$bad_image" '$1 == "good-b" || $1 == bad' <<<"$list" >"$dir/images.list"
+	[ "$(wc -l <"$dir/images.list")" -eq 2 ] ||
+		{ echo "demo: update-images.py made no image '$bad_image'; it made: $(cut -d' ' -f1 <<<"$list" | tr '\n' ' ')" >&2; return 1; }
+	update_data=(--data "$dir/good-b.blob" --data "$dir/$bad_image.blob" --data "$dir/images.list")
+}
+
+if want update; then
+	boot update "a runtime TDX module update under a live TD (test build + the TD harness, the update.json platform)"
+	update_data=()
+	if ! update_images; then
+		failed+=("the update images (scripts/update-images.py)")
+	elif qemu-harness/run.sh --kernel distro --module "$test_kmod/tdx_host.ko" --module "$test_kmod/tdx_td_harness.ko" \
+		--bin "$verify_bin" --bin "$update_bin" --profile "$update_profile" "${update_data[@]}" \
+		--env "EMU_CPU_SIGNATURE=$(sed -n 's/.*"signature": *"\(0x[0-9a-fA-F]*\)".*/\1/p' "$update_profile")" \
+		--scenario demo "$@" --env DEMO_PART=update --log "${logs[-1]}"; then
+		echo
+		echo "==== demo: the TD's quotes from before and after the update again on the host: both verifiers, then tampered copies"
+		scripts/verify-guest-quotes.sh "${logs[-1]}" 2 "$verify_bin" || failed+=("host-side verification of the update boot's quotes")
+	else
+		failed+=("boot $n (update)")
+	fi
 fi
 
 echo
@@ -52,4 +126,4 @@ if [ "${#failed[@]}" -gt 0 ]; then
 	printf 'demo: FAILED: %s\n' "${failed[@]}" >&2
 	exit 1
 fi
-echo "demo: every step passed (serial logs: $log1, $log2)"
+echo "demo: every step passed (serial logs: ${logs[*]})"

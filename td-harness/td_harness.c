@@ -31,10 +31,19 @@
  *                                              write the emulator's pool integrity check must see)
  *             bench ID HEX128 N                its TDREPORT once, then N quotes for it back to
  *                                              back (make bench); a signal stops it early
+ *             stopmachine N                    N empty stop_machines timed as tdx_host times
+ *                                              its update window (make bench's floor): their
+ *                                              median, min and max in ns
+ *             updatetiming                     where the time of tdx_host's last update window
+ *                                              went: total and each phase in ns (make bench)
+ *             storm ID HEX128                  its TDREPORT once, kept for fresh_quote
  *   result  the last command's outcome: "ok ..." or "error ERRNO STATUS what"
  *   report  the last TDREPORT (1024 bytes, binary)
  *   quote   the last quote (binary)
  *   tds     one line per TD
+ *   fresh_quote  each open asks tdx_host for a new quote of the "storm" TD's TDREPORT, outside
+ *           the harness lock, so several readers make concurrent requests (a quote storm); the
+ *           open fails with the request's errno; reads return that quote
  * IDs are 1..kMaxTds. A step that fails undoes what the command did: pages the TDX module took are
  * reclaimed before they are freed; a page it would not give back is left allocated (logged).
  */
@@ -51,6 +60,7 @@
 #include <linux/mutex.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
@@ -91,11 +101,13 @@ struct harness_td {
 
 static DEFINE_MUTEX(harness_lock);
 static struct harness_td tds[HARNESS_MAX_TDS + 1];
-static char result[256];
+static char result[512];
 static u8 *last_report; /* REPORT_BYTES */
 static size_t last_report_len;
 static void *last_quote;
 static u32 last_quote_len;
+static u8 *storm_report; /* REPORT_BYTES: the TDREPORT fresh_quote quotes */
+static u64 storm_tdr;    /* its TD's TDR, 0 when no "storm" was set up */
 static struct dentry *dir;
 
 static void set_result(const char *fmt, ...) __printf(1, 2);
@@ -130,6 +142,8 @@ static void td_teardown(struct harness_td *td)
 	u64 st;
 	int i;
 
+	if (td->tdr && storm_tdr == page_pa(td->tdr))
+		storm_tdr = 0; /* fresh_quote opens from now on fail with ENOENT */
 	if (td->created) {
 		st = tdx_host_mng_key_freeid(page_pa(td->tdr));
 		if (st)
@@ -419,6 +433,66 @@ static int td_bench(struct harness_td *td, unsigned int n)
 	return 0;
 }
 
+/* ---- make bench: the update window's timing and the empty stop_machine beside it ---- */
+
+#define HARNESS_MAX_STOPS 1000
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int empty_stops(const char *arg)
+{
+	unsigned int n, i;
+	u64 *ns;
+	int ret = 0;
+
+	if (kstrtouint(arg, 0, &n) || n == 0 || n > HARNESS_MAX_STOPS) {
+		set_result("error %d 0 usage: stopmachine N (1..%d)\n", -EINVAL, HARNESS_MAX_STOPS);
+		return -EINVAL;
+	}
+	ns = kcalloc(n, sizeof(*ns), GFP_KERNEL);
+	if (!ns) {
+		set_result("error %d 0 no memory\n", -ENOMEM);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n && !ret; i++)
+		ret = tdx_host_test_empty_stop_machine(&ns[i]);
+	if (ret) {
+		set_result("error %d 0 stop_machine\n", ret);
+	} else {
+		sort(ns, n, sizeof(*ns), cmp_u64, NULL);
+		set_result("ok stopmachine runs=%u median_ns=%llu min_ns=%llu max_ns=%llu\n", n, ns[n / 2], ns[0],
+			   ns[n - 1]);
+	}
+	kfree(ns);
+	return ret;
+}
+
+static int update_timing(void)
+{
+	struct tdx_host_test_update_timing t;
+	size_t len;
+	int ret, i;
+
+	ret = tdx_host_test_update_timing(&t);
+	if (ret) {
+		set_result("error %d 0 no update window yet\n", ret);
+		return ret;
+	}
+	set_result("ok updatetiming windows=%u ok=%d cpus=%u total_ns=%llu", t.windows, t.ok, t.nr_cpus, t.total_ns);
+	for (i = 0; i < TDX_HOST_TEST_UPDATE_PHASES; i++) {
+		len = strlen(result);
+		scnprintf(result + len, sizeof(result) - len, " %s_ns=%llu", t.phase_name[i], t.phase_ns[i]);
+	}
+	len = strlen(result);
+	scnprintf(result + len, sizeof(result) - len, "\n");
+	return 0;
+}
+
 /* ---- hold / release: tdx_host's state lock held by a thread of the harness ---- */
 
 static struct task_struct *holder;
@@ -493,6 +567,10 @@ static int run_command(char *line)
 		return hold_state();
 	if (verb && !a1 && !strcmp(verb, "release"))
 		return release_state();
+	if (verb && a1 && !strcmp(verb, "stopmachine"))
+		return empty_stops(a1);
+	if (verb && !a1 && !strcmp(verb, "updatetiming"))
+		return update_timing();
 	if (!verb || !a1 || kstrtouint(a1, 0, &id)) {
 		set_result("error %d 0 usage: VERB ID ...\n", -EINVAL);
 		return -EINVAL;
@@ -530,6 +608,17 @@ static int run_command(char *line)
 			return ret;
 		ret = td_report(td, reportdata);
 		return ret ? ret : td_bench(td, n);
+	}
+	if (!strcmp(verb, "storm")) {
+		ret = parse_reportdata(line, reportdata);
+		if (!ret)
+			ret = td_report(td, reportdata);
+		if (ret)
+			return ret;
+		memcpy(storm_report, last_report, REPORT_BYTES);
+		storm_tdr = page_pa(td->tdr);
+		set_result("ok storm td %u\n", id);
+		return 0;
 	}
 	if (!strcmp(verb, "report") || !strcmp(verb, "quote") || !strcmp(verb, "forge")) {
 		char *hex = line ? strsep(&line, " ") : NULL;
@@ -641,23 +730,84 @@ static ssize_t tds_read(struct file *f, char __user *ubuf, size_t len, loff_t *p
 	return ret;
 }
 
+struct fresh_quote {
+	void *quote;
+	u32 len;
+};
+
+/* A quote request per open, made without the harness lock: readers run concurrently. */
+static int fresh_quote_open(struct inode *inode, struct file *f)
+{
+	struct fresh_quote *fq;
+	u8 *report;
+	u64 tdr;
+	int ret;
+
+	fq = kzalloc(sizeof(*fq), GFP_KERNEL);
+	report = kmalloc(REPORT_BYTES, GFP_KERNEL);
+	if (!fq || !report) {
+		kfree(fq);
+		kfree(report);
+		return -ENOMEM;
+	}
+	mutex_lock(&harness_lock);
+	tdr = storm_tdr;
+	memcpy(report, storm_report, REPORT_BYTES);
+	mutex_unlock(&harness_lock);
+	ret = tdr ? tdx_host_generate_quote(tdr, report, REPORT_BYTES, &fq->quote, &fq->len) : -ENOENT;
+	kfree(report);
+	if (ret) {
+		kfree(fq);
+		return ret;
+	}
+	f->private_data = fq;
+	return 0;
+}
+
+static ssize_t fresh_quote_read(struct file *f, char __user *ubuf, size_t len, loff_t *ppos)
+{
+	struct fresh_quote *fq = f->private_data;
+
+	return simple_read_from_buffer(ubuf, len, ppos, fq->quote, fq->len);
+}
+
+static int fresh_quote_release(struct inode *inode, struct file *f)
+{
+	struct fresh_quote *fq = f->private_data;
+
+	kvfree(fq->quote);
+	kfree(fq);
+	return 0;
+}
+
 static const struct file_operations ctl_fops = { .owner = THIS_MODULE, .write = ctl_write };
 static const struct file_operations result_fops = { .owner = THIS_MODULE, .read = result_read };
 static const struct file_operations report_fops = { .owner = THIS_MODULE, .read = report_read };
 static const struct file_operations quote_fops = { .owner = THIS_MODULE, .read = quote_read };
 static const struct file_operations tds_fops = { .owner = THIS_MODULE, .read = tds_read };
+static const struct file_operations fresh_quote_fops = {
+	.owner = THIS_MODULE,
+	.open = fresh_quote_open,
+	.read = fresh_quote_read,
+	.release = fresh_quote_release,
+};
 
 static int __init harness_init(void)
 {
 	last_report = kzalloc(REPORT_BYTES, GFP_KERNEL);
-	if (!last_report)
+	storm_report = kzalloc(REPORT_BYTES, GFP_KERNEL);
+	if (!last_report || !storm_report) {
+		kfree(last_report);
+		kfree(storm_report);
 		return -ENOMEM;
+	}
 	dir = debugfs_create_dir("tdx_td_harness", NULL);
 	debugfs_create_file("ctl", 0200, dir, NULL, &ctl_fops);
 	debugfs_create_file("result", 0400, dir, NULL, &result_fops);
 	debugfs_create_file("report", 0400, dir, NULL, &report_fops);
 	debugfs_create_file("quote", 0400, dir, NULL, &quote_fops);
 	debugfs_create_file("tds", 0400, dir, NULL, &tds_fops);
+	debugfs_create_file("fresh_quote", 0400, dir, NULL, &fresh_quote_fops);
 	set_result("ok ready\n");
 	return 0;
 }
@@ -674,6 +824,7 @@ static void __exit harness_exit(void)
 			td_teardown(&tds[i]);
 	kvfree(last_quote);
 	kfree(last_report);
+	kfree(storm_report);
 }
 
 module_init(harness_init);

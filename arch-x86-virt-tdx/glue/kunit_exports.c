@@ -64,5 +64,32 @@ void tdx_host_test_release_state(void)
 }
 EXPORT_SYMBOL_NS_GPL(tdx_host_test_release_state, TDX_NS_HOST);
 
+int tdx_host_test_update_timing(struct tdx_host_test_update_timing *out)
+{
+	struct tdx_kunit_update_timing t;
+	int i, ret;
+
+	BUILD_BUG_ON(TDX_HOST_TEST_UPDATE_PHASES != TDX_KUNIT_UPDATE_STEPS);
+	ret = tdx_kunit_update_timing(&t);
+	if (ret)
+		return ret;
+	out->windows = t.windows;
+	out->nr_cpus = t.nr_cpus;
+	out->ok = t.ok;
+	out->total_ns = t.total_ns;
+	for (i = 0; i < TDX_HOST_TEST_UPDATE_PHASES; i++) {
+		out->phase_ns[i] = t.phase_ns[i];
+		out->phase_name[i] = t.phase_name[i];
+	}
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(tdx_host_test_update_timing, TDX_NS_HOST);
+
+int tdx_host_test_empty_stop_machine(u64 *ns)
+{
+	return tdx_kunit_empty_stop_machine(ns);
+}
+EXPORT_SYMBOL_NS_GPL(tdx_host_test_empty_stop_machine, TDX_NS_HOST);
+
 /* Only the test build has this file: modinfo tells a test build from the module users install. */
 MODULE_INFO(tdx_test_build, "y");

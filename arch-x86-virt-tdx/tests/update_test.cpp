@@ -252,4 +252,72 @@ TEST(UpdateRendezvous, StartResetsAnEarlierFailure)
 	EXPECT_EQ(w.r.step(), UpdateStep::kDone);
 }
 
+/* The window's timing (make bench): the fake clock moves at every read, so every phase has time. */
+u64 phase_sum(const UpdateTiming &t)
+{
+	u64 sum = 0;
+	for (u64 ns : t.phase_ns)
+		sum += ns;
+	return sum;
+}
+
+TEST(UpdateTiming, EveryStepEndsInOrderAndThePhasesAddUp)
+{
+	for (u32 nr : {1u, 2u, 4u}) {
+		Window w;
+		const u64 called = kapi_ktime_ns();
+		const u64 entered = kapi_ktime_ns();
+		w.run(nr);
+		const u64 returned = kapi_ktime_ns();
+		u64 prev = entered;
+		for (u8 i = u8(UpdateStep::kShutdown); i < u8(UpdateStep::kDone); i++) {
+			EXPECT_GT(w.r.ended_ns(UpdateStep(i)), prev) << update_step_name(UpdateStep(i));
+			prev = w.r.ended_ns(UpdateStep(i));
+		}
+		const UpdateTiming t = window_timing(w.r, called, entered, returned);
+		EXPECT_TRUE(t.ok);
+		EXPECT_EQ(t.total_ns, returned - called);
+		EXPECT_EQ(phase_sum(t), t.total_ns);
+		for (u8 i = 0; i <= u8(UpdateStep::kDone); i++)
+			EXPECT_GT(t.phase_ns[i], 0u) << update_step_name(UpdateStep(i)) << " with " << nr << " CPUs";
+	}
+}
+
+TEST(UpdateTiming, AFailedStepEndsTheTimeline)
+{
+	Window w;
+	const u64 called = kapi_ktime_ns();
+	w.run(4, UpdateStep::kLpInit, 2);
+	const u64 returned = kapi_ktime_ns();
+	EXPECT_NE(w.r.ended_ns(UpdateStep::kLpInit), 0u);
+	const UpdateTiming t = window_timing(w.r, called, called + 1, returned);
+	EXPECT_FALSE(t.ok);
+	EXPECT_GT(t.phase_ns[u8(UpdateStep::kLpInit)], 0u);
+	for (u8 i = u8(UpdateStep::kSysUpdate); i < u8(UpdateStep::kDone); i++)
+		EXPECT_EQ(t.phase_ns[i], 0u) << update_step_name(UpdateStep(i));
+	EXPECT_EQ(phase_sum(t), t.total_ns);
+	/* A fresh start forgets the earlier ends. */
+	w.r.start(4);
+	EXPECT_EQ(w.r.ended_ns(UpdateStep::kShutdown), 0u);
+}
+
+TEST(UpdateTiming, ClockReadsOutOfOrderNeverMakeAPhaseNegative)
+{
+	Window w;
+	const u64 called = kapi_ktime_ns();
+	w.run(2);
+	const u64 late = kapi_ktime_ns();
+	/* The lead's entry read after every step's end, the return before the last end. */
+	const UpdateTiming a = window_timing(w.r, called, late, late + 5);
+	EXPECT_EQ(a.phase_ns[u8(UpdateStep::kStart)], late - called);
+	for (u8 i = u8(UpdateStep::kShutdown); i < u8(UpdateStep::kDone); i++)
+		EXPECT_EQ(a.phase_ns[i], 0u) << update_step_name(UpdateStep(i));
+	EXPECT_EQ(a.phase_ns[u8(UpdateStep::kDone)], 5u);
+	EXPECT_EQ(phase_sum(a), a.total_ns);
+	const u64 early = w.r.ended_ns(UpdateStep::kShutdown);
+	const UpdateTiming b = window_timing(w.r, called, called + 1, early);
+	EXPECT_EQ(b.phase_ns[u8(UpdateStep::kDone)], 0u);
+	EXPECT_EQ(phase_sum(b), b.total_ns);
+}
+
 } // namespace

@@ -173,6 +173,22 @@ KAPI_EXTERN int tdx_kunit_rendezvous(struct tdx_kunit_rendezvous_run *run);
 KAPI_EXTERN int tdx_kunit_update_step_on_every_cpu(unsigned int step);
 
 /*
+ * make bench (through the test build's exports, for the TD harness): where the time of the last
+ * update window went (arch-x86-virt-tdx/update.h UpdateTiming; phase i is UpdateStep i, named),
+ * 0 or -ENOENT before the first window; and an empty stop_machine timed as the window's is
+ * (the CPUs counted, then the clock read around kapi_stop_machine), its ns.
+ */
+struct tdx_kunit_update_timing {
+	unsigned int windows, nr_cpus;
+	int ok;
+	kapi_u64 total_ns;
+	kapi_u64 phase_ns[TDX_KUNIT_UPDATE_STEPS];
+	const char *phase_name[TDX_KUNIT_UPDATE_STEPS];
+};
+KAPI_EXTERN int tdx_kunit_update_timing(struct tdx_kunit_update_timing *out);
+KAPI_EXTERN int tdx_kunit_empty_stop_machine(kapi_u64 *ns);
+
+/*
  * The SEAMCALL path from any context (IPI handlers included): tdx_kunit_hold() takes the state
  * lock (so the backend stays) and returns 0 when the emulator backend is in use, else -ENODEV
  * with the lock released; tdx_kunit_release() drops it, from the same task. In between, any

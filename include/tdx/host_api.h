@@ -70,5 +70,22 @@ u64 tdx_host_test_emu_service(u64 rax, u64 rcx, u64 rdx, u64 r8);
  */
 int tdx_host_test_hold_state(void);
 void tdx_host_test_release_state(void);
+/*
+ * Test build only (make bench): where the time of the last runtime update window went, in ns:
+ * phase i is the window's step i (arch-x86-virt-tdx/update.h UpdateStep: "start", the stop_machine
+ * call until the lead CPU was in; each step until every CPU acked it; "done", the last step until
+ * stop_machine returned), total_ns their sum. 0, or -ENOENT before the first window.
+ */
+#define TDX_HOST_TEST_UPDATE_PHASES 9
+struct tdx_host_test_update_timing {
+	unsigned int windows, nr_cpus; /* windows run since load, CPUs in the last */
+	int ok;                        /* it ran every step */
+	u64 total_ns;
+	u64 phase_ns[TDX_HOST_TEST_UPDATE_PHASES];
+	const char *phase_name[TDX_HOST_TEST_UPDATE_PHASES];
+};
+int tdx_host_test_update_timing(struct tdx_host_test_update_timing *out);
+/* Test build only (make bench): an empty stop_machine timed as the update window's is; 0 or -errno. */
+int tdx_host_test_empty_stop_machine(u64 *ns);
 
 #endif /* TDX_HOST_API_H */

@@ -371,6 +371,22 @@ tdx_version_ok() {
 	expect_eq "$(cat "$TDX_SYSFS/version")" "$EXPECTED_VERSION"
 }
 
+# After the emulator died (run.sh --respawn-emu starts a fresh one): wait until the fresh one answers.
+# The control channel reconnects to it; it starts in JSON, so switch it again.
+wait_fresh_emulator() {
+	_i=0
+	while [ "$_i" -lt 60 ]; do
+		rm -f "$HARNESS_EMUCTL_KV" "$HARNESS_EMUCTL_STALE"
+		if EMUCTL_TIMEOUT=2 emuctl ping >/dev/null 2>&1; then
+			return 0
+		fi
+		_i=$((_i + 1))
+		sleep 1
+	done
+	echo "no emulator answered within about 3 minutes"
+	return 1
+}
+
 # Passes when the module is not loaded and left no device behind.
 tdx_gone() {
 	module_absent tdx_host && path_absent "$TDX_SYSFS"
@@ -486,7 +502,57 @@ verify() {
 	tdx-quote-verify --root /tmp/root.pem --report-data "$_rd" "$@" "$_q"
 }
 
+# quote_verified ID REPORTDATA FILE: TD ID's quote into FILE, verified; its printed claims into FILE.txt.
+quote_verified() {
+	hctl quote "$1" "$2" || return 1
+	cat "$H/quote" >"$3"
+	verify "$3" "$2" >"$3.txt"
+}
+
+seam_claim() { # FILE.txt origin|current FIELD: that claim of the SEAM submod as tdx-quote-verify prints it
+	awk -v w="$2" -v f="$3" '/^seam /{s=1; next} /^[a-z]/{s=0} s && /^  origin:/{c="origin"}
+		s && /^  current:/{c="current"} s && c == w && $1 == f {print $NF; exit}' "$1"
+}
+
 # print_quote NAME REPORTDATA FILE: the "TDX-QUOTE ..." line for the host-side verifiers.
 print_quote() {
 	echo "TDX-QUOTE $1 $2 $(base64 -w 0 "$3")"
 }
+
+# Runtime update (the update scenarios and the demo): tdx_host's device and its fw_upload entry;
+# the images of scripts/update-images.py are in /data, listed in /data/images.list
+# ("NAME EXPECTED VERSION" lines).
+FW=/sys/class/firmware/tdx_module
+DEV=$TDX_SYSFS
+
+expected_of() { # NAME: the image's expected outcome from /data/images.list
+	sed -n "s/^$1 \([^ ]*\) .*/\1/p" /data/images.list
+}
+version_of() { # NAME: the image's module version from /data/images.list
+	sed -n "s/^$1 [^ ]* //p" /data/images.list
+}
+
+wait_status() { # STATUS [POLLS]: wait until the upload's status reads it, at most POLLS x 10 ms (6000)
+	_n=0
+	while [ "$(cat "$FW/status")" != "$1" ]; do
+		_n=$((_n + 1))
+		[ "$_n" -lt "${2:-6000}" ] || return 1
+		sleep 0.01
+	done
+}
+
+# fw_upload NAME: the raw sysfs protocol with /data/NAME.blob; prints `error` when done.
+fw_upload() {
+	echo 1 >"$FW/loading" || return 1
+	cat "/data/$1.blob" >"$FW/data" || return 1
+	echo 0 >"$FW/loading" || return 1
+	wait_status idle 60000 || { echo "status stuck at $(cat "$FW/status")"; return 1; }
+	cat "$FW/error"
+}
+
+upload_ends() { # NAME REGEX: the upload's error matches
+	_e="$(fw_upload "$1")" || { echo "$_e"; return 1; }
+	expect_match "$_e" "$2"
+}
+
+version_is() { expect_eq "$(cat "$DEV/version")" "$1"; }

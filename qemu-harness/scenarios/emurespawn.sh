@@ -7,21 +7,6 @@
 
 DEATH_TIMEOUT_MS=2000
 
-# The control channel reconnects to the fresh emulator; it starts in JSON, so switch it again.
-wait_fresh_emulator() {
-	_i=0
-	while [ "$_i" -lt 60 ]; do
-		rm -f "$HARNESS_EMUCTL_KV" "$HARNESS_EMUCTL_STALE"
-		if EMUCTL_TIMEOUT=2 emuctl ping >/dev/null 2>&1; then
-			return 0
-		fi
-		_i=$((_i + 1))
-		sleep 1
-	done
-	echo "no emulator answered within about 3 minutes"
-	return 1
-}
-
 tdx_ensure_unloaded
 emuctl clear >/dev/null
 

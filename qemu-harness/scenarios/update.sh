@@ -9,57 +9,61 @@
 # changes nothing; the second update goes through tdx-module-update; the last one fails inside the
 # window (the new module wants more pool), which leaves no TDX module: TDX fails at once, rmmod
 # keeps the module's memory and says so, and the next insmod brings TDX up again.
-FW=/sys/class/firmware/tdx_module
-DEV=/sys/devices/faux/tdx_host
 RD1=$(printf '3c%.0s' $(seq 64))
 
 tdx_ensure_unloaded
 emuctl clear >/dev/null
 emuctl reset-counters >/dev/null
 
-expected_of() { # NAME: the image's expected outcome from /data/images.list
-	sed -n "s/^$1 \([^ ]*\) .*/\1/p" /data/images.list
-}
-version_of() { # NAME: the image's module version from /data/images.list
-	sed -n "s/^$1 [^ ]* //p" /data/images.list
+quote_td1() { quote_verified 1 "$RD1" "$1"; } # FILE
+
+# storm_reader N: quotes of the storm TD through the harness's fresh_quote (a request per open,
+# made concurrently with the other readers'), each verified, until /tmp/storm.stop exists; every
+# verified one touches /tmp/storm.N.ok; at the end /tmp/storm.N says "OK FAILED CORRUPT" and
+# /tmp/storm.N.err holds the errors of the failed ones.
+storm_reader() {
+	_ok=0 _failed=0 _corrupt=0
+	while [ ! -e /tmp/storm.stop ]; do
+		if cat "$H/fresh_quote" >"/tmp/storm.$1.q" 2>>"/tmp/storm.$1.err"; then
+			if verify "/tmp/storm.$1.q" "$RD1" >/dev/null 2>&1; then
+				_ok=$((_ok + 1))
+				: >"/tmp/storm.$1.ok"
+			else
+				_corrupt=$((_corrupt + 1))
+				cp "/tmp/storm.$1.q" "/tmp/storm.$1.corrupt.$_corrupt"
+			fi
+		else
+			_failed=$((_failed + 1))
+		fi
+	done
+	echo "$_ok $_failed $_corrupt" >"/tmp/storm.$1"
 }
 
-wait_status() { # STATUS [POLLS]: wait until the upload's status reads it, at most POLLS x 10 ms (6000)
+storm_each_verified() { # every reader has a verified quote since its .ok marker was removed
 	_n=0
-	while [ "$(cat "$FW/status")" != "$1" ]; do
-		_n=$((_n + 1))
-		[ "$_n" -lt "${2:-6000}" ] || return 1
-		sleep 0.01
+	for _r in $STORM_READERS; do
+		while [ ! -e "/tmp/storm.$_r.ok" ]; do
+			_n=$((_n + 1))
+			[ "$_n" -lt 6000 ] || { echo "reader $_r has no verified quote"; return 1; }
+			sleep 0.01
+		done
 	done
 }
 
-# fw_upload NAME: the raw sysfs protocol with /data/NAME.blob; prints `error` when done.
-fw_upload() {
-	echo 1 >"$FW/loading" || return 1
-	cat "/data/$1.blob" >"$FW/data" || return 1
-	echo 0 >"$FW/loading" || return 1
-	wait_status idle 60000 || { echo "status stuck at $(cat "$FW/status")"; return 1; }
-	cat "$FW/error"
+storm_results() { # after the stop: no corrupt quote; failures only with a clean errno
+	for _r in $STORM_READERS; do
+		read -r _ok _failed _corrupt <"/tmp/storm.$_r" || { echo "reader $_r left no result"; return 1; }
+		note "storm reader $_r: $_ok verified, $_failed refused, $_corrupt corrupt"
+		[ "$_corrupt" -eq 0 ] || { echo "reader $_r got $_corrupt quotes that do not verify"; return 1; }
+		# Clean refusals: busy, try again, no device (quoting off meanwhile), invalid argument
+		# (the old module's TDREPORT after the update).
+		if grep -v -E 'Device or resource busy|Try again|No such device|Invalid argument' "/tmp/storm.$_r.err"; then
+			echo "reader $_r: a refusal other than busy / try again / no device / invalid argument"
+			return 1
+		fi
+	done
 }
-
-upload_ends() { # NAME REGEX: the upload's error matches
-	_e="$(fw_upload "$1")" || { echo "$_e"; return 1; }
-	expect_match "$_e" "$2"
-}
-
-version_is() { expect_eq "$(cat "$DEV/version")" "$1"; }
-
-# The quote of TD 1 into FILE, verified, and its printed claims into FILE.txt.
-quote_td1() {
-	hctl quote 1 "$RD1" || return 1
-	cat "$H/quote" >"$1"
-	verify "$1" "$RD1" >"$1.txt"
-}
-
-seam_claim() { # FILE.txt origin|current FIELD: that claim of the SEAM submod as tdx-quote-verify prints it
-	awk -v w="$2" -v f="$3" '/^seam /{s=1; next} /^[a-z]/{s=0} s && /^  origin:/{c="origin"}
-		s && /^  current:/{c="current"} s && c == w && $1 == f {print $NF; exit}' "$1"
-}
+STORM_READERS="1 2 3"
 
 check "the test build, the harness and the tools are in the initramfs" path_exists "$HARNESS_KO" || return 0
 check "tdx-module-update is in the guest" command -v tdx-module-update || return 0
@@ -110,9 +114,25 @@ check "cancelled: user-abort" expect_match "$(cat "$FW/error")" ':user-abort$'
 check "cancelled: the version is unchanged" version_is "$v0"
 check "cancelled: no update taken" expect_eq "$(cat "$DEV/num_remaining_updates")" "$left0"
 
-# The update, through the raw sysfs files.
+# The update, through the raw sysfs files, with a quote storm across it: three readers make
+# concurrent quote requests from before the update until after it; every quote verifies or is
+# refused cleanly, none is corrupt, and quoting goes on after the update.
+check "TD 1 is the storm's TD" hctl storm 1 "$RD1" || return 0
+rm -f /tmp/storm.*
+for r in $STORM_READERS; do storm_reader "$r" & done
+check "storm: every reader has a verified quote before the update" storm_each_verified
 dmesg -c >/dev/null
 check "update 1: accepted" upload_ends good-b '^$'
+# The storm's TDREPORT names the old module: the new one refuses it (EINVAL) until a new one is taken.
+check "storm: a TDREPORT from the new module" hctl storm 1 "$RD1"
+# Twice: the second quote each reader verifies was requested after the new TDREPORT.
+rm -f /tmp/storm.*.ok
+storm_each_verified >/dev/null
+rm -f /tmp/storm.*.ok
+check "storm: every reader has a verified quote after the update" storm_each_verified
+: >/tmp/storm.stop
+wait
+check "storm: every quote verified or was refused cleanly, none corrupt" storm_results
 check "update 1: the kernel logs the new version" kernel_log_has 'update: TDX module updated to'
 v1="$(cat "$DEV/version")"
 check "update 1: the new version" version_is "$(version_of good-b)"
@@ -128,9 +148,8 @@ check "update 1: quoting goes on (kernel log)" kernel_log_has 'quoting re-keyed'
 # The second update through tdx-module-update, over a directory with only that image. The CPU the
 # image must support is the emulated platform's (its profile's), not the guest CPU QEMU shows.
 mkdir -p /tmp/updates && cp /data/good-c.blob /tmp/updates/
-cpu="--cpu-fms $EMU_CPU_SIGNATURE"
-check "update 2 (tdx-module-update): a dry run names it" tdx-module-update --update --dir /tmp/updates $cpu --dry-run
-_out="$(tdx-module-update --update --dir /tmp/updates $cpu 2>&1)"
+check "update 2 (tdx-module-update): a dry run names it" tdx-module-update --update --dir /tmp/updates --cpu-fms "$EMU_CPU_SIGNATURE" --dry-run
+_out="$(tdx-module-update --update --dir /tmp/updates --cpu-fms "$EMU_CPU_SIGNATURE" 2>&1)"
 check "update 2 (tdx-module-update): exit 0 and its summary" expect_match "$_out" "updated $v1 -> "
 v2="$(cat "$DEV/version")"
 check "update 2: the new version" version_is "$(version_of good-c)"
