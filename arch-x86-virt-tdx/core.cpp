@@ -230,12 +230,23 @@ Status TdxHost::generate_quote(u64 tdr_pa, const void *report, u32 report_len, v
 
 /* ---- runtime update ---------------------------------------------------------------------------- */
 
-bool TdxHost::update_supported_locked()
+const char *TdxHost::update_unsupported_locked()
 {
 	if (status_ != ModuleStatus::kInitialized || !g_module.alive() || !g_module->ready())
-		return false;
-	return (g_module->sys_info().features0 & abi::features0::kTdPreserving) &&
-	       !g_seamcall->backend().seamret_invalidates_vmcs();
+		return "no TDX module is up";
+	if (!(g_module->sys_info().features0 & abi::features0::kTdPreserving))
+		return "the TDX module does not report TD_PRESERVING (TDX_FEATURES0 bit 1)";
+	if (g_seamcall->backend().seamret_invalidates_vmcs())
+		return "the CPU's SEAMRET invalidates the current VMCS (erratum)";
+	return nullptr;
+}
+
+bool TdxHost::update_supported_locked() { return !update_unsupported_locked(); }
+
+const char *TdxHost::update_unsupported()
+{
+	kstd::Guard<StateLock> g(g_state_lock);
+	return update_unsupported_locked();
 }
 
 bool TdxHost::update_supported()
@@ -543,6 +554,11 @@ extern "C" int tdx_core_generate_quote(kapi_u64 tdr_pa, const void *report, unsi
 extern "C" int tdx_core_update_supported(void)
 {
 	return tdx::host().update_supported();
+}
+
+extern "C" const char *tdx_core_update_unsupported(void)
+{
+	return tdx::host().update_unsupported();
 }
 
 extern "C" int tdx_core_seamldr_version(struct tdx_seamldr_version *out)

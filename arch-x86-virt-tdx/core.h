@@ -51,6 +51,8 @@ public:
 	 * -ENOMEM.
 	 */
 	bool update_supported();
+	/* Why runtime update is not offered (a static string), or nullptr when it is. */
+	const char *update_unsupported();
 	Status seamldr_info(abi::SeamldrInfo &out);
 	/* Checks and prepares (the image must stay until install or abort), then the window. */
 	Status update_prepare(const void *image, usize size);
@@ -75,6 +77,7 @@ public:
 private:
 	Status init_locked(const tdx_core_params &p);
 	bool update_supported_locked();
+	const char *update_unsupported_locked();
 	Status update_allowed_locked();
 	Status update_prepare_locked(struct Window &w, const void *image, usize size);
 	Status update_install_locked(struct Window &w);

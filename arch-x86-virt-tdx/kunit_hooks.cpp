@@ -465,6 +465,10 @@ extern "C" void tdx_kunit_release(void)
 	host().unlock();
 }
 
+extern "C" void tdx_kunit_hold_quote(void) { quote_lock.lock(); }
+
+extern "C" void tdx_kunit_release_quote(void) { quote_lock.unlock(); }
+
 extern "C" kapi_u64 tdx_kunit_emu_service(kapi_u64 rax, kapi_u64 rcx, kapi_u64 rdx, kapi_u64 r8)
 {
 	HostLock lock;

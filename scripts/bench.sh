@@ -47,7 +47,7 @@
 # Prints the goals as met / NOT met; exits non-zero only when a guest run fails.
 #   BENCH_SMPS="2 4" BENCH_CALLS=20000 BENCH_IDLE_S=10 BENCH_QUOTES=200 BENCH_ROUNDS=3 BENCH_RT_S=10
 #   BENCH_UPDATES=5 BENCH_STOPS=5 (passed to the guest); BENCH_QUOTE=0 leaves the quoting boot
-#   out, BENCH_UPDATE=0 the update boots.
+#   out, BENCH_UPDATE=0 the update boots, BENCH_MAILBOX=0 the mailbox boots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p build/logs
@@ -185,6 +185,7 @@ PY
 
 met_all=1
 for smp in ${BENCH_SMPS:-2 4}; do
+	[ "${BENCH_MAILBOX:-1}" != 0 ] || break
 	log="build/logs/bench-smp$smp.log"
 	floor0="$(build/seam-emu/seam-emu-pingpong)"
 	qemu-harness/run.sh --kernel distro --module "$PWD/build/kmod/distro/tdx_host.ko" --scenario bench \

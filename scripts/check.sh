@@ -131,6 +131,9 @@ stage "e2e distro test build: TDs and quotes (TD harness, tdx-quote-verify, inde
 stage "e2e distro test build smp=2: runtime update (a TD across two updates, every bad image, busy, cancel), a failure at each window step" \
 	update_boot distro build/kmod/distro-test 2 update updatefaults
 stage "e2e distro test build smp=4: runtime update" update_boot distro build/kmod/distro-test 4 update
+stage "e2e distro: runtime update not offered (SEAMRET erratum, no TD_PRESERVING), saying why" \
+	qemu-harness/run.sh --kernel distro --module "$distro_ko" \
+	--profile qemu-harness/seam-emu/profiles/update-seamret.json --scenario updatehidden
 stage "kunit (debug kernel, kunit.py parse)" scripts/kunit.sh
 stage "e2e debug+sanitizers smp=2: ${foundation[*]} harnesscheck" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 "${foundation[@]}" harnesscheck

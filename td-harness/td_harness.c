@@ -20,6 +20,9 @@
  *                                              lock and keeps it until "release" (whatever
  *                                              takes it meanwhile sleeps: a runtime update's
  *                                              prepare, a sysfs read)
+ *             hold quote                       the same with tdx_host's quote lock, as a quote
+ *                                              request in flight holds it (an update's install
+ *                                              waits for it in "transferring")
  *             release                          that thread lets it go
  *             report ID HEX128                 the TD's TDREPORT with that REPORTDATA
  *             quote ID HEX128                  its TDREPORT, then a quote for it
@@ -499,28 +502,37 @@ static struct task_struct *holder;
 static DECLARE_COMPLETION(hold_taken);
 static DECLARE_COMPLETION(hold_done);
 static int hold_ret;
+static bool hold_quote; /* the quote lock, not the state lock */
 
 static int holder_fn(void *unused)
 {
-	hold_ret = tdx_host_test_hold_state();
+	if (hold_quote)
+		tdx_host_test_hold_quote();
+	else
+		hold_ret = tdx_host_test_hold_state();
 	complete(&hold_taken);
 	if (!hold_ret) {
 		wait_for_completion(&hold_done);
-		tdx_host_test_release_state();
+		if (hold_quote)
+			tdx_host_test_release_quote();
+		else
+			tdx_host_test_release_state();
 	}
 	while (!kthread_should_stop())
 		schedule_timeout_interruptible(HZ / 10);
 	return 0;
 }
 
-static int hold_state(void)
+static int hold_state(bool quote)
 {
 	struct task_struct *t;
 
 	if (holder) {
-		set_result("error %d 0 the state lock is held already\n", -EBUSY);
+		set_result("error %d 0 a lock is held already\n", -EBUSY);
 		return -EBUSY;
 	}
+	hold_quote = quote;
+	hold_ret = 0;
 	reinit_completion(&hold_taken);
 	reinit_completion(&hold_done);
 	t = kthread_run(holder_fn, NULL, "tdx_harness_hold");
@@ -542,7 +554,7 @@ static int hold_state(void)
 static int release_state(void)
 {
 	if (!holder) {
-		set_result("error %d 0 the state lock is not held\n", -EINVAL);
+		set_result("error %d 0 no lock is held\n", -EINVAL);
 		return -EINVAL;
 	}
 	complete(&hold_done);
@@ -564,7 +576,9 @@ static int run_command(char *line)
 	if (verb && a1 && !strcmp(verb, "poke"))
 		return poke(a1);
 	if (verb && !a1 && !strcmp(verb, "hold"))
-		return hold_state();
+		return hold_state(false);
+	if (verb && a1 && !strcmp(verb, "hold") && !strcmp(a1, "quote"))
+		return hold_state(true);
 	if (verb && !a1 && !strcmp(verb, "release"))
 		return release_state();
 	if (verb && a1 && !strcmp(verb, "stopmachine"))

@@ -64,6 +64,18 @@ void tdx_host_test_release_state(void)
 }
 EXPORT_SYMBOL_NS_GPL(tdx_host_test_release_state, TDX_NS_HOST);
 
+void tdx_host_test_hold_quote(void)
+{
+	tdx_kunit_hold_quote();
+}
+EXPORT_SYMBOL_NS_GPL(tdx_host_test_hold_quote, TDX_NS_HOST);
+
+void tdx_host_test_release_quote(void)
+{
+	tdx_kunit_release_quote();
+}
+EXPORT_SYMBOL_NS_GPL(tdx_host_test_release_quote, TDX_NS_HOST);
+
 int tdx_host_test_update_timing(struct tdx_host_test_update_timing *out)
 {
 	struct tdx_kunit_update_timing t;

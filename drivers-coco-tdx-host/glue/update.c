@@ -174,9 +174,12 @@ static const struct fw_upload_ops tdx_fw_ops = {
 int tdx_update_register(struct device *parent)
 {
 	struct fw_upload *fwl;
+	const char *why = tdx_core_update_unsupported();
 
-	if (!tdx_core_update_supported())
+	if (why) {
+		pr_info("tdx_host: runtime update not offered: %s\n", why);
 		return 0;
+	}
 	/*
 	 * firmware_upload_register() pins its owner until unregister; unregistering happens in our
 	 * exit, which a pinned module never reaches. So the registration does not pin (the module

@@ -267,6 +267,8 @@ struct tdx_seamldr_version {
 	unsigned int num_remaining_updates;
 };
 KAPI_EXTERN int tdx_core_update_supported(void);
+/* Why runtime update is not offered (a static string for the log), or NULL when it is. */
+KAPI_EXTERN const char *tdx_core_update_unsupported(void);
 KAPI_EXTERN int tdx_core_seamldr_version(struct tdx_seamldr_version *out);
 /* The update in two parts: the checks before anything stops, then the window (or an abort). */
 KAPI_EXTERN int tdx_core_update_prepare(const void *image, kapi_size size);

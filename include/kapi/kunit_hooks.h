@@ -197,6 +197,12 @@ KAPI_EXTERN int tdx_kunit_empty_stop_machine(kapi_u64 *ns);
  */
 KAPI_EXTERN int tdx_kunit_hold(void);
 KAPI_EXTERN void tdx_kunit_release(void);
+/*
+ * The quote lock alone, as a quote request in flight holds it (a runtime update's install waits
+ * for it before it stops the CPUs); released from the same task.
+ */
+KAPI_EXTERN void tdx_kunit_hold_quote(void);
+KAPI_EXTERN void tdx_kunit_release_quote(void);
 KAPI_EXTERN int tdx_kunit_sys_rd(kapi_u64 field_id, kapi_u64 *value);
 
 /*

@@ -71,6 +71,13 @@ u64 tdx_host_test_emu_service(u64 rax, u64 rcx, u64 rdx, u64 r8);
 int tdx_host_test_hold_state(void);
 void tdx_host_test_release_state(void);
 /*
+ * Test build only: hold tdx_host's quote lock, as a quote request in flight does (a runtime
+ * update's install then waits in "transferring", where a cancel is refused); release it from the
+ * same task.
+ */
+void tdx_host_test_hold_quote(void);
+void tdx_host_test_release_quote(void);
+/*
  * Test build only (make bench): where the time of the last runtime update window went, in ns:
  * phase i is the window's step i (arch-x86-virt-tdx/update.h UpdateStep: "start", the stop_machine
  * call until the lead CPU was in; each step until every CPU acked it; "done", the last step until

@@ -149,8 +149,18 @@ check "update 1: quoting goes on (kernel log)" kernel_log_has 'quoting re-keyed'
 # image must support is the emulated platform's (its profile's), not the guest CPU QEMU shows.
 mkdir -p /tmp/updates && cp /data/good-c.blob /tmp/updates/
 check "update 2 (tdx-module-update): a dry run names it" tdx-module-update --update --dir /tmp/updates --cpu-fms "$EMU_CPU_SIGNATURE" --dry-run
-_out="$(tdx-module-update --update --dir /tmp/updates --cpu-fms "$EMU_CPU_SIGNATURE" 2>&1)"
-check "update 2 (tdx-module-update): exit 0 and its summary" expect_match "$_out" "updated $v1 -> "
+# A cancel once the install has begun is refused: the harness holds tdx_host's quote lock, as a
+# quote request in flight does, so the install waits for it in "transferring"; the cancel comes
+# then, the lock goes, and the update goes through.
+dmesg -c >/dev/null
+check "the harness holds tdx_host's quote lock" hctl hold quote || return 0
+tdx-module-update --update --dir /tmp/updates --cpu-fms "$EMU_CPU_SIGNATURE" >/tmp/tool.out 2>&1 &
+check "update 2: the install has begun" wait_status transferring
+check "update 2: a cancel is taken by sysfs" sh -c "echo 1 >$FW/cancel"
+check "the harness releases the quote lock" hctl release
+wait
+check "update 2: the kernel refused the cancel" kernel_log_has 'cancel refused: the install has begun'
+check "update 2 (tdx-module-update): exit 0 and its summary" expect_match "$(cat /tmp/tool.out)" "updated $v1 -> "
 v2="$(cat "$DEV/version")"
 check "update 2: the new version" version_is "$(version_of good-c)"
 check "update 2: TD 1's quote verifies" quote_td1 /tmp/q2

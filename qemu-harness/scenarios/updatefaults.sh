@@ -16,6 +16,7 @@ RD1=$(printf '5a%.0s' $(seq 64))
 FAULT_STATUS=0xC000010000000001 # TDX_OPERAND_INVALID on RCX: not a status anything retries
 RESET_TIMEOUT_MS=2000
 
+rmmod tdx_td_harness 2>/dev/null # an earlier scenario may have stopped with it loaded
 tdx_ensure_unloaded
 emuctl clear >/dev/null
 
@@ -54,53 +55,53 @@ check "a fresh platform" platform_reset || return 0
 # the upload's worker runs), expected on the lead CPU (0).
 #   OUTCOME: kept (nothing changed) | gone:STEP (no module left) | noquote (updated, quoting off)
 run_case() {
-	_name="$1"
-	_leaf="$2"
-	_lp="$3"
-	_outcome="$4"
-	_nth="${5:-1}"
-	check "$_name: tdx_host, a TD and its quote" bring_up || return 1
+	uf_name="$1"
+	uf_leaf="$2"
+	uf_lp="$3"
+	uf_outcome="$4"
+	uf_nth="${5:-1}"
+	check "$uf_name: tdx_host, a TD and its quote" bring_up || return 1
 	emuctl reset-counters >/dev/null
-	if [ "$_lp" = any ]; then
-		_lp=0
-		check "$_name: fault armed" emuctl fault "$_leaf" "$_nth" status "$FAULT_STATUS" || return 1
+	if [ "$uf_lp" = any ]; then
+		uf_lp=0
+		check "$uf_name: fault armed" emuctl fault "$uf_leaf" "$uf_nth" status "$FAULT_STATUS" || return 1
 	else
-		check "$_name: fault armed on CPU $_lp" emuctl fault "$_leaf" "$_nth" lp "$_lp" status "$FAULT_STATUS" || return 1
+		check "$uf_name: fault armed on CPU $uf_lp" emuctl fault "$uf_leaf" "$uf_nth" lp "$uf_lp" status "$FAULT_STATUS" || return 1
 	fi
 	dmesg -c >/dev/null
-	case "$_outcome" in
+	case "$uf_outcome" in
 	kept)
-		check "$_name: firmware-invalid" upload_ends good-b ':firmware-invalid$'
-		check "$_name: the kernel says the old module goes on" kernel_log_has 'the running module goes on'
-		check "$_name: the version is unchanged" version_is "$v0"
-		check "$_name: the TD still quotes" hctl quote 1 "$RD1"
-		check "$_name: tear down" tear_down
+		check "$uf_name: firmware-invalid" upload_ends good-b ':firmware-invalid$'
+		check "$uf_name: the kernel says the old module goes on" kernel_log_has 'the running module goes on'
+		check "$uf_name: the version is unchanged" version_is "$v0"
+		check "$uf_name: the TD still quotes" hctl quote 1 "$RD1"
+		check "$uf_name: tear down" tear_down
 		;;
 	gone:*)
-		check "$_name: firmware-invalid" upload_ends good-b ':firmware-invalid$'
-		check "$_name: the kernel names the step and the CPU" \
-			kernel_log_has "update: failed at ${_outcome#gone:} on CPU $_lp: .*no TDX module is left"
-		check "$_name: version is gone (-ENXIO)" sh -c "! cat $DEV/version"
-		check_fails "$_name: a TD call fails" hctl quote 1 "$RD1"
-		check "$_name: every CPU left the window" all_cpus_respond
-		check "$_name: tear down" tear_down
-		check "$_name: rmmod keeps the gone module's memory and says so" \
+		check "$uf_name: firmware-invalid" upload_ends good-b ':firmware-invalid$'
+		check "$uf_name: the kernel names the step and the CPU" \
+			kernel_log_has "update: failed at ${uf_outcome#gone:} on CPU $uf_lp: .*no TDX module is left"
+		check "$uf_name: version is gone (-ENXIO)" sh -c "! cat $DEV/version"
+		check_fails "$uf_name: a TD call fails" hctl quote 1 "$RD1"
+		check "$uf_name: every CPU left the window" all_cpus_respond
+		check "$uf_name: tear down" tear_down
+		check "$uf_name: rmmod keeps the gone module's memory and says so" \
 			kernel_log_has 'no TDX module since a failed update'
-		check "$_name: platform reset (a fresh emulator)" platform_reset || return 1
+		check "$uf_name: platform reset (a fresh emulator)" platform_reset || return 1
 		;;
 	noquote)
-		check "$_name: the update goes through" upload_ends good-b '^$'
-		check "$_name: the new version" version_is "$(version_of good-b)"
-		check "$_name: the kernel says quoting is disabled" kernel_log_has 'quoting disabled'
-		check_fails "$_name: a quote request fails cleanly" hctl quote 1 "$RD1"
-		check "$_name: the TD is still there" expect_match "$(cat "$H/tds")" '^1 '
-		check "$_name: tear down" tear_down
-		check "$_name: platform reset (a fresh emulator)" platform_reset || return 1
+		check "$uf_name: the update goes through" upload_ends good-b '^$'
+		check "$uf_name: the new version" version_is "$(version_of good-b)"
+		check "$uf_name: the kernel says quoting is disabled" kernel_log_has 'quoting disabled'
+		check_fails "$uf_name: a quote request fails cleanly" hctl quote 1 "$RD1"
+		check "$uf_name: the TD is still there" expect_match "$(cat "$H/tds")" '^1 '
+		check "$uf_name: tear down" tear_down
+		check "$uf_name: platform reset (a fresh emulator)" platform_reset || return 1
 		;;
 	esac
-	check "$_name: no oops, lockup or RCU report" no_lockup_reports
+	check "$uf_name: no oops, lockup or RCU report" no_lockup_reports
 	if kmemleak_on; then
-		check "$_name: no leak" kmemleak_clean
+		check "$uf_name: no leak" kmemleak_clean
 	fi
 }
 
