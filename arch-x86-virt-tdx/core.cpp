@@ -279,6 +279,7 @@ struct Window {
 	PageRun params;
 	/* When the lead CPU entered the window, and where the last window's time went. */
 	u64 entered_ns = 0;
+	u64 released_ns = 0; /* the last CPU's return from window_cpu */
 	UpdateTiming timing;
 };
 
@@ -306,6 +307,7 @@ int window_cpu(void *ctx)
 	w.rendezvous.walk(cpu, [&](UpdateStep s, u64 *status) {
 		return g_module->update_step(s, lead, w.plan, status);
 	});
+	note_latest(&w.released_ns, kapi_ktime_ns());
 	return 0;
 }
 
@@ -436,11 +438,12 @@ Status TdxHost::update_install_locked(Window &w)
 	w.cpus = window_cpus();
 	w.rendezvous.start(w.cpus.nr);
 	w.entered_ns = 0;
+	w.released_ns = 0;
 	const u64 t0 = kapi_ktime_ns();
 	(void)kapi_stop_machine(window_cpu, &w);
 	const u64 t1 = kapi_ktime_ns();
 	const u32 windows = w.timing.windows + 1;
-	w.timing = window_timing(w.rendezvous, t0, w.entered_ns, t1);
+	w.timing = window_timing(w.rendezvous, t0, w.entered_ns, w.released_ns ? w.released_ns : t1);
 	w.timing.windows = windows;
 	w.timing.nr_cpus = w.cpus.nr;
 	const u64 blackout = w.timing.total_ns;

@@ -204,18 +204,18 @@ void UpdateRendezvous::ack(UpdateStep s, u32 cpu, int err, u64 status)
 	}
 }
 
-UpdateTiming window_timing(const UpdateRendezvous &r, u64 called_ns, u64 entered_ns, u64 returned_ns)
+UpdateTiming window_timing(const UpdateRendezvous &r, u64 called_ns, u64 entered_ns, u64 released_ns)
 {
 	UpdateTiming t;
 	t.ok = !r.failed() && r.step() == UpdateStep::kDone;
-	t.total_ns = returned_ns - called_ns;
+	t.total_ns = released_ns - called_ns;
 	/*
 	 * Each phase ends where the next begins. The clock is read on several CPUs: a read that comes
 	 * out before the one it follows (skew) counts as that one, so the phases still add up.
 	 */
 	u64 prev = called_ns;
 	auto until = [&](u64 end) {
-		end = end < prev ? prev : end > returned_ns ? returned_ns : end;
+		end = end < prev ? prev : end > released_ns ? released_ns : end;
 		const u64 d = end - prev;
 		prev = end;
 		return d;
@@ -225,7 +225,7 @@ UpdateTiming window_timing(const UpdateRendezvous &r, u64 called_ns, u64 entered
 		if (const u64 end = r.ended_ns(UpdateStep(i)))
 			t.phase_ns[i] = until(end);
 	}
-	t.phase_ns[u8(UpdateStep::kDone)] = until(returned_ns);
+	t.phase_ns[u8(UpdateStep::kDone)] = until(released_ns);
 	return t;
 }
 

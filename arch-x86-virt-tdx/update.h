@@ -166,9 +166,10 @@ private:
  * kapi_ktime_ns. phase_ns[kStart]: from the stop_machine call until the lead CPU was in the window;
  * phase_ns[s] for each step: from its beginning (the end of the one before) until every CPU had
  * acked it, or one failed it (0 for the steps after); phase_ns[kDone]: from the end of the last
- * step that ran until stop_machine returned. total_ns, the call to the return, is their sum: the
- * time every CPU was stopped (the blackout). Recorded with a clock read per step in the window,
- * nothing printed or allocated there.
+ * step that ran until the last CPU left the window's function (released: stop_machine lets them
+ * go at once). total_ns, the call to that release, is their sum: the time every CPU was stopped
+ * (the blackout). How long the caller then takes to be scheduled again is not in it. Recorded
+ * with a clock read per step in the window, nothing printed or allocated there.
  */
 struct UpdateTiming {
 	u32 windows = 0; /* windows run since load (0: none yet; the rest is then zero) */
@@ -177,7 +178,15 @@ struct UpdateTiming {
 	u64 total_ns = 0;
 	u64 phase_ns[kUpdateSteps] = {};
 };
-/* The phases of a window from its clock reads: the call, the lead CPU's entry, the return. */
-UpdateTiming window_timing(const UpdateRendezvous &r, u64 called_ns, u64 entered_ns, u64 returned_ns);
+/* The phases of a window from its clock reads: the call, the lead CPU's entry, the release. */
+UpdateTiming window_timing(const UpdateRendezvous &r, u64 called_ns, u64 entered_ns, u64 released_ns);
+
+/* *latest = max(*latest, now), from any CPU (each CPU's release from a stop_machine function). */
+inline void note_latest(u64 *latest, u64 now)
+{
+	u64 seen = __atomic_load_n(latest, __ATOMIC_RELAXED);
+	while (seen < now && !__atomic_compare_exchange_n(latest, &seen, now, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+	}
+}
 
 } // namespace tdx

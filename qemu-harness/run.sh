@@ -27,6 +27,9 @@
 #                (new epoch, a TDX module in SYSINIT_PENDING) on the same mailbox and RAM; QEMU's
 #                control channel reconnects to it; the doorbell does not (the fresh emulator
 #                polls). At most 20 times. Its log goes next to the first one's.
+#   --tcg-threads single|multi  QEMU's TCG: one host thread per vCPU (multi, the default) or one
+#                thread for all, round robin (single: a vCPU spinning with PAUSE gives way to the
+#                others at once, as no host scheduler decides when a descheduled vCPU runs again)
 #   --quiet      do not stream the serial console to stdout (default when $CI is set;
 #                --verbose streams anyway)
 #
@@ -61,6 +64,7 @@ append=""
 stream=1
 [ -z "${CI:-}" ] || stream=0
 respawn=0
+tcg_threads=multi
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -81,6 +85,7 @@ while [ $# -gt 0 ]; do
 	--data) datas+=("${2:?}"); shift 2 ;;
 	--quiet) stream=0; shift ;;
 	--respawn-emu) respawn=1; shift ;;
+	--tcg-threads) tcg_threads="${2:?}"; shift 2 ;;
 	--verbose) stream=1; shift ;;
 	-h | --help) usage ;;
 	*) die "unknown argument '$1' (see --help)" ;;
@@ -89,6 +94,7 @@ done
 
 is_uint() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
 [ "${#scenarios[@]}" -gt 0 ] || die "at least one --scenario is required"
+case "$tcg_threads" in single | multi) ;; *) die "--tcg-threads wants single or multi" ;; esac
 is_uint "$smp" || die "--smp wants a positive integer"
 is_uint "$packages" || die "--packages wants a positive integer"
 [ $((smp % packages)) -eq 0 ] || die "--smp $smp is not a multiple of --packages $packages"
@@ -300,7 +306,7 @@ qemu=(
 	qemu-system-x86_64
 	# Named threads ("CPU 0/TCG", ...), so that top -H shows which vCPU is busy.
 	-name "tdx-host,debug-threads=on"
-	-machine "q35,memory-backend=ram0" -accel tcg -cpu max
+	-machine "q35,memory-backend=ram0" -accel "tcg,thread=$tcg_threads" -cpu max
 	-smp "$smp,sockets=$packages"
 	-m "${ram}M"
 	-object "memory-backend-file,id=ram0,size=${ram}M,mem-path=$ram_file,share=on"

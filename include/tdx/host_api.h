@@ -81,7 +81,7 @@ void tdx_host_test_release_quote(void);
  * Test build only (make bench): where the time of the last runtime update window went, in ns:
  * phase i is the window's step i (arch-x86-virt-tdx/update.h UpdateStep: "start", the stop_machine
  * call until the lead CPU was in; each step until every CPU acked it; "done", the last step until
- * stop_machine returned), total_ns their sum. 0, or -ENOENT before the first window.
+ * the last CPU was released), total_ns their sum. 0, or -ENOENT before the first window.
  */
 #define TDX_HOST_TEST_UPDATE_PHASES 9
 struct tdx_host_test_update_timing {
