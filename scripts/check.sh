@@ -71,8 +71,9 @@ quote_boot() { # KERNEL KMOD-DIR SCENARIO...
 # Runtime update: the test build, the TD harness, tdx-quote-verify and tdx-module-update in the guest,
 # the images of scripts/update-images.py (built from update.json's module) in its /data; the
 # emulator respawned after a death (updatefaults resets the platform that way).
-update_boot() { # KERNEL KMOD-DIR SMP SCENARIO...
+update_boot() { # KERNEL KMOD-DIR SMP SCENARIO... (UPDATE_PROFILE: another profile of the same module)
 	local kernel=$1 kmod=$2 smp=$3 dir=build/update-images data=() args=()
+	local profile=qemu-harness/seam-emu/profiles/${UPDATE_PROFILE:-update.json}
 	shift 3
 	for s in "$@"; do args+=(--scenario "$s"); done
 	/usr/bin/env python3 scripts/update-images.py qemu-harness/seam-emu/profiles/update.json \
@@ -81,10 +82,12 @@ update_boot() { # KERNEL KMOD-DIR SMP SCENARIO...
 	for f in "$dir"/*.blob "$dir/images.list"; do data+=(--data "$f"); done
 	qemu-harness/run.sh --kernel "$kernel" --module "$kmod/tdx_host.ko" --module "$kmod/tdx_td_harness.ko" \
 		--bin build/dice-quote/tdx-quote-verify --bin build/module-update/tdx-module-update \
-		--profile qemu-harness/seam-emu/profiles/update.json --smp "$smp" "${data[@]}" \
+		--profile "$profile" --smp "$smp" "${data[@]}" \
 		--env "EMU_CPU_SIGNATURE=$(sed -n 's/.*"signature": *"\(0x[0-9a-fA-F]*\)".*/\1/p' \
 			qemu-harness/seam-emu/profiles/update.json)" --respawn-emu "${args[@]}"
 }
+
+updatelast_boot() { UPDATE_PROFILE=update-last.json update_boot distro build/kmod/distro-test 2 updatelast; }
 
 debug_check_ko() {
 	make --no-print-directory module-debug &&
@@ -131,6 +134,8 @@ stage "e2e distro test build: TDs and quotes (TD harness, tdx-quote-verify, inde
 stage "e2e distro test build smp=2: runtime update (a TD across two updates, every bad image, busy, cancel), a failure at each window step" \
 	update_boot distro build/kmod/distro-test 2 update updatefaults
 stage "e2e distro test build smp=4: runtime update" update_boot distro build/kmod/distro-test 4 update
+stage "e2e distro test build: the last update goes in, the next is refused (no-updates-left)" \
+	updatelast_boot
 stage "e2e distro: runtime update not offered (SEAMRET erratum, no TD_PRESERVING), saying why" \
 	qemu-harness/run.sh --kernel distro --module "$distro_ko" \
 	--profile qemu-harness/seam-emu/profiles/update-seamret.json --scenario updatehidden

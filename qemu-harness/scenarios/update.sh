@@ -73,6 +73,7 @@ check "runtime update is offered: the fw_upload entry" path_exists "$FW/loading"
 check "seamldr_version reads" expect_match "$(cat "$DEV/seamldr_version")" '^[0-9]+\.[0-9]+\.[0-9][0-9]$'
 left0="$(cat "$DEV/num_remaining_updates")"
 check "num_remaining_updates reads a number" expect_match "$left0" '^[0-9]+$'
+check_fails "a cancel with no upload in flight is refused (ENODEV)" sh -c "echo 1 >$FW/cancel"
 v0="$(cat "$DEV/version")"
 check "insmod tdx_td_harness" insmod "$HARNESS_KO" || return 0
 check "the emulator exports its root certificate" quote_root_save || return 0
