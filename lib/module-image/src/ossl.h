@@ -1,43 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
-// Owning handles for the OpenSSL objects of the module-image library, and OpenSSL's last error as text.
+// Owning handles for the OpenSSL objects of the module-image library (the shared ones of
+// <hostlib/ossl.h> and a BIGNUM's), and OpenSSL's last error as text.
 #pragma once
 
 #include <memory>
-#include <string>
 
-#include <openssl/bio.h>
 #include <openssl/bn.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
+
+#include <hostlib/ossl.h>
 
 namespace module_image::ossl {
 
-template <class T, void (*F)(T *)>
-struct Deleter {
-	void operator()(T *p) const { F(p); }
-};
+using namespace hostlib::ossl;
 
-using Pkey = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
-using MdCtx = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
 using Bn = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
-using ParamBld = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
-using Params = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free>>;
-using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-
-/* The newest entry of OpenSSL's error queue (the queue is cleared). */
-inline std::string last_error()
-{
-	unsigned long e = ERR_peek_last_error();
-	std::string s = "no OpenSSL error recorded";
-	if (e) {
-		char buf[256];
-		ERR_error_string_n(e, buf, sizeof(buf));
-		s = buf;
-	}
-	ERR_clear_error();
-	return s;
-}
 
 } // namespace module_image::ossl
