@@ -13,6 +13,15 @@ JOBS ?= $(shell nproc)
 
 export TDX_CACHE
 
+# Host C++ builds go through ccache (installed by scripts/install-deps.sh), its cache outside the
+# checkout: a fresh clone rebuilds the libraries, tools and tests from it. CCACHE=0 turns it off.
+export CCACHE_DIR ?= $(TDX_CACHE)/ccache
+# Paths under the checkout count as relative, so clones in other directories share the cache.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
+CCACHE ?= 1
+CMAKE_LAUNCHER = $(if $(filter 1,$(CCACHE)),$(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache))
+
 .PHONY: all deps debug-kernel module-debug kunit module module-test check-ko host-tests core-tests emu emu-tests quote-tools quote-tests e2e check demo bench clean
 
 all: module emu
@@ -50,12 +59,12 @@ kunit: module-debug emu
 	scripts/kunit.sh
 
 core-tests: deps
-	cmake -S arch-x86-virt-tdx/tests -B $(BUILD)/core-tests -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake -S arch-x86-virt-tdx/tests -B $(BUILD)/core-tests -DCMAKE_BUILD_TYPE=Debug $(CMAKE_LAUNCHER) >/dev/null
 	cmake --build $(BUILD)/core-tests -j$(JOBS)
 	ctest --test-dir $(BUILD)/core-tests --output-on-failure -j$(JOBS)
 
 emu: deps
-	cmake -S qemu-harness/seam-emu -B $(BUILD)/seam-emu -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S qemu-harness/seam-emu -B $(BUILD)/seam-emu -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_LAUNCHER) >/dev/null
 	cmake --build $(BUILD)/seam-emu -j$(JOBS)
 
 emu-tests: emu
@@ -66,7 +75,7 @@ host-tests: core-tests emu-tests quote-tests image-tests update-tests
 # The DICE quote library (lib/dice-quote), tdx-quote-verify and dice-quote-make in one build;
 # quote-tests runs the library's GoogleTests and the CLI + independent-verifier test.
 quote-tools: deps
-	cmake -S tools/tdx-quote-verify -B $(BUILD)/dice-quote -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S tools/tdx-quote-verify -B $(BUILD)/dice-quote -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_LAUNCHER) >/dev/null
 	cmake --build $(BUILD)/dice-quote -j$(JOBS)
 
 quote-tests: quote-tools
@@ -77,7 +86,7 @@ quote-tests: quote-tools
 # TDX_MODULE_BINARIES names a checkout of Intel's module-binaries repository).
 .PHONY: image-tools image-tests
 image-tools: deps
-	cmake -S tools/tdx-mkimage -B $(BUILD)/module-image -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S tools/tdx-mkimage -B $(BUILD)/module-image -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_LAUNCHER) >/dev/null
 	cmake --build $(BUILD)/module-image -j$(JOBS)
 
 image-tests: image-tools
@@ -87,7 +96,7 @@ image-tests: image-tools
 # Intel's published images when TDX_MODULE_BINARIES names a checkout of Intel's repository.
 .PHONY: update-tool update-tests
 update-tool: deps
-	cmake -S tools/tdx-module-update -B $(BUILD)/module-update -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S tools/tdx-module-update -B $(BUILD)/module-update -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_LAUNCHER) >/dev/null
 	cmake --build $(BUILD)/module-update -j$(JOBS)
 
 update-tests: update-tool

@@ -36,7 +36,7 @@ pkgs=(
 	qemu-system-x86 busybox-static
 	libgtest-dev libgmock-dev libcbor-dev nlohmann-json3-dev libcli11-dev
 	python3-cbor2 python3-cryptography
-	rt-tests
+	rt-tests ccache
 )
 missing=()
 for p in "${pkgs[@]}"; do
