@@ -248,7 +248,7 @@ void MailboxServer::sleep_on_doorbell(u32 i, MailboxSlot *s, u64 done)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&s->req_id, __ATOMIC_ACQUIRE) == done && !stop_.load() && doorbell_.load()) {
 		pollfd p{eventfds_[i], POLLIN, 0};
-		while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+		while (poll(&p, 1, recheck_ms_ > 0 ? recheck_ms_ : -1) < 0 && errno == EINTR) {
 		}
 		u64 v;
 		if (read(eventfds_[i], &v, sizeof(v)) < 0) {

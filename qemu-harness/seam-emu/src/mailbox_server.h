@@ -63,6 +63,12 @@ public:
 	 * turning it off wakes every sleeping slot thread so it polls again.
 	 */
 	void set_doorbell(bool on);
+	/*
+	 * A slot thread asleep on its doorbell looks at its slot again every ms milliseconds (0:
+	 * never). For a guest whose fences do not reach the host (QEMU's single-threaded TCG emits
+	 * none), where a request can be stored after the slot looked idle and the doorbell not rung.
+	 */
+	void set_doorbell_recheck_ms(int ms) { recheck_ms_ = ms; }
 
 private:
 	MailboxSlot *slot(u32 i) const;
@@ -91,6 +97,7 @@ private:
 	std::thread heartbeat_;
 	std::atomic<bool> stop_{false};
 	std::atomic<bool> doorbell_{false};
+	int recheck_ms_ = 0;
 	std::mutex hb_mu_;
 	std::condition_variable hb_cv_;
 	std::thread logger_;

@@ -100,6 +100,7 @@ int run_emulator(int argc, char **argv)
 {
 	CLI::App app{"seam-emu: userspace emulator of the Intel TDX module (SEAM backend)"};
 	std::string ram_path, mailbox_path, control_path, profile_path, log_path, pid_path, ivshmem_path;
+	int recheck_ms = 0;
 	std::string module_binaries;
 	u32 lps = 0, packages = 0;
 	app.add_option("--ram", ram_path, "QEMU guest RAM file (memory-backend-file share=on)")->required();
@@ -113,6 +114,10 @@ int run_emulator(int argc, char **argv)
 	app.add_option("--module-binaries", module_binaries,
 		       "checkout of Intel's module-binaries repository: the P-SEAMLDR installs Intel-signed images "
 		       "found there (default: $TDX_MODULE_BINARIES)");
+	app.add_option("--doorbell-recheck-ms", recheck_ms,
+		       "a slot asleep on its doorbell is looked at again every N ms (0: never); for a guest "
+		       "whose fences do not reach the host (QEMU TCG thread=single)")
+		->check(CLI::Range(0, 1000));
 	app.add_option("--ivshmem-server", ivshmem_path,
 		       "be the ivshmem server at this unix socket (QEMU ivshmem-doorbell: mailbox + doorbell)");
 	CLI11_PARSE(app, argc, argv);
@@ -175,6 +180,7 @@ int run_emulator(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	MailboxServer mailbox(mbox.base, mbox.size, emu, profile);
+	mailbox.set_doorbell_recheck_ms(recheck_ms);
 	std::unique_ptr<IvshmemServer> ivshmem;
 	if (!ivshmem_path.empty()) {
 		ivshmem = std::make_unique<IvshmemServer>(ivshmem_path, mbox.fd, mailbox, emu);
