@@ -325,6 +325,11 @@ qemu=(
 	-serial "file:$log"
 	-chardev "socket,id=emuctl,path=$sock,reconnect=1"
 	-serial chardev:emuctl
+	# A second line to the same control socket for a guest process other than the scenario shell
+	# (which holds ttyS1 on fd 8), e.g. the userspace quote service: a PCI 16550 (1b36:0002),
+	# which lib.sh's qe_tty finds.
+	-chardev "socket,id=emuqe,path=$sock,reconnect=1"
+	-device "pci-serial,chardev=emuqe"
 )
 : >"$log"
 say "booting $(basename "$kernel") (smp $smp, ram ${ram}M, timeout ${timeout_s}s)"

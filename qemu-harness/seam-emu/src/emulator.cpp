@@ -13,6 +13,7 @@
 #include <tdx/abi/leaves.h>
 #include <tdx/emu/service.h>
 #include <tdx/abi/status.h>
+#include <tdx/abi/td.h>
 
 namespace seam_emu {
 
@@ -99,6 +100,37 @@ std::string hex(u64 v)
 	char buf[24];
 	std::snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
 	return buf;
+}
+
+/* Bytes as lower-case hex digits, two per byte. */
+std::string hex_bytes(const u8 *p, size_t n)
+{
+	static constexpr char kDigits[] = "0123456789abcdef";
+	std::string s(2 * n, '0');
+	for (size_t i = 0; i < n; i++) {
+		s[2 * i] = kDigits[p[i] >> 4];
+		s[2 * i + 1] = kDigits[p[i] & 15];
+	}
+	return s;
+}
+
+/* Hex digits (either case, two per byte, nothing else) into *out; false if `s` is not that. */
+bool parse_hex_bytes(const std::string &s, std::vector<u8> *out)
+{
+	auto nibble = [](char c) {
+		c = char(std::tolower(static_cast<unsigned char>(c)));
+		return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	};
+	if (s.size() % 2)
+		return false;
+	out->resize(s.size() / 2);
+	for (size_t i = 0; i < out->size(); i++) {
+		const int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		(*out)[i] = u8(hi << 4 | lo);
+	}
+	return true;
 }
 
 /* One kv token: no whitespace, no control or non-ASCII bytes (serial noise stays readable). */
@@ -575,6 +607,8 @@ std::string Emulator::control(const std::string &line, ControlFormat *fmt)
 		r = cmd_td(a);
 	} else if (cmd == "quote") {
 		r = cmd_quote(a);
+	} else if (cmd == "qe") {
+		r = cmd_qe(a);
 	} else if (cmd == "seamldr" && a.size() == 1) {
 		r = cmd_seamldr();
 	} else if (cmd == "stats" && a.size() == 1) {
@@ -611,15 +645,6 @@ Emulator::Reply Emulator::cmd_td(const std::vector<std::string> &a)
 	/* td: every TD the module knows, by TDR, and the TDs created / reclaimed since start. */
 	if (a.size() != 1)
 		return Reply::error("usage: td");
-	auto digest_hex = [](const dice_quote::Digest48 &d) {
-		std::string s;
-		for (u8 b : d) {
-			char buf[3];
-			std::snprintf(buf, sizeof(buf), "%02x", b);
-			s += buf;
-		}
-		return s;
-	};
 	std::lock_guard<std::mutex> g(module_mutex());
 	const TdTable &t = module_.tds();
 	json tds = json::array();
@@ -629,7 +654,7 @@ Emulator::Reply Emulator::cmd_td(const std::vector<std::string> &a)
 			       {"lifecycle", td_lifecycle_name(td.lifecycle)},
 			       {"op_state", td_op_state_name(td.op_state)},
 			       {"tdcs_pages", td.tdcs_added},
-			       {"mrtd", td.finalized() ? digest_hex(td.mrtd) : std::string("none")},
+			       {"mrtd", td.finalized() ? hex_bytes(td.mrtd.data(), td.mrtd.size()) : std::string("none")},
 			       {"finalized", td.finalized()}});
 	json j{{"created", t.created()}, {"reclaimed", t.reclaimed()}, {"tds", tds}};
 	return {json{{"ok", true}, {"td", j}}, "td"};
@@ -641,9 +666,18 @@ Emulator::Reply Emulator::cmd_quote(const std::vector<std::string> &a)
 {
 	/*
 	 * quote: the quoting state; quote root [FILE]: the DICE root certificate (PEM), or into FILE;
-	 * quote bench N: the last signed request's work done N times here (the benchmark's raw rate).
+	 * quote bench N: the last signed request's work done N times here (the benchmark's raw rate);
+	 * quote pad N: N zero bytes after every quote signed from now on (0 turns it off).
 	 */
-	const std::string usage = "usage: quote [root [FILE] | bench N]";
+	const std::string usage = "usage: quote [root [FILE] | bench N | pad N]";
+	if (a.size() >= 2 && lower(a[1]) == "pad") {
+		u64 n = 0;
+		if (a.size() != 3 || !parse_u64(a[2], 10, &n) || n > Module::kMaxQuotePad)
+			return Reply::error("usage: quote pad N (0.." + std::to_string(Module::kMaxQuotePad) + ")");
+		std::lock_guard<std::mutex> g(module_mutex());
+		module_.set_quote_pad(u32(n));
+		return {json{{"ok", true}, {"pad", n}}, {}};
+	}
 	if (a.size() >= 2 && lower(a[1]) == "bench") {
 		u64 n = 0;
 		if (a.size() != 3 || !parse_u64(a[2], 10, &n) || n == 0 || n > 100000)
@@ -671,15 +705,8 @@ Emulator::Reply Emulator::cmd_quote(const std::vector<std::string> &a)
 		return Reply::ok();
 	}
 	const Module::QuoteInfo q = module_.quote_info();
-	std::string l2 = "none";
-	if (q.layer2_measurement) {
-		l2.clear();
-		for (u8 b : *q.layer2_measurement) {
-			char h[3];
-			std::snprintf(h, sizeof(h), "%02x", b);
-			l2 += h;
-		}
-	}
+	const std::string l2 =
+		q.layer2_measurement ? hex_bytes(q.layer2_measurement->data(), q.layer2_measurement->size()) : "none";
 	json j{{"reported", q.reported},
 	       {"initialized", q.initialized},
 	       {"init_progress", q.init_progress},
@@ -690,10 +717,50 @@ Emulator::Reply Emulator::cmd_quote(const std::vector<std::string> &a)
 	       {"last_refusal", q.last_refusal ? hex(*q.last_refusal) : std::string("none")},
 	       {"last_quote_length", q.last_quote_length},
 	       {"max_quote_size", q.reported ? module_.image().quote.max_quote_size : 0},
-	       {"layer2_measurement", l2}};
+	       {"layer2_measurement", l2},
+	       {"pad", q.pad}};
+	{
+		std::lock_guard<std::mutex> g(qe_mu_);
+		j["qe_signed"] = qe_signed_;
+		j["qe_refused"] = qe_refused_;
+		j["qe_last_refusal"] = qe_last_refusal_;
+	}
 	return {json{{"ok", true}, {"quote", j}}, "quote"};
 }
 /* ---- end quote command ---- */
+
+/* ---- qe command (the platform's quoting enclave) ---- */
+/*
+ * qe sign HEX: HEX is a TDREPORT (tdreport::kSize bytes, 2 hex digits each). Answers the quote
+ * TDH.QUOTE.GET would make of it, in hex, or why not: "bad hex", "bad length", "report refused:
+ * <why>" (Module::qe_sign). The QE of the userspace GetQuote path (the guest's quote service).
+ */
+Emulator::Reply Emulator::cmd_qe(const std::vector<std::string> &a)
+{
+	if (a.size() != 3 || lower(a[1]) != "sign")
+		return Reply::error("usage: qe sign HEX (the " + std::to_string(tdreport::kSize) +
+				    "-byte TDREPORT in hex)");
+	std::vector<u8> report;
+	Module::QeQuote q;
+	if (!parse_hex_bytes(a[2], &report))
+		q.error = "bad hex";
+	else if (report.size() != tdreport::kSize)
+		q.error = "bad length";
+	else
+		q = module_.qe_sign(report.data()); /* takes the module's mutex itself */
+	{
+		std::lock_guard<std::mutex> g(qe_mu_);
+		if (q.error.empty())
+			qe_signed_++;
+		else
+			qe_refused_++, qe_last_refusal_ = q.error;
+	}
+	if (!q.error.empty())
+		return Reply::error(q.error);
+	return {json{{"ok", true}, {"quote", hex_bytes(q.quote.data(), q.quote.size())}, {"quote_bytes", q.quote.size()}},
+		{}};
+}
+/* ---- end qe command ---- */
 
 /* ---- seamldr command (the P-SEAMLDR) ---- */
 Emulator::Reply Emulator::cmd_seamldr()

@@ -149,6 +149,7 @@ private:
 	Reply cmd_td(const std::vector<std::string> &args);    /* "td ..." (TD lifecycle) */
 	Reply cmd_quote(const std::vector<std::string> &args); /* "quote ..." (quoting) */
 	Reply cmd_seamldr();                                   /* "seamldr" (the P-SEAMLDR) */
+	Reply cmd_qe(const std::vector<std::string> &args);    /* "qe sign HEX" (the quoting enclave) */
 	Reply cmd_stats();
 
 	Module module_; /* thread-safe itself (its state_mutex()) */
@@ -162,6 +163,11 @@ private:
 	std::atomic<u64> calls_{0};
 	std::atomic<u64> service_ns_total_{0};
 	std::atomic<u64> wakeups_{0};
+
+	/* "qe sign" requests answered with a quote / with an error, and the last error (for "quote"). */
+	std::mutex qe_mu_;
+	u64 qe_signed_ = 0, qe_refused_ = 0;  /* guarded by qe_mu_ */
+	std::string qe_last_refusal_ = "none"; /* guarded by qe_mu_ */
 
 	std::mutex delay_mu_;
 	std::condition_variable delay_cv_;

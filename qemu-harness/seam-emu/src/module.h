@@ -251,8 +251,17 @@ public:
 		std::optional<u64> last_refusal;
 		u64 last_quote_length = 0;
 		std::optional<dice_quote::Digest48> layer2_measurement; /* the chain's MRSEAM */
+		u32 pad = 0;                                            /* set_quote_pad() */
 	};
 	QuoteInfo quote_info() const;
+	/*
+	 * The control command "quote pad N" (tests of quotes too large for a buffer): every quote
+	 * signed from now on, QUOTE.GET's (requests whose first call comes later) and the QE's, gets
+	 * N zero bytes appended after the signed quote; 0 turns it off. Kept for the emulator's life.
+	 * Caller holds state_mutex().
+	 */
+	static constexpr u32 kMaxQuotePad = 65536;
+	void set_quote_pad(u32 n);
 	/*
 	 * The DICE root certificate (PEM) that every quote of this emulator chains to: made once,
 	 * from the root seed alone, and the same for the emulator's life. Empty if it could not be
@@ -269,6 +278,17 @@ public:
 		std::string error; /* empty when all N were made */
 	};
 	QuoteBench quote_bench(u32 n);
+	/*
+	 * The platform's quoting enclave (control "qe sign"; the userspace GetQuote path): the quote
+	 * TDH.QUOTE.GET would make of `report` (tdreport::kSize bytes), after the same check, signed
+	 * by a chain of the running module under the same root, whatever the image's features and
+	 * QUOTE.INIT. Takes state_mutex() itself: the caller must not hold it.
+	 */
+	struct QeQuote {
+		dice_quote::Bytes quote;
+		std::string error; /* empty when signed; "report refused: <why>" or another failure */
+	};
+	QeQuote qe_sign(const u8 *report);
 
 private:
 	class QuoteState; /* quote_state.h */
@@ -285,6 +305,7 @@ private:
 	u64 quote_signed(const dice_quote::Result<dice_quote::Bytes> &quote, u64 r11) const;
 	dice_quote::QuoteClaims quote_claims(const ReportedTd &rep) const;
 	u64 quote_refused(u64 status);
+	std::string qe_check_report(const u8 *report, ReportedTd *out) const;
 	/* SYS.DISABLE: quoting forgets its keys and any request in progress. */
 	void reset_quote();
 	/* ---- end quoting ---- */

@@ -20,6 +20,30 @@ Module::QuoteState::QuoteState() : root_seed_(kRootSeedBytes)
 	}
 }
 
+namespace {
+
+bool same_inputs(const dice_quote::ChainInputs &a, const dice_quote::ChainInputs &b)
+{
+	return a.root_seed == b.root_seed && a.platform_measurement == b.platform_measurement &&
+	       a.module_measurement == b.module_measurement && a.module_svn == b.module_svn;
+}
+
+} // namespace
+
+std::shared_ptr<const dice_quote::DiceChain> Module::QuoteState::chain_for(const dice_quote::ChainInputs &in)
+{
+	if (chain && same_inputs(chain->inputs(), in))
+		return chain;
+	if (qe_chain && same_inputs(qe_chain->inputs(), in))
+		return qe_chain;
+	auto made = dice_quote::DiceChain::create(in);
+	if (!made)
+		return nullptr;
+	note_root(made.value());
+	qe_chain = std::make_shared<const dice_quote::DiceChain>(std::move(made.value()));
+	return qe_chain;
+}
+
 Signer::~Signer()
 {
 	{

@@ -103,6 +103,16 @@ public:
 	};
 	std::optional<Work> last_work;
 
+	/*
+	 * The platform's quoting enclave (control "qe sign") signs with the chain of the module running
+	 * now: QUOTE.INIT's when it is that module's, else a chain of its own, made from the same seed
+	 * at its first use and made again when the module changes. QUOTE.INIT is not needed (an image
+	 * without QUOTE still has a QE); SYS.DISABLE keeps the QE's chain (it is not the module's).
+	 * nullptr if a chain cannot be made.
+	 */
+	std::shared_ptr<const dice_quote::DiceChain> chain_for(const dice_quote::ChainInputs &in);
+	std::shared_ptr<const dice_quote::DiceChain> qe_chain;
+
 	/* Declared last, so destroyed first: it finishes the signatures queued, then its thread ends. */
 	Signer signer;
 
@@ -110,6 +120,8 @@ public:
 	u64 inits_completed = 0, gets_completed = 0, refused = 0;
 	std::optional<u64> last_refusal;
 	u64 last_quote_length = 0;
+	/* Zero bytes appended to every quote signed (control "quote pad"); for the emulator's life. */
+	u32 pad = 0;
 
 	/* SYS.DISABLE: the chain, QUOTE.INIT's progress and the request go; seed and root stay. */
 	void reset()

@@ -5,9 +5,13 @@
 // an HPA linked list describes. With a sign budget (profile quote.sign_budget_us) the signature is
 // made beside the calls, none of which waits longer than the budget for it. Both exist only on an image that reports QUOTE (TDX_FEATURES0
 // bit 50); elsewhere they are unknown leaves. Both run in SYS_READY only (the dispatcher).
+// Also the platform's quoting enclave (control "qe sign", the userspace GetQuote path): the same
+// check and the same quote for a TDREPORT alone, on any image, in any state.
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <set>
 
 #include <tdx/abi/quote.h>
@@ -34,6 +38,19 @@ dice_quote::ChainInputs chain_inputs(const dice_quote::Bytes &seed, const Platfo
 	in.module_measurement = id.mrseam;
 	in.module_svn = id.tee_tcb_svn;
 	return in;
+}
+
+/*
+ * A quote of `claims` signed by `chain`, then `pad` zero bytes (the control command "quote pad"):
+ * the only way a quote is made, but for "quote bench".
+ */
+dice_quote::Result<dice_quote::Bytes> sign_quote(const dice_quote::DiceChain &chain,
+						  const dice_quote::QuoteClaims &claims, u32 pad)
+{
+	auto quote = dice_quote::make_quote(chain, claims);
+	if (quote)
+		quote.value().resize(quote.value().size() + pad, 0);
+	return quote;
 }
 
 /* A page the list names (a data page or the next node): 4 KiB aligned guest RAM the module does not own. */
@@ -130,8 +147,11 @@ Module::QuoteInfo Module::quote_info() const
 	i.last_quote_length = q.last_quote_length;
 	if (q.chain)
 		i.layer2_measurement = q.chain->inputs().module_measurement;
+	i.pad = q.pad;
 	return i;
 }
+
+void Module::set_quote_pad(u32 n) { quote_->pad = std::min(n, kMaxQuotePad); }
 
 /*
  * The root key and name depend on the seed alone, so any chain made from it carries a root
@@ -140,11 +160,8 @@ Module::QuoteInfo Module::quote_info() const
  */
 std::string Module::quote_root_pem()
 {
-	if (quote_->root_pem().empty()) {
-		auto chain = dice_quote::DiceChain::create(chain_inputs(quote_->root_seed(), platform_, image_));
-		if (chain)
-			quote_->note_root(chain.value());
-	}
+	if (quote_->root_pem().empty())
+		(void)quote_->chain_for(chain_inputs(quote_->root_seed(), platform_, image_));
 	return quote_->root_pem();
 }
 
@@ -241,24 +258,30 @@ u64 Module::quote_get_start(Call &c)
 
 	const dice_quote::QuoteClaims claims = quote_claims(rep);
 	if (image_.quote.sign_budget_us == 0) {
-		auto quote = dice_quote::make_quote(*quote_->chain, claims);
+		auto quote = sign_quote(*quote_->chain, claims, quote_->pad);
 		if (const u64 st = quote_signed(quote, r.r11))
 			return st;
 		req.quote = std::move(quote.value());
 	} else {
 		/* The chain is shared with the signing, so a re-key meanwhile leaves it intact. */
-		req.signing = quote_->signer.submit([chain = quote_->chain, claims] {
-			return dice_quote::make_quote(*chain, claims);
+		req.signing = quote_->signer.submit([chain = quote_->chain, claims, pad = quote_->pad] {
+			return sign_quote(*chain, claims, pad);
 		});
 	}
 	quote_->request = std::move(req);
 	return status::kInterruptedResumable;
 }
 
-/* A signature made: refused when it failed or does not fit MAX_QUOTE_SIZE or the buffer (r11). */
+/*
+ * A signature made (with its pad): refused when it failed or does not fit MAX_QUOTE_SIZE or the
+ * buffer (r11), in that order.
+ */
 u64 Module::quote_signed(const dice_quote::Result<dice_quote::Bytes> &quote, u64 r11) const
 {
-	/* MAX_QUOTE_SIZE is a promise to the host, who sized its buffer from it. */
+	/*
+	 * MAX_QUOTE_SIZE is a promise to the host, who sized its buffer from it: a module never makes
+	 * more, so a longer quote (a padded one too: no clamping) is the module's own failure.
+	 */
 	if (!quote || quote.value().size() > image_.quote.max_quote_size)
 		return kQuoteInternalError;
 	if (quote.value().size() > r11)
@@ -300,12 +323,83 @@ u64 Module::quote_get_continue(Call &c)
 	return status::kSuccess;
 }
 
+/* ---- the platform's quoting enclave (the control command "qe sign") -------------------------- */
+
+/*
+ * A TDREPORT names no TDR: the TD is the one whose TDINFO it carries, among the TDs the module could
+ * quote (RUNNABLE, keys configured). TDs with the same TDINFO are one TD to a QE; the first by TDR
+ * is taken (their quotes could differ only in the origin of a TD finalized under another module).
+ * Then the very check TDH.QUOTE.GET makes, with that TDR. Empty when accepted, else why not.
+ */
+std::string Module::qe_check_report(const u8 *report, ReportedTd *out) const
+{
+	if (!td_report_mac_ok(report, report_key_))
+		return "bad MAC";
+	if (!td_report_hashes_ok(report))
+		return "bad hash";
+	const Td *td = nullptr;
+	for (const auto &[tdr, t] : tds_.all()) {
+		const Td *found = nullptr;
+		if (!find_runnable_td(tdr, kOperandIdRcx, &found) &&
+		    !std::memcmp(found->td_info().data(), report + tdreport::kTdInfo, tdreport::kTdInfoSize)) {
+			td = found;
+			break;
+		}
+	}
+	if (!td)
+		return "unknown TD";
+	const u64 st = check_td_report(td->tdr_pa, report, out);
+	if (st == status::kSuccess)
+		return {};
+	/* Genuine and that TD's, so what is left is a report of another module than the running one. */
+	if (!(seam_measurements_from_tcb_info(report + tdreport::kTeeTcbInfo) == seam_measurements(seam_identity(image_))))
+		return "stale";
+	char buf[32];
+	std::snprintf(buf, sizeof(buf), "status 0x%llx", static_cast<unsigned long long>(st));
+	return buf;
+}
+
+/*
+ * Checked under the module's lock, signed outside it (as "quote bench"), so SEAMCALLs go on. Needs
+ * neither QUOTE nor QUOTE.INIT nor SYS_READY: the QE is the platform's, not the module's.
+ */
+Module::QeQuote Module::qe_sign(const u8 *report)
+{
+	QeQuote r;
+	std::shared_ptr<const dice_quote::DiceChain> chain;
+	dice_quote::QuoteClaims claims;
+	u32 pad;
+	{
+		std::lock_guard<std::mutex> g(mu_);
+		ReportedTd rep;
+		if (std::string why = qe_check_report(report, &rep); !why.empty()) {
+			r.error = "report refused: " + why;
+			return r;
+		}
+		chain = quote_->chain_for(chain_inputs(quote_->root_seed(), platform_, image_));
+		claims = quote_claims(rep);
+		pad = quote_->pad;
+	}
+	if (!chain) {
+		r.error = "no DICE chain";
+		return r;
+	}
+	auto quote = sign_quote(*chain, claims, pad);
+	if (!quote) {
+		r.error = "signing failed: " + quote.error().to_string();
+		return r;
+	}
+	r.quote = std::move(quote.value());
+	return r;
+}
+
 /* ---- the control command "quote bench" ----------------------------------------------------- */
 
 /*
- * The last signed request's work done again `n` times inside the emulator, without the mailbox and
- * without budgets: check the TDREPORT, sign, write the buffer's pages (into memory of its own, as
- * the guest's buffer is the host's meanwhile). Takes state_mutex() itself, for the check only.
+ * The last signed request's work done again `n` times inside the emulator, without the mailbox,
+ * without budgets and without a pad (the raw rate): check the TDREPORT, sign, write the buffer's
+ * pages (into memory of its own, as the guest's buffer is the host's meanwhile). Takes
+ * state_mutex() itself, for the check only.
  */
 Module::QuoteBench Module::quote_bench(u32 n)
 {

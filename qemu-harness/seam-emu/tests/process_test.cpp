@@ -70,19 +70,6 @@ struct FileMap {
 	}
 };
 
-int connect_unix(const std::string &path)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	sockaddr_un a{};
-	a.sun_family = AF_UNIX;
-	std::snprintf(a.sun_path, sizeof(a.sun_path), "%s", path.c_str());
-	if (connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 class Control {
 public:
 	explicit Control(const std::string &path) : fd_(connect_unix(path)) {}

@@ -5,6 +5,7 @@
 // dice_quote::verify_quote against the exported root.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -166,12 +167,16 @@ protected:
 		return quote_get_regs(tdr ? tdr : td_.tdr, input, kNodeArea, pages);
 	}
 	u64 get(const RegBlock &r, u32 lp = 0) { return call_rax(lp, rax(leaf::kQuoteGet), r); }
-	/* The host's loop; *resumable counts the INTERRUPTED_RESUMABLE answers. */
+	/*
+	 * The host's loop; *resumable counts the INTERRUPTED_RESUMABLE answers. The guard only stops a
+	 * request that never ends: with a 1 µs sign budget each call waits that long for a signature
+	 * made at idle priority, which on a loaded host takes far more than a thousand such calls.
+	 */
 	u64 get_all(const RegBlock &r, u32 *resumable = nullptr)
 	{
 		u64 st = status::kSuccess;
 		u32 n = 0;
-		for (int guard = 0; guard < 1000; guard++) {
+		for (u32 guard = 0; guard < 10000000; guard++) {
 			st = get(r);
 			if (st != status::kInterruptedResumable)
 				break;
@@ -256,9 +261,34 @@ protected:
 		std::lock_guard<std::mutex> g(m_->state_mutex());
 		return m_->quote_root_pem();
 	}
+	/* The control command "quote pad N". */
+	void pad(u32 n)
+	{
+		std::lock_guard<std::mutex> g(m_->state_mutex());
+		m_->set_quote_pad(n);
+	}
 
 	Td td_;
 };
+
+/*
+ * A quote of `len` bytes made with pad `n`: its last n bytes zero, the quote before them verifies
+ * (REPORTDATA `rd`), the whole does not (trailing bytes).
+ */
+::testing::AssertionResult padded_quote(const dice_quote::Bytes &q, u32 n, const std::string &root_pem,
+					const dice_quote::ReportData &rd)
+{
+	if (q.size() <= n)
+		return ::testing::AssertionFailure() << q.size() << " bytes, pad " << n;
+	if (!std::all_of(q.end() - n, q.end(), [](u8 b) { return b == 0; }))
+		return ::testing::AssertionFailure() << "the last " << n << " bytes are not all zero";
+	const dice_quote::Bytes signed_part(q.begin(), q.end() - n);
+	if (auto v = dice_quote::verify_quote(signed_part, root_pem, rd); !v)
+		return ::testing::AssertionFailure() << "the quote before the pad: " << v.error().to_string();
+	if (n && dice_quote::verify_quote(q, root_pem, rd))
+		return ::testing::AssertionFailure() << "a padded quote verified";
+	return ::testing::AssertionSuccess();
+}
 
 /* ---- QUOTE.INIT ------------------------------------------------------------------------------ */
 
@@ -645,6 +675,76 @@ TEST_F(Quote, DefaultMaxQuoteSizeSuffices)
 	EXPECT_LE(out_.rcx, ModuleImage{}.quote.max_quote_size);
 }
 
+/* ---- quote pad: quotes made larger, for buffers too small ------------------------------------- */
+
+TEST_F(Quote, PadGrowsTheQuoteByN)
+{
+	all_up();
+	one_td();
+	write_report(report_data_of(5));
+	const RegBlock r = get_regs(3);
+	ASSERT_EQ(get_all(r), status::kSuccess);
+	const u64 plain = out_.rcx;
+	ASSERT_TRUE(padded_quote(read_quote(r, plain), 0, root(), report_data_of(5)));
+	for (u32 n : {1u, 1000u, 8192u}) {
+		pad(n);
+		EXPECT_EQ(info().pad, n);
+		ASSERT_EQ(get_all(r), status::kSuccess) << n;
+		/* The same chain and claims: the signed part is as long as before. */
+		EXPECT_EQ(out_.rcx, plain + n) << n;
+		EXPECT_EQ(info().last_quote_length, out_.rcx);
+		EXPECT_TRUE(padded_quote(read_quote(r, out_.rcx), n, root(), report_data_of(5))) << n;
+	}
+	/* pad 0: quotes as before, and they verify. */
+	pad(0);
+	EXPECT_EQ(info().pad, 0u);
+	ASSERT_EQ(get_all(r), status::kSuccess);
+	EXPECT_EQ(out_.rcx, plain);
+	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), root(), report_data_of(5)));
+	EXPECT_EQ(info().refused, 0u);
+}
+
+TEST_F(Quote, PadBeyondTheBufferIsOperandR11)
+{
+	/* One page (r11 = 4096) holds a quote (~3.9 KB) but not a quote and 1000 bytes. */
+	all_up();
+	one_td();
+	write_report(report_data_of(6));
+	ASSERT_EQ(get_all(get_regs(1)), status::kSuccess);
+	pad(1000);
+	EXPECT_EQ(get(get_regs(1)), kInvalidR11); /* the buffer untouched again */
+	EXPECT_EQ(kInvalidR11, 0xC00001000000000Bull);
+	EXPECT_EQ(info().last_refusal, kInvalidR11);
+	EXPECT_FALSE(info().get_in_progress);
+	EXPECT_TRUE(untouched(kBufArea)) << "refused on the first call, nothing written";
+	/* Two pages hold it. */
+	ASSERT_EQ(get_all(get_regs(2)), status::kSuccess);
+	EXPECT_GT(out_.rcx, kPageSize);
+	EXPECT_EQ(info().refused, 1u);
+}
+
+TEST_F(Quote, PadBeyondMaxQuoteSizeIsAnInternalError)
+{
+	/* No clamping: a module never makes a quote above its MAX_QUOTE_SIZE (16 KiB here). */
+	all_up();
+	one_td();
+	write_report(report_data_of(7));
+	const u32 max = profile_.quote.max_quote_size;
+	ASSERT_EQ(max, 4 * kPageSize);
+	pad(max - 3000); /* ~3.9 KB + ~13.4 KB */
+	EXPECT_EQ(get(get_regs(5)), kQuoteInternalError);
+	/* MAX_QUOTE_SIZE is checked before r11: a buffer too small as well says the same. */
+	EXPECT_EQ(get(get_regs(1)), kQuoteInternalError);
+	EXPECT_EQ(info().last_refusal, kQuoteInternalError);
+	EXPECT_TRUE(untouched(kBufArea));
+	/* A pad that still fits: the quote fills most of the buffer MAX_QUOTE_SIZE sized. */
+	pad(max - 5000);
+	const RegBlock r = get_regs(4);
+	ASSERT_EQ(get_all(r), status::kSuccess);
+	EXPECT_LE(out_.rcx, max);
+	EXPECT_TRUE(padded_quote(read_quote(r, out_.rcx), max - 5000, root(), report_data_of(7)));
+}
+
 TEST_F(Quote, ResetBySysDisable)
 {
 	all_up();
@@ -764,8 +864,10 @@ protected:
 	{
 		EXPECT_EQ(td_report(td, rd, kInputArea), status::kSuccess);
 		const RegBlock r = get_regs(4, td.tdr);
-		*st = get_all(r);
-		if (*st != status::kSuccess)
+		const u64 got = get_all(r);
+		if (st)
+			*st = got;
+		if (got != status::kSuccess)
 			return dice_quote::make_error(dice_quote::ErrorCode::kInvalidArgument, "no quote");
 		return dice_quote::verify_quote(read_quote(r, out_.rcx), root(), rd);
 	}
@@ -842,6 +944,59 @@ TEST_F(QuoteTd, TwoTdsHaveDifferentMeasurements)
 	EXPECT_NE(qa.value().claims.td.current.mrtd, qb.value().claims.td.current.mrtd);
 	EXPECT_NE(qa.value().claims.td.current.mrconfigid, qb.value().claims.td.current.mrconfigid);
 	EXPECT_EQ(qa.value().claims.seam.current, qb.value().claims.seam.current);
+}
+
+/*
+ * The platform's quoting enclave (control "qe sign"): the same check, and the same quote signed by the
+ * same chain as QUOTE.GET's once QUOTE.INIT ran; before it (and after SYS.DISABLE) a chain of its own
+ * under the same root.
+ */
+TEST_F(QuoteTd, QeSignsWhatQuoteGetSigns)
+{
+	Td td;
+	ASSERT_NO_FATAL_FAILURE(ready());
+	ASSERT_NO_FATAL_FAILURE(ext_up());
+	ASSERT_NO_FATAL_FAILURE(make_td(0, 1, &td));
+	const dice_quote::ReportData want = report_data_of(0x51);
+	ASSERT_EQ(td_report(td, want, kInputArea), status::kSuccess);
+	std::vector<u8> rep(tdreport::kSize);
+	mem_.read(kInputArea, rep.data(), rep.size());
+	const std::string r1 = root();
+
+	/* Before QUOTE.INIT: the QE's own chain. */
+	Module::QeQuote before = m_->qe_sign(rep.data());
+	ASSERT_EQ(before.error, "");
+	auto vb = dice_quote::verify_quote(before.quote, r1, want);
+	ASSERT_TRUE(vb) << vb.error().to_string();
+	EXPECT_FALSE(info().initialized);
+
+	/* After: QUOTE.GET's quote and the QE's have the same claims and chain. */
+	ASSERT_EQ(quote_init(), status::kSuccess);
+	auto vg = quote_of(td, want, nullptr);
+	ASSERT_TRUE(vg) << vg.error().to_string();
+	Module::QeQuote after = m_->qe_sign(rep.data());
+	ASSERT_EQ(after.error, "");
+	auto va = dice_quote::verify_quote(after.quote, root(), want);
+	ASSERT_TRUE(va) << va.error().to_string();
+	EXPECT_EQ(va.value().claims, vg.value().claims);
+	EXPECT_EQ(va.value().chain_der, vg.value().chain_der);
+	EXPECT_EQ(vb.value().claims, vg.value().claims);
+	EXPECT_EQ(root(), r1);
+	EXPECT_EQ(info().gets_completed, 1u) << "the QE is not a QUOTE.GET";
+	EXPECT_EQ(info().refused, 0u);
+
+	/* The same refusal as QUOTE.GET's for a report QUOTE.GET refuses. */
+	rep[tdreport::kReportData] ^= 1;
+	EXPECT_EQ(m_->qe_sign(rep.data()).error, "report refused: bad MAC");
+	EXPECT_EQ(info().refused, 0u) << "not QUOTE.GET's counter";
+
+	/* SYS.DISABLE: QUOTE.INIT's chain goes, and the TDs; the QE still answers (no TD now). */
+	u64 st;
+	while ((st = call(0, leaf::kSysDisable)) == status::kInterruptedResumable) {
+	}
+	ASSERT_EQ(st, status::kSuccess);
+	rep[tdreport::kReportData] ^= 1;
+	EXPECT_EQ(m_->qe_sign(rep.data()).error, "report refused: unknown TD");
 }
 
 /* ---- a sign budget: the signature made beside the calls ---------------------------------------- */
@@ -961,6 +1116,29 @@ TEST_F(QuoteSignBudget, ASignatureThatDoesNotFitIsRefusedWhenItArrives)
 	EXPECT_TRUE(untouched(kBufArea));
 }
 
+TEST_F(QuoteSignBudget, PadTakenWhenTheRequestStarts)
+{
+	/* A second's budget: the second call of a request has the signature (get_all's guard holds). */
+	ASSERT_NO_FATAL_FAILURE(with_budget(1000000));
+	write_report(report_data_of(9));
+	/* Signed beside the calls, refused by the call that gets the signature. */
+	pad(1000);
+	const RegBlock one = get_regs(1);
+	ASSERT_EQ(get(one), status::kInterruptedResumable);
+	EXPECT_EQ(get(one), kInvalidR11);
+	EXPECT_EQ(info().last_refusal, kInvalidR11);
+	/* A pad set while a request is under way is not that request's. */
+	const RegBlock r = get_regs(2);
+	ASSERT_EQ(get(r), status::kInterruptedResumable);
+	pad(0);
+	ASSERT_EQ(get_all(r), status::kSuccess);
+	EXPECT_TRUE(padded_quote(read_quote(r, out_.rcx), 1000, root(), report_data_of(9)));
+	ASSERT_EQ(get(r), status::kInterruptedResumable);
+	pad(1000);
+	ASSERT_EQ(get_all(r), status::kSuccess);
+	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), root(), report_data_of(9)));
+}
+
 /* ---- quote bench: the last request's work again, inside the emulator ---------------------------- */
 
 TEST_F(Quote, BenchRepeatsTheLastSignedRequest)
@@ -979,6 +1157,9 @@ TEST_F(Quote, BenchRepeatsTheLastSignedRequest)
 	EXPECT_EQ(b.error, "");
 	EXPECT_EQ(b.quotes, 3u);
 	EXPECT_EQ(b.quote_bytes, len); /* the same claims: a quote of the same length */
+	pad(1000);
+	EXPECT_EQ(m_->quote_bench(1).quote_bytes, len) << "the bench does not pad";
+	pad(0);
 	EXPECT_GT(b.ns, 0u);
 	EXPECT_EQ(read_quote(r, len), before); /* the guest's buffer is not touched */
 	EXPECT_EQ(info().gets_completed, 1u);   /* nor counted as a QUOTE.GET */
@@ -1014,8 +1195,9 @@ TEST_F(QuoteEmu, QuoteCommand)
 	std::string s = kv("quote");
 	for (const char *want : {"ok ", " reported=1 ", " initialized=0 ", " inits_completed=0 ", " gets_completed=0 ",
 				 " get_in_progress=0 ", " refused=0 ", " last_refusal=none ", " last_quote_length=0 ",
-				 " max_quote_size=16384 ", " layer2_measurement=none"})
+				 " max_quote_size=16384 ", " layer2_measurement=none ", " pad=0 "})
 		EXPECT_NE(s.find(want), std::string::npos) << want << " in " << s;
+	EXPECT_EQ(j["quote"]["pad"], 0);
 
 	/* Bring-up with QUOTE, the pool, EXT.INIT, QUOTE.INIT; then a refused QUOTE.GET. */
 	ASSERT_NO_FATAL_FAILURE(configure(1, features0::kQuote));
@@ -1037,12 +1219,7 @@ TEST_F(QuoteEmu, QuoteCommand)
 	EXPECT_EQ(j["quote"]["inits_completed"], 1);
 	EXPECT_EQ(j["quote"]["refused"], 1);
 	EXPECT_EQ(j["quote"]["last_refusal"], "0xc000010000000002");
-	std::string mrseam;
-	for (u8 b : seam_identity(p.image()).mrseam) {
-		char h[3];
-		std::snprintf(h, sizeof(h), "%02x", b);
-		mrseam += h;
-	}
+	const std::string mrseam = to_hex(seam_identity(p.image()).mrseam);
 	EXPECT_EQ(j["quote"]["layer2_measurement"], mrseam);
 	s = kv("quote");
 	EXPECT_NE(s.find(" layer2_measurement=" + mrseam), std::string::npos) << s;

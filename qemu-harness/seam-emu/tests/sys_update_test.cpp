@@ -201,6 +201,22 @@ TEST_P(QuoteUpdate, TheTdLivesOnAndItsQuoteNamesBothModules)
 	/* The new module quotes after QUOTE.INIT re-keyed the chain for it. */
 	EXPECT_EQ(rd(field::kMaxQuoteSize), status::kMetadataFieldIdIncorrect);
 	EXPECT_FALSE(quote_of(td, report_data_of(2)));
+	/*
+	 * The platform's QE ("qe sign") needs no QUOTE.INIT: it refuses the TDREPORT from before the
+	 * update as stale and quotes a fresh one at once, with a chain of the new module.
+	 */
+	EXPECT_EQ(qe_sign(emu_, old_report)["error"], "report refused: stale");
+	dice_quote::Bytes fresh_report(tdreport::kSize);
+	ASSERT_EQ(td_report(td, report_data_of(5), kQuoteArea), status::kSuccess);
+	mem_.read(kQuoteArea, fresh_report.data(), fresh_report.size());
+	const json qe = qe_sign(emu_, fresh_report);
+	ASSERT_EQ(qe["ok"], true) << qe.dump();
+	auto by_qe = dice_quote::verify_quote(from_hex(qe["quote"]), ctl("quote root").value("root_pem", ""),
+					      report_data_of(5));
+	ASSERT_TRUE(by_qe) << by_qe.error().to_string();
+	EXPECT_EQ(by_qe.value().claims.seam.origin, old_seam);
+	EXPECT_TRUE(std::equal(by_qe.value().claims.seam.current.mrseam.begin(),
+			       by_qe.value().claims.seam.current.mrseam.end(), img.sig.seamhash));
 	ASSERT_EQ(quote_init(), status::kSuccess);
 	/* A TDREPORT made before the update names the old module: refused as stale input. */
 	auto stale = quote_of(td, report_data_of(1), &old_report);

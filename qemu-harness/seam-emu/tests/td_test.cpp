@@ -813,13 +813,7 @@ TEST_F(TdEmu, TdCommand)
 	EXPECT_EQ(a["op_state"], "RUNNABLE");
 	EXPECT_EQ(a["tdcs_pages"], kTdcsPages);
 	EXPECT_EQ(a["finalized"], true);
-	std::string want;
-	for (u8 v : expected_mrtd({0x1000})) {
-		char buf[3];
-		std::snprintf(buf, sizeof(buf), "%02x", v);
-		want += buf;
-	}
-	EXPECT_EQ(a["mrtd"], want);
+	EXPECT_EQ(a["mrtd"], to_hex(expected_mrtd({0x1000})));
 	EXPECT_EQ(b["tdr"], "0x900000");
 	EXPECT_EQ(b["op_state"], "INITIALIZED");
 	EXPECT_EQ(b["mrtd"], "none");

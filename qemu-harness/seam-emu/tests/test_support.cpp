@@ -2,6 +2,9 @@
 #include "test_support.h"
 
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <stdexcept>
@@ -245,6 +248,44 @@ void EmulatorTest::ext_up(u64 list_pa, u64 pool_pa, u32 pages)
 	while ((st = serve(0, rax(leaf::kExtInit))) == status::kInterruptedResumable) {
 	}
 	ASSERT_EQ(st, status::kSuccess);
+}
+
+std::string to_hex(dice_quote::BytesView b)
+{
+	std::string s;
+	char h[3];
+	for (u8 v : b) {
+		std::snprintf(h, sizeof(h), "%02x", v);
+		s += h;
+	}
+	return s;
+}
+
+dice_quote::Bytes from_hex(const std::string &s)
+{
+	dice_quote::Bytes b(s.size() / 2);
+	for (size_t i = 0; i < b.size(); i++)
+		b[i] = u8(std::stoul(s.substr(2 * i, 2), nullptr, 16));
+	return b;
+}
+
+nlohmann::json qe_sign(Emulator &emu, dice_quote::BytesView report)
+{
+	return control_json(emu, "qe sign " + to_hex(report));
+}
+
+int connect_unix(const std::string &path)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_un a{};
+	a.sun_family = AF_UNIX;
+	std::snprintf(a.sun_path, sizeof(a.sun_path), "%s", path.c_str());
+	if (fd < 0 || connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 nlohmann::json control_json(Emulator &emu, const std::string &line)

@@ -73,6 +73,15 @@ nlohmann::json control_json(Emulator &emu, const std::string &line);
 /* One control command as a client that said "format kv" sees it: the reply without its newline. */
 std::string control_kv(Emulator &emu, const std::string &line);
 
+/* Bytes as lower-case hex, and back (two digits per byte; the input is trusted). */
+std::string to_hex(dice_quote::BytesView b);
+dice_quote::Bytes from_hex(const std::string &s);
+/* The control command "qe sign" of this TDREPORT, as a JSON client sees it. */
+nlohmann::json qe_sign(Emulator &emu, dice_quote::BytesView report);
+
+/* A client of a Unix stream socket (blocking), or -1. */
+int connect_unix(const std::string &path);
+
 /* A Module over an in-memory RAM with helpers that drive it through bring-up. */
 class ModelTest : public ::testing::Test {
 protected:
