@@ -43,6 +43,7 @@ module-test:
 
 check-ko: module
 	scripts/check-ko.sh $(BUILD)/kmod/distro/tdx_host.ko $(BUILD)/kmod/distro/build.log
+	scripts/check-ko.sh $(BUILD)/kmod/distro/kvm_tdx_quote.ko
 
 # The debug kernel (KUnit, KASAN, lockdep, kmemleak), built once and cached by version + config.
 debug-kernel: deps
@@ -102,17 +103,27 @@ update-tool: deps
 update-tests: update-tool
 	ctest --test-dir $(BUILD)/module-update --output-on-failure -j$(JOBS)
 
+# The userspace GetQuote path's service side (tools/tdx-quote-service): tdx-qgs, tdx-quote-vmm and
+# their GoogleTests.
+.PHONY: qgs-tools qgs-tests
+qgs-tools: deps
+	cmake -S tools/tdx-quote-service -B $(BUILD)/quote-service -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_LAUNCHER) >/dev/null
+	cmake --build $(BUILD)/quote-service -j$(JOBS)
+
+qgs-tests: qgs-tools
+	ctest --test-dir $(BUILD)/quote-service --output-on-failure -j$(JOBS)
+
 # End to end under QEMU with the emulator (see scripts/check.sh for the list).
-e2e: module module-test module-debug emu quote-tools image-tools update-tool
+e2e: module module-test module-debug emu quote-tools image-tools update-tool qgs-tools
 	scripts/check.sh e2e
 
 check:
 	scripts/check.sh all
 
-demo: module module-test emu quote-tools image-tools update-tool
+demo: module module-test emu quote-tools image-tools update-tool qgs-tools
 	scripts/demo.sh
 
-bench: module module-test emu image-tools
+bench: module module-test emu image-tools quote-tools qgs-tools
 	scripts/bench.sh
 
 clean:

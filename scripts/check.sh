@@ -63,7 +63,9 @@ quote_boot() { # KERNEL KMOD-DIR SCENARIO...
 	local log
 	log="$PWD/build/logs/$(date +%Y%m%d-%H%M%S)-$(basename "$kmod")-quote.log"
 	qemu-harness/run.sh --kernel "$kernel" --module "$kmod/tdx_host.ko" --module "$kmod/tdx_td_harness.ko" \
-		--bin build/dice-quote/tdx-quote-verify --profile qemu-harness/seam-emu/profiles/ext-quote.json \
+		--module "$kmod/kvm_tdx_quote.ko" --module "$kmod/tdx_gq_harness.ko" \
+		--bin build/dice-quote/tdx-quote-verify --bin build/quote-service/tdx-qgs \
+		--bin build/quote-service/tdx-quote-vmm --profile qemu-harness/seam-emu/profiles/ext-quote.json \
 		--log "$log" "${args[@]}" &&
 		scripts/verify-guest-quotes.sh "$log" 2
 }
@@ -92,6 +94,7 @@ updatelast_boot() { UPDATE_PROFILE=update-last.json update_boot distro build/kmo
 debug_check_ko() {
 	make --no-print-directory module-debug &&
 		scripts/check-ko.sh build/kmod/debug/tdx_host.ko build/kmod/debug/build.log &&
+		scripts/check-ko.sh build/kmod/debug/kvm_tdx_quote.ko &&
 		scripts/check-ko.sh build/kmod/debug-test/tdx_host.ko build/kmod/debug-test/build.log || return 1
 	# The hook check can fail: the test build, checked as a production module, is refused.
 	if CHECK_KO_AS_PRODUCTION=1 scripts/check-ko.sh build/kmod/debug-test/tdx_host.ko >/dev/null 2>&1; then
@@ -107,6 +110,7 @@ if [ "$what" = all ]; then
 	stage "host tests: DICE quotes, tdx-quote-verify, independent verifier" "${make_q[@]}" quote-tests
 	stage "host tests: module images (blob formats, sigstruct signing and trust), tdx-mkimage" "${make_q[@]}" image-tests
 	stage "host tests: tdx-module-update (selection, sysfs, upload protocol)" "${make_q[@]}" update-tests
+	stage "host tests: quote service (QGS wire format, tdx-qgs, tdx-quote-vmm)" "${make_q[@]}" qgs-tests
 	stage "Intel's published images (when TDX_MODULE_BINARIES names a checkout)" scripts/intel-binaries-check.sh
 	stage "module build + check-ko (Debian 6.12)" "${make_q[@]}" check-ko
 	stage "test build for Debian 6.12 (test hooks, TD harness)" "${make_q[@]}" module-test
@@ -129,8 +133,8 @@ stage "e2e distro: RAM needing 2 TDMRs, module with 1: refused naming both numbe
 	tdmr_boot distro "$distro_ko" 3072 max-tdmrs-1.json toomanytdmrs
 stage "e2e distro: extensions and the quoting add-on: pool of 0/1/512/513/12800 pages, images, faults" \
 	tdmr_boot distro "$distro_ko" 1024 ext-quote.json extpool
-stage "e2e distro test build: TDs and quotes (TD harness, tdx-quote-verify, independent verifier)" \
-	quote_boot distro build/kmod/distro-test quote
+stage "e2e distro test build: TDs and quotes, TD guests' GetQuote on both paths (TD harness, quote service, verifiers)" \
+	quote_boot distro build/kmod/distro-test quote getquote
 stage "e2e distro test build smp=2: runtime update (a TD across two updates, every bad image, busy, cancel), a failure at each window step" \
 	update_boot distro build/kmod/distro-test 2 update updatefaults
 stage "e2e distro test build smp=4: runtime update" update_boot distro build/kmod/distro-test 4 update
@@ -157,8 +161,8 @@ stage "e2e debug+sanitizers: the emulator killed in LP.INIT, a fresh one started
 	qemu-harness/run.sh --kernel "$(debug_kernel)" --module "$debug_ko" --respawn-emu --scenario emurespawn
 stage "e2e debug+sanitizers: 8 GiB without CONTIG_ALLOC: 8 TDMRs of 1 GiB" \
 	tdmr_boot "$(debug_kernel)" "$debug_ko" 8192 default.json bigmem --env BIGMEM_MAX_TDMRS=64
-stage "e2e debug+sanitizers test build: extensions, TDs and quotes" \
-	quote_boot "$(debug_kernel)" build/kmod/debug-test extpool quote
+stage "e2e debug+sanitizers test build: extensions, TDs and quotes, GetQuote on both paths" \
+	quote_boot "$(debug_kernel)" build/kmod/debug-test extpool quote getquote
 stage "e2e debug+sanitizers test build: runtime update, a failure at each window step" \
 	update_boot "$(debug_kernel)" build/kmod/debug-test 2 update updatefaults
 stage "e2e debug: every allocation of the load failed in turn (fault injection)" \

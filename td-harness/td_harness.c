@@ -49,6 +49,8 @@
  *           open fails with the request's errno; reads return that quote
  * IDs are 1..kMaxTds. A step that fails undoes what the command did: pages the TDX module took are
  * reclaimed before they are freed; a page it would not give back is left allocated (logged).
+ * tdx_td_harness_get_td() lends a finalized TD to another test module (td_harness.h); while it is
+ * lent, "destroy ID" fails with -EBUSY.
  */
 #include <linux/completion.h>
 #include <linux/debugfs.h>
@@ -69,6 +71,8 @@
 #include <linux/uaccess.h>
 
 #include <tdx/host_api.h>
+
+#include "td_harness.h"
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Simulated TDs for tdx_host tests (test build only)");
@@ -100,6 +104,7 @@ struct harness_td {
 	unsigned int tdcs_given; /* TDCS pages the module took */
 	bool finalized;
 	unsigned int nr_gpas;
+	unsigned int lent; /* tdx_td_harness_get_td() references */
 };
 
 static DEFINE_MUTEX(harness_lock);
@@ -595,6 +600,10 @@ static int run_command(char *line)
 	if (!td)
 		return -EINVAL;
 	if (!strcmp(verb, "destroy")) {
+		if (td->lent) {
+			set_result("error %d 0 TD %u is in use by another module\n", -EBUSY, id);
+			return -EBUSY;
+		}
 		td_teardown(td);
 		set_result("ok destroyed %u\n", id);
 		return 0;
@@ -675,6 +684,35 @@ static int run_command(char *line)
 	set_result("error %d 0 unknown command '%s'\n", -EINVAL, verb);
 	return -EINVAL;
 }
+
+int tdx_td_harness_get_td(unsigned int id, u64 *tdr_pa)
+{
+	int ret = 0;
+
+	if (id < 1 || id > HARNESS_MAX_TDS)
+		return -EINVAL;
+	mutex_lock(&harness_lock);
+	if (!tds[id].live) {
+		ret = -ENOENT;
+	} else if (!tds[id].finalized) {
+		ret = -EBUSY;
+	} else {
+		tds[id].lent++;
+		*tdr_pa = page_pa(tds[id].tdr);
+	}
+	mutex_unlock(&harness_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(tdx_td_harness_get_td);
+
+void tdx_td_harness_put_td(unsigned int id)
+{
+	mutex_lock(&harness_lock);
+	if (id >= 1 && id <= HARNESS_MAX_TDS && !WARN_ON(!tds[id].lent))
+		tds[id].lent--;
+	mutex_unlock(&harness_lock);
+}
+EXPORT_SYMBOL_GPL(tdx_td_harness_put_td);
 
 static ssize_t ctl_write(struct file *f, const char __user *ubuf, size_t len, loff_t *ppos)
 {

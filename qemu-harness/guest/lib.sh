@@ -556,3 +556,103 @@ upload_ends() { # NAME REGEX: the upload's error matches
 }
 
 version_is() { expect_eq "$(cat "$DEV/version")" "$1"; }
+
+# qe_tty: the guest's second line to the emulator's control socket (run.sh's PCI 16550, QEMU's
+# pci-serial 1b36:0002, beside ttyS1 that the scenario shell holds on fd 8) as /dev/ttySN, whatever
+# number the 8250 driver gave it: the ttyS* whose device is, or sits below (6.12's serial core puts
+# a controller and a port device between them), that PCI function. Fails when there is none.
+# Hold it open while a reply may come (exec 9<>"$(qe_tty)"; stty -F ... raw -echo): a serial port
+# drops what arrives while nobody has it open.
+qe_tty() {
+	for _qt in /sys/class/tty/ttyS*; do
+		_qd="$(readlink -f "$_qt/device")" || continue
+		while [ -n "$_qd" ] && [ "$_qd" != /sys/devices ] && [ ! -r "$_qd/vendor" ]; do
+			_qd="${_qd%/*}"
+		done
+		if [ -r "$_qd/device" ] && [ "$(cat "$_qd/vendor" 2>/dev/null)" = 0x1b36 ] &&
+			[ "$(cat "$_qd/device")" = 0x0002 ] && [ -c "/dev/${_qt##*/}" ]; then
+			echo "/dev/${_qt##*/}"
+			return 0
+		fi
+	done
+	echo "no ttyS* on a pci-serial (1b36:0002) device: run.sh's second control line is missing" >&2
+	return 1
+}
+
+# TD guests' GetQuote (getquote, bench_getquote, the demo): kvm_tdx_quote.ko and the GetQuote
+# harness (tdx_gq_harness.ko, test build), and the userspace quote service of
+# tools/tdx-quote-service (tdx-qgs, with the emulator as quoting enclave on qe_tty; tdx-quote-vmm,
+# the VMM stand-in on /dev/kvm_tdx_quote).
+# gctl COMMAND...: one command to the GetQuote harness; prints its result line; fails when it failed.
+# gq_field KEY [LINE]: KEY=value of the harness's result (or of LINE).
+# shared GPA: the GPA with the shared bit of a GPAW-48 TD. rd_of BYTE SUFFIX4: a REPORTDATA.
+# qgs_start [ARGS] / qgs_stop, vmm_start / vmm_stop: the service and the VMM in the background
+# (QGS_PID, VMM_PID; logs /tmp/qgs.log, /tmp/vmm.log).
+# shellcheck disable=SC2034 # used by the scenarios that source this file
+G=/sys/kernel/debug/tdx_gq_harness
+KQ_KO=/lib/modules-tdx/kvm_tdx_quote.ko
+GQ_KO=/lib/modules-tdx/tdx_gq_harness.ko
+KQ_PARAM=/sys/module/kvm_tdx_quote/parameters/in_kernel
+QGS_SOCK=/run/qgs.sock
+gctl() {
+	if ! echo "$*" >"$G/ctl" 2>/dev/null; then
+		cat "$G/result"
+		return 1
+	fi
+	cat "$G/result"
+}
+
+gq_field() {
+	_gl="${2:-$(cat "$G/result")}"
+	printf '%s\n' "$_gl" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
+}
+
+shared() { printf '0x%x' $(($1 | (1 << 47))); }
+
+rd_of() {
+	_rb=$(printf '%02x' "$1")
+	_rs=
+	for _ri in $(seq 62); do _rs=$_rs$_rb; done
+	printf '%s%s' "$_rs" "$2"
+}
+
+qgs_start() { # (not in a subshell: sets QGS_PID) returns once its socket exists
+	rm -f "$QGS_SOCK"
+	_qtty="$(qe_tty)" || return 1
+	tdx-qgs --socket "$QGS_SOCK" --emulator "$_qtty" "$@" >>/tmp/qgs.log 2>&1 &
+	QGS_PID=$!
+	_n=0
+	while [ ! -S "$QGS_SOCK" ]; do
+		_n=$((_n + 1))
+		[ "$_n" -lt 500 ] || return 1
+		sleep 0.02
+	done
+}
+qgs_stop() { kill "$QGS_PID" 2>/dev/null; wait "$QGS_PID" 2>/dev/null; }
+vmm_start() { # (not in a subshell: sets VMM_PID) returns once it has the device open
+	tdx-quote-vmm --qgs "$QGS_SOCK" >>/tmp/vmm.log 2>>/tmp/vmm.err &
+	VMM_PID=$!
+	_n=0
+	until ls -l "/proc/$VMM_PID/fd" 2>/dev/null | grep -q kvm_tdx_quote; do
+		_n=$((_n + 1))
+		[ "$_n" -lt 500 ] && kill -0 "$VMM_PID" 2>/dev/null || return 1
+		sleep 0.02
+	done
+}
+vmm_stop() { kill "$VMM_PID" 2>/dev/null; wait "$VMM_PID" 2>/dev/null; }
+
+# gq_modules: insmod tdx_host (test build), kvm_tdx_quote and both harnesses, as checks.
+gq_modules() {
+	check "insmod tdx_host" tdx_insmod || return 1
+	check "insmod kvm_tdx_quote" insmod "$KQ_KO" || return 1
+	check "insmod tdx_td_harness" insmod "$HARNESS_KO" || return 1
+	check "insmod tdx_gq_harness" insmod "$GQ_KO"
+}
+
+# gq_td ID IN_KERNEL: a finalized TD attached with that path, a 2-page shared buffer at 0x100000.
+gq_td() {
+	echo "$2" >"$KQ_PARAM" || return 1
+	hctl create "$1" "gpa=$(printf '0x%x' $(($1 * 0x1000)))" >/dev/null || return 1
+	gctl attach "$1" >/dev/null || return 1
+	gctl mem "$1" 0x100000 2 shared >/dev/null
+}
