@@ -621,10 +621,14 @@ qgs_start() { # (not in a subshell: sets QGS_PID) returns once its socket exists
 	_qtty="$(qe_tty)" || return 1
 	tdx-qgs --socket "$QGS_SOCK" --emulator "$_qtty" "$@" >>/tmp/qgs.log 2>&1 &
 	QGS_PID=$!
+	# A bound on start-up, not a timing check (a debug kernel under TCG starts it slowly).
 	_n=0
 	while [ ! -S "$QGS_SOCK" ]; do
 		_n=$((_n + 1))
-		[ "$_n" -lt 500 ] || return 1
+		if [ "$_n" -ge 3000 ] || ! kill -0 "$QGS_PID" 2>/dev/null; then
+			tail -n 5 /tmp/qgs.log
+			return 1
+		fi
 		sleep 0.02
 	done
 }
@@ -635,7 +639,10 @@ vmm_start() { # (not in a subshell: sets VMM_PID) returns once it has the device
 	_n=0
 	until ls -l "/proc/$VMM_PID/fd" 2>/dev/null | grep -q kvm_tdx_quote; do
 		_n=$((_n + 1))
-		[ "$_n" -lt 500 ] && kill -0 "$VMM_PID" 2>/dev/null || return 1
+		if [ "$_n" -ge 3000 ] || ! kill -0 "$VMM_PID" 2>/dev/null; then
+			tail -n 5 /tmp/vmm.err
+			return 1
+		fi
 		sleep 0.02
 	done
 }

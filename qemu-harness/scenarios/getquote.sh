@@ -152,7 +152,7 @@ check "TD 2 quotes through userspace" expect_eq "$(gq_field path "$(gctl info 2)
 gctl prep 2 0x100000 "$(rd_of 2 0001)" >/dev/null
 check "TD 2 with no VMM: SUBFUNC_UNSUPPORTED (the preset), status SERVICE_UNAVAILABLE" \
 	gq_ends 2 "$(shared 0x100000)" 0x2000 "$VM_UNSUPP" "$ST_UNAVAIL"
-qgs_start
+qgs_start || cat /tmp/qgs.log
 check "tdx-qgs is up" test -S "$QGS_SOCK" || return 0
 vmm_start
 check "tdx-quote-vmm has /dev/kvm_tdx_quote open" kill -0 "$VMM_PID" || return 0
