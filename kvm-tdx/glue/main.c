@@ -238,7 +238,7 @@ static u64 get_quote_userspace(struct kvm_tdx_quote_td *td, const struct kq_requ
 {
 	struct kq_req *r;
 	u64 ret = KVM_TDX_QUOTE_TDVMCALL_SUBFUNC_UNSUPPORTED;
-	int id;
+	int id, killed;
 
 	/* IN_FLIGHT before the exit is visible: a fast VMM's final status must not be overwritten. */
 	if (kq_write_status(td, q->gpa, KVM_TDX_QUOTE_STATUS_IN_FLIGHT))
@@ -273,16 +273,13 @@ static u64 get_quote_userspace(struct kvm_tdx_quote_td *td, const struct kq_requ
 	mutex_unlock(&kq_lock);
 	wake_up_interruptible(&kq_readers);
 
-	if (wait_for_completion_killable(&r->resumed)) {
-		/* The vCPU's task is dying: the request ends unless the VMM already took it on. */
-		mutex_lock(&kq_lock);
-		if (r->state == KQ_QUEUED || r->state == KQ_READ) {
-			req_unlink(r);
-			kref_put(&r->ref, req_release);
-		}
-		mutex_unlock(&kq_lock);
-	}
+	killed = wait_for_completion_killable(&r->resumed);
 	mutex_lock(&kq_lock);
+	/* The vCPU's task is dying: the request ends unless the VMM already took it on. */
+	if (killed && (r->state == KQ_QUEUED || r->state == KQ_READ)) {
+		req_unlink(r);
+		kref_put(&r->ref, req_release); /* the id table's; the vCPU's is still held */
+	}
 	ret = r->state == KQ_IN_FLIGHT ? KVM_TDX_QUOTE_TDVMCALL_SUCCESS : r->ret;
 	mutex_unlock(&kq_lock);
 	kref_put(&r->ref, req_release);

@@ -472,12 +472,18 @@ kmemleak_on() {
 # shellcheck disable=SC2034 # used by the scenarios that source this file
 HARNESS_KO=/lib/modules-tdx/tdx_td_harness.ko
 H=/sys/kernel/debug/tdx_td_harness
-hctl() {
-	if ! echo "$*" >"$H/ctl" 2>/dev/null; then
-		cat "$H/result"
+hctl() { debugfs_ctl "$H" "$@"; }
+
+# debugfs_ctl DIR COMMAND...: a test module's debugfs command ("ctl"), its "result" printed;
+# fails when the command failed.
+debugfs_ctl() {
+	_dc_dir="$1"
+	shift
+	if ! echo "$*" >"$_dc_dir/ctl" 2>/dev/null; then
+		cat "$_dc_dir/result"
 		return 1
 	fi
-	cat "$H/result"
+	cat "$_dc_dir/result"
 }
 
 # Quotes (the quote scenario and the demo). The emulator's DICE root certificate, the root a
@@ -594,18 +600,9 @@ KQ_KO=/lib/modules-tdx/kvm_tdx_quote.ko
 GQ_KO=/lib/modules-tdx/tdx_gq_harness.ko
 KQ_PARAM=/sys/module/kvm_tdx_quote/parameters/in_kernel
 QGS_SOCK=/run/qgs.sock
-gctl() {
-	if ! echo "$*" >"$G/ctl" 2>/dev/null; then
-		cat "$G/result"
-		return 1
-	fi
-	cat "$G/result"
-}
+gctl() { debugfs_ctl "$G" "$@"; }
 
-gq_field() {
-	_gl="${2:-$(cat "$G/result")}"
-	printf '%s\n' "$_gl" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
-}
+gq_field() { kv_get "$1" "${2:-$(cat "$G/result")}"; }
 
 shared() { printf '0x%x' $(($1 | (1 << 47))); }
 
@@ -633,11 +630,17 @@ qgs_start() { # (not in a subshell: sets QGS_PID) returns once its socket exists
 	done
 }
 qgs_stop() { kill "$QGS_PID" 2>/dev/null; wait "$QGS_PID" 2>/dev/null; }
+_vmm_has_device() { # the VMM ($VMM_PID) has /dev/kvm_tdx_quote open
+	for _vf in "/proc/$VMM_PID/fd/"*; do
+		[ "$(readlink "$_vf" 2>/dev/null)" = /dev/kvm_tdx_quote ] && return 0
+	done
+	return 1
+}
 vmm_start() { # (not in a subshell: sets VMM_PID) returns once it has the device open
 	tdx-quote-vmm --qgs "$QGS_SOCK" >>/tmp/vmm.log 2>>/tmp/vmm.err &
 	VMM_PID=$!
 	_n=0
-	until ls -l "/proc/$VMM_PID/fd" 2>/dev/null | grep -q kvm_tdx_quote; do
+	until _vmm_has_device; do
 		_n=$((_n + 1))
 		if [ "$_n" -ge 3000 ] || ! kill -0 "$VMM_PID" 2>/dev/null; then
 			tail -n 5 /tmp/vmm.err

@@ -29,18 +29,16 @@ ST_UNAVAIL=0x8000000000000001
 # gq_ends ID R12 R13 RET [STATUS [nowait]]: the TD's GetQuote answers RET and leaves STATUS in
 # the header (waited for while IN_FLIGHT, unless nowait).
 gq_ends() {
-	_out="$(gctl gq "$1" "$2" "$3" $6)" || { echo "$_out"; return 1; }
+	_out="$(gctl gq "$1" "$2" "$3" ${6:+"$6"})" || { echo "$_out"; return 1; }
 	expect_eq "$(gq_field ret "$_out")" "$4" || { echo "$_out"; return 1; }
 	[ -z "$5" ] || expect_eq "$(gq_field status "$_out")" "$5" || { echo "$_out"; return 1; }
 }
 
-# A TD with GetQuote memory: create, finalize, attach (its path decided now), a 2-page shared
-# buffer at 0x100000, a private page at 0x200000, a shared+private pair at 0x300000.
-td_with_memory() { # ID
-	hctl create "$1" "gpa=$(printf '0x%x' $(($1 * 0x1000)))" >/dev/null || return 1
-	gctl attach "$1" >/dev/null || return 1
-	gctl mem "$1" 0x100000 2 shared >/dev/null &&
-		gctl mem "$1" 0x200000 1 private >/dev/null &&
+# A TD with GetQuote memory: gq_td's (its path decided now, a 2-page shared buffer at 0x100000),
+# a private page at 0x200000, a shared+private pair at 0x300000.
+td_with_memory() { # ID IN_KERNEL
+	gq_td "$1" "$2" || return 1
+	gctl mem "$1" 0x200000 1 private >/dev/null &&
 		gctl mem "$1" 0x300000 1 shared >/dev/null &&
 		gctl mem "$1" 0x301000 1 private >/dev/null
 }
@@ -105,13 +103,11 @@ storm_all() {
 }
 
 storm_tds() { # in_kernel (1|0): 4 fresh TDs of that path, each TD's own MRTD recorded
-	echo "$1" >"$KQ_PARAM"
 	for _t in 11 12 13 14; do
 		hctl destroy "$_t" >/dev/null 2>&1
 		gctl detach "$_t" >/dev/null 2>&1
 		hctl destroy "$_t" >/dev/null 2>&1
-		hctl create "$_t" "gpa=$(printf '0x%x' $((_t * 0x1000)))" >/dev/null || return 1
-		gctl attach "$_t" >/dev/null || return 1
+		gq_td "$_t" "$1" || return 1
 		hctl quote "$_t" "$(rd_of "$_t" ffff)" >/dev/null || return 1
 		verify "$H/quote" "$(rd_of "$_t" ffff)" --json 2>/dev/null |
 			sed -n 's/.*"mrtd": *"\([0-9a-fA-F]*\)".*/\1/p' | head -n 1 >"/tmp/mrtd.$_t"
@@ -135,8 +131,7 @@ print_quote_root
 check "/dev/kvm_tdx_quote exists" test -c /dev/kvm_tdx_quote
 
 # ---- TD 1: in-kernel path ----
-echo 1 >"$KQ_PARAM"
-check "TD 1 created and attached" td_with_memory 1 || return 0
+check "TD 1 created and attached" td_with_memory 1 1 || return 0
 check "TD 1 quotes in the kernel" expect_eq "$(gq_field path "$(gctl info 1)")" kernel
 request_checks 1 "$VM_INVALID" "$ST_UNAVAIL"
 check "TD 1: a valid request: SUCCESS and a quote that verifies" valid_quote 1 "$(rd_of 1 00aa)" gq-kernel
@@ -146,8 +141,7 @@ check "TD 1: an unknown sub-function: SUBFUNC_UNSUPPORTED" \
 	expect_eq "$(gq_field ret "$(gctl vmcall 1 0x10099 0 0)")" "$VM_UNSUPP"
 
 # ---- TD 2: userspace path, no VMM yet ----
-echo 0 >"$KQ_PARAM"
-check "TD 2 created and attached" td_with_memory 2 || return 0
+check "TD 2 created and attached" td_with_memory 2 0 || return 0
 check "TD 2 quotes through userspace" expect_eq "$(gq_field path "$(gctl info 2)")" user
 gctl prep 2 0x100000 "$(rd_of 2 0001)" >/dev/null
 check "TD 2 with no VMM: SUBFUNC_UNSUPPORTED (the preset), status SERVICE_UNAVAILABLE" \
@@ -257,8 +251,7 @@ check "  and quoting is disabled" kernel_log_has 'quoting disabled'
 gctl prep 1 0x100000 "$(rd_of 1 0031)" >/dev/null
 check "TD 1 stays in-kernel: SERVICE_UNAVAILABLE again" \
 	gq_ends 1 "$(shared 0x100000)" 0x2000 "$VM_INVALID" "$ST_UNAVAIL"
-echo 1 >"$KQ_PARAM"
-check "TD 3, created now, quotes through userspace" td_with_memory 3 || return 0
+check "TD 3, created now, quotes through userspace" td_with_memory 3 1 || return 0
 check "  (path user)" expect_eq "$(gq_field path "$(gctl info 3)")" user
 check "TD 3: a valid request through userspace verifies" valid_quote 3 "$(rd_of 3 00cc)" gq-user7
 
