@@ -33,13 +33,13 @@ deps:
 # The build log is kept for check-ko's objtool/warning check.
 module:
 	@kdir="$(KDIR)"; [ -n "$$kdir" ] || kdir="/usr/src/linux-headers-$$(scripts/install-deps.sh)"; \
-		scripts/build-module.sh distro "$$kdir" >/dev/null
+		BUILD=$(BUILD) scripts/build-module.sh distro "$$kdir" >/dev/null
 
 # The test build for the distro kernel (build/kmod/distro-test/): tdx_host.ko with the test hooks
 # and the TD harness tdx_td_harness.ko, for the TD and quote scenarios. Never what users install.
 module-test:
 	@kdir="$(KDIR)"; [ -n "$$kdir" ] || kdir="/usr/src/linux-headers-$$(scripts/install-deps.sh)"; \
-		scripts/build-module.sh distro-test "$$kdir" >/dev/null
+		BUILD=$(BUILD) scripts/build-module.sh distro-test "$$kdir" >/dev/null
 
 check-ko: module
 	scripts/check-ko.sh $(BUILD)/kmod/distro/tdx_host.ko $(BUILD)/kmod/distro/build.log
@@ -50,10 +50,11 @@ debug-kernel: deps
 	@qemu-harness/debug-kernel/build.sh >/dev/null
 
 # tdx_host.ko for the debug kernel (build/kmod/debug/, as users build it), and the test build
-# with the KUnit hooks plus tdx_host_kunit.ko (build/kmod/debug-test/).
+# with the KUnit hooks, the TD and GetQuote harnesses and the KUnit modules tdx_host_kunit.ko and
+# kvm_tdx_quote_kunit.ko (build/kmod/debug-test/).
 module-debug: debug-kernel
-	@scripts/build-module.sh debug "$$(qemu-harness/debug-kernel/build.sh)/build" >/dev/null
-	@scripts/build-module.sh debug-test "$$(qemu-harness/debug-kernel/build.sh)/build" >/dev/null
+	@BUILD=$(BUILD) scripts/build-module.sh debug "$$(qemu-harness/debug-kernel/build.sh)/build" >/dev/null
+	@BUILD=$(BUILD) scripts/build-module.sh debug-test "$$(qemu-harness/debug-kernel/build.sh)/build" >/dev/null
 
 # KUnit suites on the debug kernel, results parsed by the kernel's kunit.py.
 kunit: module-debug emu

@@ -161,10 +161,8 @@ stage "e2e debug+sanitizers: the emulator killed in LP.INIT, a fresh one started
 	qemu-harness/run.sh --kernel "$(debug_kernel)" --module "$debug_ko" --respawn-emu --scenario emurespawn
 stage "e2e debug+sanitizers: 8 GiB without CONTIG_ALLOC: 8 TDMRs of 1 GiB" \
 	tdmr_boot "$(debug_kernel)" "$debug_ko" 8192 default.json bigmem --env BIGMEM_MAX_TDMRS=64
-# getquote is not in this boot yet: the debug kernel is built without CONFIG_NET, so the quote
-# service's Unix sockets do not exist there (next: CONFIG_NET and CONFIG_UNIX in its fragment).
-stage "e2e debug+sanitizers test build: extensions, TDs and quotes" \
-	quote_boot "$(debug_kernel)" build/kmod/debug-test extpool quote
+stage "e2e debug+sanitizers test build: extensions, TDs, quotes and TD guests' GetQuote" \
+	quote_boot "$(debug_kernel)" build/kmod/debug-test extpool quote getquote
 stage "e2e debug+sanitizers test build: runtime update, a failure at each window step" \
 	update_boot "$(debug_kernel)" build/kmod/debug-test 2 update updatefaults
 stage "e2e debug: every allocation of the load failed in turn (fault injection)" \

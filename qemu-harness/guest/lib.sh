@@ -162,11 +162,11 @@ kmemleak_clean() {
 	_rep="$(cat "$_kml")" || { echo "could not read $_kml"; return 1; }
 	echo clear >"$_kml"
 	[ -n "$_rep" ] || return 0
-	if printf '%s\n' "$_rep" | grep -E -q 'tdx_host|^[[:space:]]*(\[<[0-9a-f]+>\] )?0x[0-9a-f]+$'; then
+	if printf '%s\n' "$_rep" | grep -E -q 'tdx_host|kvm_tdx_quote|tdx_td_harness|tdx_gq_harness|^[[:space:]]*(\[<[0-9a-f]+>\] )?0x[0-9a-f]+$'; then
 		printf '%s\n' "$_rep" | head -n 60
 		return 1
 	fi
-	note "kmemleak reports outside tdx_host: $(printf '%s\n' "$_rep" | grep -c unreferenced)"
+	note "kmemleak reports outside our modules: $(printf '%s\n' "$_rep" | grep -c unreferenced)"
 	printf '%s\n' "$_rep" | head -n 30 | sed 's/^/#   /'
 	return 0
 }
