@@ -1016,6 +1016,7 @@ static int cmd_bench(struct gq_td *td, int argc, char **argv)
 	struct kvm_tdx_quote_header hdr = { GQ_VERSION, 0, REPORT_BYTES, 0 };
 	u64 gpa, size = 2 * PAGE_SIZE, *ns;
 	unsigned int n, i, ok = 0;
+	u64 fail_ret = 0, fail_status = 0;
 	struct gq_outcome o;
 	u8 rd[REPORTDATA_BYTES];
 	u8 *req;
@@ -1043,7 +1044,12 @@ static int cmd_bench(struct gq_td *td, int argc, char **argv)
 		t0 = ktime_get_ns();
 		gq_getquote(td, gpa | td->shared_mask, size, true, &o);
 		ns[i] = ktime_get_ns() - t0;
-		ok += gq_success(&o);
+		if (gq_success(&o)) {
+			ok++;
+		} else if (ok == i) { /* the first one that did not succeed */
+			fail_ret = o.ret;
+			fail_status = o.has_header ? o.hdr.status : 0;
+		}
 		kvfree(o.quote);
 		if (o.err)
 			ret = o.err;
@@ -1053,9 +1059,9 @@ static int cmd_bench(struct gq_td *td, int argc, char **argv)
 	if (ret)
 		goto out;
 	sort(ns, n, sizeof(*ns), cmp_u64, NULL);
-	set_result("ok bench td=%u path=%s n=%u success=%u min_ns=%llu p50_ns=%llu p90_ns=%llu p99_ns=%llu max_ns=%llu\n",
+	set_result("ok bench td=%u path=%s n=%u success=%u min_ns=%llu p50_ns=%llu p90_ns=%llu p99_ns=%llu max_ns=%llu first_fail_ret=0x%llx first_fail_status=0x%llx\n",
 		   td->id, gq_path(td), n, ok, ns[0], ns[n / 2], ns[(u64)n * 90 / 100],
-		   ns[(u64)n * 99 / 100], ns[n - 1]);
+		   ns[(u64)n * 99 / 100], ns[n - 1], fail_ret, fail_status);
 out:
 	kvfree(ns);
 	kfree(req);

@@ -218,16 +218,26 @@ EXPORT_SYMBOL_NS_GPL(kvm_tdx_quote_td_destroy, TDX_NS_KVM_QUOTE);
 
 /* ---- the userspace path ---- */
 
-/* Runs an op for a request the VMM finished or abandoned, unless the TD is gone. */
-static void req_finish(struct kq_req *r)
+/*
+ * Ends a request in flight, unless the TD is gone: writes the status the VMM said DONE with (status
+ * non-NULL), or SERVICE_UNAVAILABLE for one it abandoned (its file closed), then raises the TD's
+ * notify vector. r is already off the id table: the TD may reuse its buffer for a new request as
+ * soon as it sees the status, and nothing here touches the buffer after that write.
+ */
+static void req_finish(struct kq_req *r, const u64 *status)
 {
 	struct kvm_tdx_quote_td *td = r->td;
 
 	down_read(&td->ops_lock);
 	if (!READ_ONCE(td->dead)) {
-		if (kq_end_in_flight(td, r->gpa))
+		if (status) {
+			if (kq_write_status(td, r->gpa, *status))
+				pr_info_ratelimited("kvm_tdx_quote: request %llu of TD %u: its buffer is no longer shared, status not written\n",
+						    r->id, td->handle);
+		} else if (kq_end_in_flight(td, r->gpa)) {
 			pr_info_ratelimited("kvm_tdx_quote: request %llu of TD %u ended without a status from the VMM\n",
 					    r->id, td->handle);
+		}
 		if (td->notify_vector)
 			td->ops->inject(td->priv, td->notify_vector);
 	}
@@ -364,7 +374,7 @@ static int kq_release(struct inode *inode, struct file *f)
 		wake_up_interruptible(&kq_readers);
 	list_for_each_entry_safe(r, tmp, &finish, node) {
 		list_del_init(&r->node);
-		req_finish(r);
+		req_finish(r, NULL);
 		kref_put(&r->ref, req_release);
 	}
 	kfree(kf);
@@ -453,13 +463,14 @@ static ssize_t kq_write_reply(struct file *f, const char __user *ubuf, size_t le
 		kref_put(&r->ref, req_release);
 		return len;
 	}
-	if (r->state != KQ_IN_FLIGHT || rep.ret) {
+	/* DONE: rep.ret is the final status, which only the kernel writes while a request is in flight. */
+	if (r->state != KQ_IN_FLIGHT || rep.ret == KVM_TDX_QUOTE_STATUS_IN_FLIGHT) {
 		mutex_unlock(&kq_lock);
 		return -EINVAL;
 	}
 	req_unlink(r);
 	mutex_unlock(&kq_lock);
-	req_finish(r);
+	req_finish(r, &rep.ret);
 	kref_put(&r->ref, req_release);
 	return len;
 }
@@ -468,6 +479,20 @@ static __poll_t kq_poll(struct file *f, poll_table *wait)
 {
 	poll_wait(f, &kq_readers, wait);
 	return kq_have_pending() ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/* A write to [gpa, gpa + len) would touch the status of one of td's requests in flight; kq_lock held. */
+static bool kq_hits_status_in_flight(struct kvm_tdx_quote_td *td, u64 gpa, u64 len)
+{
+	const u64 off = offsetof(struct kvm_tdx_quote_header, status);
+	struct kq_req *r;
+	int id;
+
+	idr_for_each_entry(&kq_reqs, r, id)
+		if (r->td == td && r->state == KQ_IN_FLIGHT && gpa < r->gpa + off + sizeof(u64) &&
+		    r->gpa + off < gpa + len)
+			return true;
+	return false;
 }
 
 static long kq_mem(struct kvm_tdx_quote_mem __user *uarg)
@@ -485,6 +510,10 @@ static long kq_mem(struct kvm_tdx_quote_mem __user *uarg)
 		return -EFAULT;
 	mutex_lock(&kq_lock);
 	td = idr_find(&kq_tds, m.td);
+	if (td && (m.flags & KVM_TDX_QUOTE_MEM_WRITE) && kq_hits_status_in_flight(td, m.gpa, m.len)) {
+		mutex_unlock(&kq_lock);
+		return -EPERM;
+	}
 	if (td)
 		kref_get(&td->ref);
 	mutex_unlock(&kq_lock);

@@ -637,7 +637,7 @@ _vmm_has_device() { # the VMM ($VMM_PID) has /dev/kvm_tdx_quote open
 	return 1
 }
 vmm_start() { # (not in a subshell: sets VMM_PID) returns once it has the device open
-	tdx-quote-vmm --qgs "$QGS_SOCK" >>/tmp/vmm.log 2>>/tmp/vmm.err &
+	tdx-quote-vmm --qgs "$QGS_SOCK" "$@" >>/tmp/vmm.log 2>>/tmp/vmm.err &
 	VMM_PID=$!
 	_n=0
 	until _vmm_has_device; do

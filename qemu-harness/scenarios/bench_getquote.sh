@@ -30,7 +30,12 @@ while [ "$round" -le "$ROUNDS" ]; do
 	for td in 1 2; do
 		check "round $round: $N GetQuotes on TD $td" gctl bench "$td" "$N" 0x100000 || return 0
 		r="$(cat "$G/result")"
-		check "  every one succeeded" expect_eq "$(gq_field success "$r")" "$N"
+		if ! check "  every one succeeded" expect_eq "$(gq_field success "$r")" "$N"; then
+			echo "# $r"
+			# What the service and the VMM said of the requests that did not succeed.
+			grep -h -v -E 'quote [0-9]+ bytes$|status=0x0 |: quote$' /tmp/qgs.log /tmp/vmm.log /tmp/vmm.err |
+				tail -n 20 | sed 's/^/#   /'
+		fi
 		echo "BENCH getquote round=$round path=$(gq_field path "$r") n=$N success=$(gq_field success "$r")" \
 			"min_ns=$(gq_field min_ns "$r") p50_ns=$(gq_field p50_ns "$r") p90_ns=$(gq_field p90_ns "$r")" \
 			"p99_ns=$(gq_field p99_ns "$r") max_ns=$(gq_field max_ns "$r")"

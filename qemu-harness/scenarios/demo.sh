@@ -388,7 +388,7 @@ demo_getquote() {
 	gq_header 2 "header while the exit waits"
 	check "  status IN_FLIGHT: the kernel wrote it before queuing the exit" header_is 2 0xffffffffffffffff 1024 0
 
-	step "22. tdx-qgs paused, the VMM resumed: it takes the exit, reads the TDREPORT (KVM_TDX_QUOTE_MEM), answers RESUME r10=SUCCESS and asks tdx-qgs; the TD runs on, its request IN_FLIGHT. tdx-qgs resumed: the VMM writes the quote, out_len, status, says DONE; the kernel raises TD B's vector"
+	step "22. tdx-qgs paused, the VMM resumed: it takes the exit, reads the TDREPORT (KVM_TDX_QUOTE_MEM), answers RESUME r10=SUCCESS and asks tdx-qgs; the TD runs on, its request IN_FLIGHT. tdx-qgs resumed: the VMM writes the quote and out_len, says DONE with the status; the kernel writes the status and raises TD B's vector"
 	kill -STOP "$QGS_PID"
 	check "tdx-qgs paused" state_is "$QGS_PID" T || return 0
 	kill -CONT "$VMM_PID"

@@ -222,6 +222,20 @@ qgs_start
 check "restart tdx-qgs" test -S "$QGS_SOCK" || return 0
 check "the next request succeeds" valid_quote 2 "$(rd_of 2 0018)" gq-user5
 
+# While a request is in flight its status is the kernel's: DONE carries it.
+vmm_stop
+vmm_start --test-probe-rules
+check "tdx-quote-vmm probing the kernel's rules is up" kill -0 "$VMM_PID" || return 0
+check "a request with the probe succeeds" valid_quote 2 "$(rd_of 2 0021)" gq-user7
+check "  a MEM write over its status: EPERM; a DONE with status IN_FLIGHT: EINVAL" \
+	expect_match "$(grep '^probe ' /tmp/vmm.log | tail -n 1)" 'status_write=EPERM done_in_flight=EINVAL$'
+vmm_stop
+vmm_start
+# A TD that reuses its buffer as soon as it sees the status: the end of one request never
+# touches the next one's header.
+check "TD 2: 30 GetQuotes back to back on one buffer, each SUCCESS" \
+	expect_eq "$(gq_field success "$(gctl bench 2 30 0x100000)")" 30
+
 # A quote larger than the TD's one-page buffer (the emulator pads what it signs).
 check "the emulator pads quotes by 300 bytes" emuctl quote pad 300
 for t in 1 2; do

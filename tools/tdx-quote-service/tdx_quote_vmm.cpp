@@ -19,6 +19,9 @@ int main(int argc, char **argv)
 		->check(CLI::Range(1, 3600000))
 		->capture_default_str();
 	app.add_option("--once", config.once, "exit after N requests ended (0: run until SIGTERM)");
+	app.add_flag("--test-probe-rules", config.probe_rules,
+		     "TEST ONLY: before each DONE, try a MEM write over the status and a DONE with status "
+		     "IN_FLIGHT, and print the kernel's answers (a probe line)");
 	CLI11_PARSE(app, argc, argv);
 
 	Fd stop = stop_signals_fd();

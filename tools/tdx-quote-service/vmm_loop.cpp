@@ -42,7 +42,7 @@ void Vmm::count_ended()
 	ended_++;
 }
 
-std::optional<Completion> Vmm::write_completion(const kvm_tdx_quote_exit &e, Completion c)
+Completion Vmm::write_payload(const kvm_tdx_quote_exit &e, Completion c)
 {
 	for (std::size_t off = 0; off < c.quote.size();) {
 		const std::size_t n = std::min<std::size_t>(c.quote.size() - off, KVM_TDX_QUOTE_MEM_MAX);
@@ -58,21 +58,22 @@ std::optional<Completion> Vmm::write_completion(const kvm_tdx_quote_exit &e, Com
 	if (device_.mem_write(e.td, e.gpa + gq::kOffOutLen, out_len, sizeof(out_len)) != 0 &&
 	    c.status == KVM_TDX_QUOTE_STATUS_SUCCESS)
 		c = {KVM_TDX_QUOTE_STATUS_ERROR, 0, {}, "writing out_len failed"};
-	std::uint8_t status[8];
-	store_le64(status, c.status);
-	const int rc = device_.mem_write(e.td, e.gpa + gq::kOffStatus, status, sizeof(status));
-	if (rc != 0) {
-		log(e, c.why + "; writing the status failed: " + std::strerror(-rc));
-		return std::nullopt;
-	}
 	return c;
 }
 
 void Vmm::reject(const kvm_tdx_quote_exit &e, const ExitDecision &d)
 {
+	/* Before RESUME the vCPU waits and the request is not in flight: the status is ours to write. */
 	std::optional<Completion> written;
-	if (d.kind == ExitDecision::Kind::kBadHeader)
-		written = write_completion(e, {KVM_TDX_QUOTE_STATUS_ERROR, 0, {}, d.why});
+	if (d.kind == ExitDecision::Kind::kBadHeader) {
+		written = write_payload(e, {KVM_TDX_QUOTE_STATUS_ERROR, 0, {}, d.why});
+		std::uint8_t status[8];
+		store_le64(status, written->status);
+		if (const int rc = device_.mem_write(e.td, e.gpa + gq::kOffStatus, status, sizeof(status))) {
+			log(e, written->why + "; writing the status failed: " + std::strerror(-rc));
+			written.reset();
+		}
+	}
 	const int rc = device_.reply(e.id, KVM_TDX_QUOTE_OP_RESUME, d.resume_ret);
 	char ret[32];
 	std::snprintf(ret, sizeof(ret), "0x%llx", static_cast<unsigned long long>(d.resume_ret));
@@ -181,16 +182,30 @@ bool Vmm::end(Request &r, const QgsOutcome &o)
 
 bool Vmm::finish(Request &r, const Completion &c)
 {
-	const auto written = write_completion(r.exit, c);
-	const int rc = device_.reply(r.exit.id, KVM_TDX_QUOTE_OP_DONE, 0);
-	std::string what = written ? written->why : c.why;
+	/* The quote and out_len first; DONE carries the status, which the kernel writes last. */
+	const Completion written = write_payload(r.exit, c);
+	if (config_.probe_rules)
+		probe_rules(r.exit);
+	const int rc = device_.reply(r.exit.id, KVM_TDX_QUOTE_OP_DONE, written.status);
+	std::string what = written.why;
 	if (rc != 0)
 		what += std::string("; DONE failed: ") + std::strerror(-rc);
 	log(r.exit, what);
-	if (written)
-		print_done(r.exit, written->status, written->out_len);
+	if (rc == 0)
+		print_done(r.exit, written.status, written.out_len);
 	count_ended();
 	return true;
+}
+
+void Vmm::probe_rules(const kvm_tdx_quote_exit &e)
+{
+	const auto name = [](int rc) { return rc ? strerrorname_np(-rc) : "OK"; };
+	std::uint8_t success[8] = {};
+	const int write_rc = device_.mem_write(e.td, e.gpa + gq::kOffStatus, success, sizeof(success));
+	const int done_rc = device_.reply(e.id, KVM_TDX_QUOTE_OP_DONE, KVM_TDX_QUOTE_STATUS_IN_FLIGHT);
+	std::fprintf(out_, "probe id=%llu status_write=%s done_in_flight=%s\n", static_cast<unsigned long long>(e.id),
+		     name(write_rc), name(done_rc));
+	std::fflush(out_);
 }
 
 short Vmm::events(const Request &r) const

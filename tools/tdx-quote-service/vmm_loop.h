@@ -20,6 +20,10 @@ struct VmmConfig {
 	int qgs_timeout_ms = 30000;
 	/* Return after this many requests ended (0: never). */
 	std::uint64_t once = 0;
+	/* TEST ONLY (--test-probe-rules): before each DONE, try what the UAPI refuses (a MEM write
+	 * over the status of the request in flight, a DONE with status IN_FLIGHT) and print the
+	 * kernel's answers as a "probe id=N status_write=ERRNO done_in_flight=ERRNO" line. */
+	bool probe_rules = false;
 };
 
 class Vmm {
@@ -53,11 +57,11 @@ private:
 	bool receive(Request &r);
 	bool end(Request &r, const QgsOutcome &o);
 	bool finish(Request &r, const Completion &c);
-	/* Writes c into the buffer: the quote, then out_len, then status, separate writes. Returns
-	 * c as written (a failed quote write turns it into ERROR), nullopt when the status could not
-	 * be written. */
-	std::optional<Completion> write_completion(const kvm_tdx_quote_exit &e, Completion c);
+	/* Writes c's quote, then out_len into the buffer. Returns c as written (a failed write
+	 * turns it into ERROR with out_len 0). */
+	Completion write_payload(const kvm_tdx_quote_exit &e, Completion c);
 	void print_done(const kvm_tdx_quote_exit &e, std::uint64_t status, std::uint32_t out_len);
+	void probe_rules(const kvm_tdx_quote_exit &e);
 	void count_ended();
 	short events(const Request &r) const;
 

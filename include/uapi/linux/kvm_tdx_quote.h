@@ -12,15 +12,19 @@
  *   3. The VMM answers it: write() of struct kvm_tdx_quote_reply with op RESUME and the TDVMCALL
  *      status for r10 (the exit's ret is preset to SUBFUNC_UNSUPPORTED, as in KVM). The vCPU
  *      resumes. With ret SUCCESS the request is in flight, owned by this open file.
- *   4. The VMM writes the quote, then out_len, then status into the TD's shared buffer
- *      (KVM_TDX_QUOTE_MEM) and writes op DONE; the kernel raises the TD's event-notify vector
- *      when the TD set one up (SetupEventNotifyInterrupt, offered on this path only).
+ *   4. The VMM writes the quote, then out_len into the TD's shared buffer (KVM_TDX_QUOTE_MEM)
+ *      and writes op DONE with the final status in ret (anything but IN_FLIGHT); the kernel
+ *      writes that status into the header, last, then raises the TD's event-notify vector when
+ *      the TD set one up (SetupEventNotifyInterrupt, offered on this path only). While a request
+ *      is in flight its status is the kernel's alone: a KVM_TDX_QUOTE_MEM write that touches it
+ *      fails with EPERM. (So a TD that reuses its buffer as soon as it sees the status never has
+ *      its next request's IN_FLIGHT overwritten by the end of the last one.)
  * Guarantees, so that no request is lost and none hangs:
  *   - An exit read but not answered when its file is closed goes back to the queue for the next
  *     reader; when no file is open at all it ends with its preset ret (SUBFUNC_UNSUPPORTED),
  *     and when no file is open at the TDVMCALL it ends so at once.
- *   - A request in flight when its file is closed without DONE, or a DONE that leaves status
- *     IN_FLIGHT, ends with status SERVICE_UNAVAILABLE written by the kernel (and the notify).
+ *   - A request in flight when its file is closed without DONE ends with status
+ *     SERVICE_UNAVAILABLE written by the kernel (and the notify).
  *   - A reply naming an unknown, or an already finished, request fails with ENOENT and
  *     changes nothing; a reply of the wrong op for the request's state fails with EINVAL.
  */
@@ -68,21 +72,22 @@ struct kvm_tdx_quote_exit {
 };
 
 #define KVM_TDX_QUOTE_OP_RESUME 1 /* answer the exit: r10 = ret */
-#define KVM_TDX_QUOTE_OP_DONE 2   /* the quote (or an error status) is in the buffer */
+#define KVM_TDX_QUOTE_OP_DONE 2   /* the quote (or none) is in the buffer: ret is the status */
 
 /* write(): one reply per call, exactly this size. */
 struct kvm_tdx_quote_reply {
 	__u64 id;
 	__u32 op;
 	__u32 pad; /* 0 */
-	__u64 ret; /* OP_RESUME: the TDVMCALL status; OP_DONE: 0 */
+	__u64 ret; /* OP_RESUME: the TDVMCALL status; OP_DONE: the header status (not IN_FLIGHT) */
 };
 
 /*
  * Copy between the VMM and the TD's shared memory (the mapping of guest memory a VMM has):
  * len bytes at gpa (shared bit stripped; the whole range must be shared) to or from addr.
  * 0, or -1 with errno: ENOENT (no such TD), EFAULT (a page not shared, or a bad addr),
- * EINVAL (len 0 or over 1 MiB, flags other than WRITE).
+ * EINVAL (len 0 or over 1 MiB, flags other than WRITE), EPERM (a write touching the status of a
+ * request in flight: DONE carries it).
  */
 struct kvm_tdx_quote_mem {
 	__u32 td;

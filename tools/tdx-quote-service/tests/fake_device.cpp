@@ -49,6 +49,7 @@ void FakeDevice::queue(const kvm_tdx_quote_exit &e)
 	std::lock_guard l(mu_);
 	queue_.push_back(e);
 	state_[e.id] = State::kQueued;
+	exits_[e.id] = e;
 	const std::uint64_t one = 1;
 	(void)!write(event_.get(), &one, sizeof(one));
 }
@@ -81,8 +82,14 @@ int FakeDevice::reply(std::uint64_t id, std::uint32_t op, std::uint64_t ret)
 		it->second = ret == KVM_TDX_QUOTE_TDVMCALL_SUCCESS ? State::kInFlight : State::kEnded;
 		return 0;
 	}
-	if (op == KVM_TDX_QUOTE_OP_DONE && it->second == State::kInFlight && ret == 0) {
+	if (op == KVM_TDX_QUOTE_OP_DONE && it->second == State::kInFlight && ret != gq::kStatusInFlight) {
+		/* As the kernel does: the status ret names, written last (unless the buffer is gone). */
 		it->second = State::kEnded;
+		const kvm_tdx_quote_exit &e = exits_.at(id);
+		if (!fail_writes_ && check_range(e.td, e.gpa + gq::kOffStatus, 8) == 0) {
+			store_le64(memory_.at(e.td).data() + e.gpa + gq::kOffStatus, ret);
+			writes_.push_back({e.td, e.gpa + gq::kOffStatus, 8});
+		}
 		return 0;
 	}
 	violations_.push_back("wrong op " + std::to_string(op) + " for request " + std::to_string(id));
@@ -115,6 +122,14 @@ int FakeDevice::mem_write(std::uint32_t td, std::uint64_t gpa, const void *buf, 
 	std::lock_guard l(mu_);
 	if (const int rc = check_range(td, gpa, len))
 		return rc;
+	for (const auto &[id, st] : state_) {
+		const kvm_tdx_quote_exit &e = exits_.at(id);
+		if (st == State::kInFlight && e.td == td && gpa < e.gpa + gq::kOffStatus + 8 &&
+		    e.gpa + gq::kOffStatus < gpa + len) {
+			violations_.push_back("MEM write over the status of request " + std::to_string(id) + " in flight");
+			return -EPERM;
+		}
+	}
 	if (fail_writes_)
 		return -EFAULT;
 	std::memcpy(memory_.at(td).data() + gpa, buf, len);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // A stand-in for /dev/kvm_tdx_quote: TDs with flat shared memory, a queue of exits (an eventfd
 // makes poll() say POLLIN), replies checked against the UAPI's rules and recorded, MEM writes
-// recorded in order.
+// recorded in order, with the status the kernel writes at DONE among them.
 #pragma once
 
 #include <deque>
@@ -60,6 +60,7 @@ private:
 	std::deque<kvm_tdx_quote_exit> queue_;
 	std::map<std::uint32_t, Bytes> memory_;
 	std::map<std::uint64_t, State> state_;
+	std::map<std::uint64_t, kvm_tdx_quote_exit> exits_;
 	std::map<std::uint64_t, std::vector<Reply>> replies_;
 	std::vector<Write> writes_;
 	std::vector<std::string> violations_;

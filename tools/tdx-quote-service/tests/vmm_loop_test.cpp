@@ -96,6 +96,7 @@ protected:
 		EXPECT_EQ(r[0].op, KVM_TDX_QUOTE_OP_RESUME);
 		EXPECT_EQ(r[0].ret, KVM_TDX_QUOTE_TDVMCALL_SUCCESS);
 		EXPECT_EQ(r[1].op, KVM_TDX_QUOTE_OP_DONE);
+		EXPECT_EQ(r[1].ret, status); /* DONE carries the status; the kernel writes it */
 		if (status == kSuccess) {
 			EXPECT_EQ(dev_.bytes(e.td, e.gpa + 24, out_len), test::fake_quote(make_report(seed(e.id)), out_len));
 		}
@@ -248,10 +249,12 @@ TEST_F(VmmLoopTest, BufferGoneBeforeCompletion)
 	start_qgs();
 	dev_.fail_writes(true);
 	const auto e = queue(1, 1, 0);
-	EXPECT_TRUE(run_vmm(1).empty()); /* no status could be written: no done line */
+	/* the quote could not be written: DONE says ERROR with out_len 0 */
+	EXPECT_EQ(run_vmm(1), (std::vector<std::string>{done(1, 1, kError, 0)}));
 	const auto r = dev_.replies(e.id);
 	ASSERT_EQ(r.size(), 2u);
 	EXPECT_EQ(r[1].op, KVM_TDX_QUOTE_OP_DONE); /* the kernel gets its DONE anyway */
+	EXPECT_EQ(r[1].ret, kError);
 }
 
 TEST_F(VmmLoopTest, StopEndsRequestsInFlight)
