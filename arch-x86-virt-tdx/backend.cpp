@@ -14,6 +14,8 @@ inline void cpu_relax() { asm volatile("pause" ::: "memory"); }
 /* Check the clock only every so many spins: reading it costs far more than a load. */
 constexpr u32 kSpinsPerClockCheck = 256;
 constexpr u32 kBusySpins = 1024;
+/* A call that has waited this long looks for an interrupt pending at its CPU (mailbox.h). */
+constexpr u64 kIrqCheckAfterNs = 10'000;
 constexpr u64 kNsPerMs = 1000000;
 constexpr u64 kHeartbeatStaleNs = u64(emu::kHeartbeatStaleMs) * kNsPerMs;
 /* How often a long wait with interrupts off tells the lockup detectors it is fine. */
@@ -176,6 +178,7 @@ EmuBackend::Failure EmuBackend::emulator_gone() const
 EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep) const
 {
 	u64 start = 0, touched = 0, beat = 0, beat_at = 0;
+	bool irq_told = false;
 	for (u32 spins = 1; __atomic_load_n(&s->done_id, __ATOMIC_ACQUIRE) != id; spins++) {
 		if (spins > kBusySpins)
 			cpu_relax();
@@ -197,6 +200,16 @@ EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep)
 			beat_at = now;
 		} else if (now - beat_at > kHeartbeatStaleNs) {
 			return Failure::kHeartbeat;
+		}
+		/*
+		 * An interrupt waits at this CPU: an interruptible leaf may answer RESUMABLE now. The ring
+		 * wakes an emulator thread blocked in such a wait (mailbox.h, "Host interrupts").
+		 */
+		if (!irq_told && now - start > kIrqCheckAfterNs && kapi_irq_pending()) {
+			__atomic_store_n(&s->irq_req, id, __ATOMIC_RELEASE);
+			if (regs_ && hdr_doorbell(hdr_))
+				kapi_emu_ring_doorbell(regs_, emu::doorbell_value(s->cpu));
+			irq_told = true;
 		}
 		if (now - touched > kTouchWatchdogsNs) {
 			kapi_touch_watchdogs();

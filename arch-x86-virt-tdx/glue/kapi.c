@@ -255,6 +255,28 @@ void kapi_cpu_relax(void)
 	cpu_relax();
 }
 
+int kapi_irq_pending(void)
+{
+	unsigned int i;
+
+	/* The eight 32-bit IRR registers: x2APIC MSRs 0x820.., or the xAPIC page at 0x200 + 16 i. */
+	for (i = 0; i < 8; i++) {
+		u32 irr;
+
+		if (x2apic_mode) {
+			u64 v;
+
+			rdmsrl(APIC_BASE_MSR + ((APIC_IRR + i * 0x10) >> 4), v);
+			irr = (u32)v;
+		} else {
+			irr = native_apic_mem_read(APIC_IRR + i * 0x10);
+		}
+		if (irr)
+			return 1;
+	}
+	return 0;
+}
+
 /* Raw: taken with interrupts off inside stop_machine, where a PREEMPT_RT spinlock would sleep. */
 static DEFINE_RAW_SPINLOCK(seamldr_lock);
 

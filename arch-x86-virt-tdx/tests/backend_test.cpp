@@ -467,6 +467,49 @@ TEST_F(EmuTest, LiveHeartbeatKeepsASlowCallAlive)
 	EXPECT_FALSE(b.dead());
 }
 
+TEST_F(EmuTest, AnInterruptPendingIsToldOncePerCallAfterTenMicroseconds)
+{
+	Mailbox mb(1);
+	fake::set_clock_step(1000); /* 1 us per clock read */
+	EmuBackend b(mb.dev(), 1000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	const auto irq_req = [&] { return __atomic_load_n(&mb.slot(0)->irq_req, __ATOMIC_RELAXED); };
+	RegBlock r{};
+	/* An interrupt waits: the call marks itself (irq_req = its id), and an emulator that polls
+	 * for it answers then (here: at once; a call never marked would be answered after 1 s). */
+	fake::kernel().irq_pending = true;
+	int reads = 0, reads_at_mark = 0;
+	fake::kernel().on_clock = [&] {
+		++reads;
+		if (!reads_at_mark && irq_req() == mb.req_id(0))
+			reads_at_mark = reads;
+		if (reads_at_mark || reads == 1000000)
+			mb.serve(0);
+	};
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+	EXPECT_EQ(irq_req(), 1u);
+	EXPECT_GE(reads_at_mark, 10) << "not before the call waited 10 us";
+	EXPECT_LT(reads_at_mark, 20);
+	/* A call answered after `after` clock reads, with or without an interrupt pending. */
+	const auto call_answered_after = [&](bool irq, int after) {
+		fake::kernel().irq_pending = irq;
+		reads = 0;
+		fake::kernel().on_clock = [&, after] {
+			if (++reads == after)
+				mb.serve(0);
+		};
+		EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+	};
+	/* No interrupt: a long call leaves irq_req as it was (the last call's id, never this one's). */
+	call_answered_after(false, 100);
+	EXPECT_EQ(irq_req(), 1u);
+	/* An interrupt, but a call answered within 10 us: no mark. */
+	call_answered_after(true, 5);
+	EXPECT_EQ(irq_req(), 1u);
+	EXPECT_FALSE(b.dead());
+	EXPECT_TRUE(fake::kernel().doorbell_rings.empty()) << "no doorbell connection: never rung";
+}
+
 TEST_F(EmuTest, DoorbellRungOnlyWhenTheEmulatorSleeps)
 {
 	Mailbox mb(2);
@@ -496,6 +539,18 @@ TEST_F(EmuTest, DoorbellRungOnlyWhenTheEmulatorSleeps)
 	EXPECT_EQ(fake::kernel().doorbell_rings[0].value, doorbell_value(1));
 	EXPECT_EQ(fake::kernel().doorbell_rings[0].value, (kDoorbellPeer << 16) | 1u);
 	EXPECT_GT(fake::kernel().doorbell_rings[0].irq_depth, 0);
+	/* Thread awake but busy in a long call, an interrupt pending: the mark rings it once more
+	 * (it may be blocked in an interruptible wait); answered only once marked. */
+	mb.slot(1)->emu_waiting = 0;
+	fake::kernel().irq_pending = true;
+	fake::kernel().on_clock = [&] {
+		if (__atomic_load_n(&mb.slot(1)->irq_req, __ATOMIC_ACQUIRE) == mb.req_id(1) && mb.pending(1))
+			mb.serve(1);
+	};
+	ASSERT_EQ(b.call(tdx::abi::leaf_rax(100), r), 100u);
+	ASSERT_EQ(fake::kernel().doorbell_rings.size(), 2u);
+	EXPECT_EQ(fake::kernel().doorbell_rings[1].value, doorbell_value(1));
+	EXPECT_GT(fake::kernel().doorbell_rings[1].irq_depth, 0);
 }
 
 TEST_F(EmuTest, ProbeDrainsARequestAnEarlierLoadLeftUnanswered)

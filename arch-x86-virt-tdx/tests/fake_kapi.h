@@ -38,6 +38,8 @@ struct Kernel {
 	bool emu_in_use = false; /* between kapi_emu_get and kapi_emu_put */
 	int irq_depth = 0;        /* kapi_local_irq_save nesting */
 	int watchdog_touches = 0;
+	/* What kapi_irq_pending() answers: an interrupt pending at the CPU. */
+	bool irq_pending = false;
 	unsigned cpuid_1_eax = 0x806F8; /* the emulator profiles' platform */
 	struct Ring {
 		unsigned value;

@@ -148,6 +148,8 @@ KAPI_EXTERN void kapi_local_irq_restore(kapi_irqflags flags);
 KAPI_EXTERN void kapi_touch_watchdogs(void);
 /* A spin-wait's pause (cpu_relax). */
 KAPI_EXTERN void kapi_cpu_relax(void);
+/* Whether an interrupt is pending at this CPU's local APIC (any IRR bit), interrupts off or not. */
+KAPI_EXTERN int kapi_irq_pending(void);
 /*
  * The P-SEAMLDR lock (glue/kapi.c; a raw spinlock taken with interrupts off): only one CPU may be
  * inside the P-SEAMLDR at a time, and INSTALL runs on every CPU inside stop_machine.

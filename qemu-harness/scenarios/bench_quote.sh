@@ -75,14 +75,17 @@ taskset -c 0 sh -c "echo 'bench 1 $RD 100000000' >$H/ctl" 2>/dev/null &
 load=$!
 sleep 1
 check "the quote load runs on CPU 0" kill -0 "$load"
-g0="$(kv_get gets_completed "$(emuctl quote)")"
+q0="$(emuctl quote)"
+g0="$(kv_get gets_completed "$q0")"
 check "cyclictest while CPU 0 generates quotes" rt_run quoting
-g1="$(kv_get gets_completed "$(emuctl quote)")"
+q1="$(emuctl quote)"
+g1="$(kv_get gets_completed "$q1")"
 echo "BENCH rt quoting $(cat /tmp/rt-quoting.line)"
 kill "$load" 2>/dev/null
 wait "$load" 2>/dev/null
 check "quotes were made during the measurement" test "$((g1 - g0))" -gt 0
-echo "BENCH rt_load quotes=$((g1 - g0)) seconds=$BENCH_RT_S"
+echo "BENCH rt_load quotes=$((g1 - g0)) seconds=$BENCH_RT_S" \
+	"interrupted=$(($(kv_get gets_interrupted "$q1") - $(kv_get gets_interrupted "$q0")))"
 check "the load stopped at the signal" expect_match "$(cat "$H/result")" 'interrupted=1'
 
 check "destroy the TD" hctl destroy 1

@@ -67,6 +67,26 @@ cat "$H/quote" >/tmp/q1b
 check "and carries the new REPORTDATA" verify /tmp/q1b "$RD2"
 check "and TD 1's MRTD again" expect_eq "$(verify /tmp/q1b "$RD2" --json | sed -n 's/.*"mrtd": *"\([0-9a-fA-F]*\)".*/\1/p' | head -n 1)" "$m1"
 
+# A pending interrupt ends QUOTE.GET's wait for its signature (mailbox.h, "Host interrupts"): with
+# the emulator's signer held, each call waits out its budget unless the guest CPU it serves has an
+# interrupt pending (the tick comes within milliseconds) and says so in its slot.
+i0="$(quote_value gets_interrupted)"
+check "the emulator's signer held" emuctl quote hold-signer on
+hctl quote 1 "$RD1" >/tmp/qhold.out 2>&1 &
+qpid=$!
+n=0 # a bound on the wait for the first interrupted call, not a timing check
+while [ "$(quote_value gets_interrupted)" -le "$i0" ] && [ "$n" -lt 1000 ]; do
+	sleep 0.01
+	n=$((n + 1))
+done
+check "  QUOTE.GET's waits end on the CPU's pending interrupts" test "$(quote_value gets_interrupted)" -gt "$i0"
+check "  the request is in progress meanwhile" expect_eq "$(quote_value get_in_progress)" 1
+check "the signer released" emuctl quote hold-signer off
+wait "$qpid" # (not inside check: its subshell cannot wait for this shell's child)
+check "  the request then completes" expect_eq "$?" 0
+cat "$H/quote" >/tmp/qhold
+check "  and its quote verifies" verify /tmp/qhold "$RD1"
+
 # Refusals: each must fail with -EINVAL and leave quoting enabled.
 check_fails "a forged TDREPORT (REPORTDATA byte flipped) is refused" hctl forge 1 "$RD1" 130
 check "  with -EINVAL" result_is '^error -22 '

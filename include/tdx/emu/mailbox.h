@@ -39,6 +39,15 @@
  * is a new handshake: it probes the header again and drains (waits for done_id == req_id) or
  * refuses a slot whose last request was never answered.
  *
+ * Host interrupts: a real TDX module polls, in its long interruptible flows, for an interrupt
+ * pending at the host CPU and answers TDX_INTERRUPTED_RESUMABLE at once (the host takes the
+ * interrupt, then re-issues the call). The guest models that: while it waits in step 4 and sees an
+ * interrupt pending at its local APIC (IRR), it store-releases irq_req = id and, with a doorbell
+ * connection, rings the slot's vector (once per call); the emulator's interruptible waits
+ * (TDH.QUOTE.GET's wait for its signature) block on that vector too and end when the slot's
+ * irq_req equals its req_id. A stale irq_req never matches a later call's id, and a guest that
+ * never writes it (0) never interrupts anything.
+ *
  * The header also carries the platform facts that real hardware reports through MSRs
  * (the TDX KeyID partitioning), since the emulated guest has no such MSRs.
  */
@@ -127,7 +136,11 @@ struct alignas(64) MailboxSlot {
 	u64 service_ns;    /* time the emulator spent on the call once it had the inputs */
 	/* Emulator thread state. */
 	u32 emu_waiting; /* 1 while the slot's emulator thread sleeps on its doorbell vector */
-	u8 reserved[512 - 260];
+	u32 pad;
+	/* Written by the guest during a call: the req_id of the call it waits for when it saw an
+	 * interrupt pending at its CPU (see "Host interrupts" above). */
+	u64 irq_req;
+	u8 reserved[512 - 272];
 };
 static_assert(sizeof(MailboxSlot) == kSlotSize);
 static_assert(__builtin_offsetof(MailboxSlot, rax) == 8);
@@ -138,6 +151,7 @@ static_assert(__builtin_offsetof(MailboxSlot, status) == 136);
 static_assert(__builtin_offsetof(MailboxSlot, out_regs) == 144);
 static_assert(__builtin_offsetof(MailboxSlot, service_ns) == 248);
 static_assert(__builtin_offsetof(MailboxSlot, emu_waiting) == 256);
+static_assert(__builtin_offsetof(MailboxSlot, irq_req) == 264);
 
 /*
  * Per-leaf call counters the emulator keeps in the header page (u64 each, indexed by leaf number

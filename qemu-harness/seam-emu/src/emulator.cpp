@@ -667,9 +667,17 @@ Emulator::Reply Emulator::cmd_quote(const std::vector<std::string> &a)
 	/*
 	 * quote: the quoting state; quote root [FILE]: the DICE root certificate (PEM), or into FILE;
 	 * quote bench N: the last signed request's work done N times here (the benchmark's raw rate);
-	 * quote pad N: N zero bytes after every quote signed from now on (0 turns it off).
+	 * quote pad N: N zero bytes after every quote signed from now on (0 turns it off);
+	 * quote hold-signer on|off: QUOTE.GET's signatures wait while on (tests of the interrupt wait).
 	 */
-	const std::string usage = "usage: quote [root [FILE] | bench N | pad N]";
+	const std::string usage = "usage: quote [root [FILE] | bench N | pad N | hold-signer on|off]";
+	if (a.size() >= 2 && lower(a[1]) == "hold-signer") {
+		if (a.size() != 3 || (lower(a[2]) != "on" && lower(a[2]) != "off"))
+			return Reply::error("usage: quote hold-signer on|off");
+		const bool on = lower(a[2]) == "on";
+		module_.set_quote_signer_hold(on); /* the signer's own lock; never waits for a call */
+		return {json{{"ok", true}, {"signer_held", on}}, {}};
+	}
 	if (a.size() >= 2 && lower(a[1]) == "pad") {
 		u64 n = 0;
 		if (a.size() != 3 || !parse_u64(a[2], 10, &n) || n > Module::kMaxQuotePad)
@@ -718,7 +726,9 @@ Emulator::Reply Emulator::cmd_quote(const std::vector<std::string> &a)
 	       {"last_quote_length", q.last_quote_length},
 	       {"max_quote_size", q.reported ? module_.image().quote.max_quote_size : 0},
 	       {"layer2_measurement", l2},
-	       {"pad", q.pad}};
+	       {"pad", q.pad},
+	       {"gets_interrupted", q.gets_interrupted},
+	       {"signer_held", q.signer_held}};
 	{
 		std::lock_guard<std::mutex> g(qe_mu_);
 		j["qe_signed"] = qe_signed_;

@@ -117,6 +117,9 @@ public:
 	/* A checkout of Intel's module-binaries repository, for the P-SEAMLDR's Intel-signed images. */
 	void set_module_binaries(std::string dir) { module_.set_module_binaries(std::move(dir)); }
 
+	/* Module::set_irq_source (the mailbox server: its slots' irq_req and doorbells). */
+	void set_irq_source(Module::IrqSource *source) { module_.set_irq_source(source); }
+
 	/* Test access: hold module_mutex() while looking at the module's state. */
 	std::mutex &module_mutex() const { return module_.state_mutex(); }
 	const Module &module() const { return module_; }

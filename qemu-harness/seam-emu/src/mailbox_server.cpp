@@ -147,6 +147,8 @@ void MailboxServer::count_leaf(u64 rax)
 void MailboxServer::start()
 {
 	stop_ = false;
+	/* The guest marks the call it waits for when its CPU has an interrupt pending (mailbox.h). */
+	emu_.set_irq_source(this);
 	heartbeat_ = std::thread([this] { heartbeat_loop(); });
 	if (emu_.logging())
 		logger_ = std::thread([this] { log_loop(); });
@@ -163,6 +165,7 @@ void MailboxServer::stop()
 	for (auto &t : threads_)
 		t.join();
 	threads_.clear();
+	emu_.set_irq_source(nullptr);
 	{
 		std::lock_guard<std::mutex> g(hb_mu_);
 	}
@@ -257,6 +260,36 @@ void MailboxServer::sleep_on_doorbell(u32 i, MailboxSlot *s, u64 done)
 		emu_.note_wakeup();
 	}
 	__atomic_store_n(&s->emu_waiting, 0u, __ATOMIC_RELAXED);
+}
+
+bool MailboxServer::pending(u32 lp)
+{
+	if (lp >= profile_.lps)
+		return false;
+	const MailboxSlot *s = slot(lp);
+	const u64 req = __atomic_load_n(&s->req_id, __ATOMIC_RELAXED);
+	return req != 0 && __atomic_load_n(&s->irq_req, __ATOMIC_ACQUIRE) == req;
+}
+
+/*
+ * Inside a call on slot lp: until done_fd is readable, the guest rings lp's doorbell (it does after
+ * marking irq_req), or timeout. Without a doorbell connection nothing rings: then wait at most
+ * kMinSleepNs at a time, so a marked interrupt is still seen soon.
+ */
+void MailboxServer::wait(u32 lp, int done_fd, std::chrono::nanoseconds timeout)
+{
+	const bool bell = doorbell_.load() && lp < eventfds_.size();
+	if (!bell)
+		timeout = std::min(timeout, std::chrono::nanoseconds(kMinSleepNs));
+	pollfd p[2] = {{done_fd, POLLIN, 0}, {bell ? eventfds_[lp] : -1, POLLIN, 0}};
+	const timespec ts{long(timeout.count() / 1'000'000'000), long(timeout.count() % 1'000'000'000)};
+	if (ppoll(p, 2, &ts, nullptr) > 0 && (p[1].revents & POLLIN)) {
+		u64 v;
+		if (read(eventfds_[lp], &v, sizeof(v)) < 0) {
+			/* EAGAIN: drained meanwhile; a ring is a ring. */
+		}
+	}
+	emu_.note_wakeup();
 }
 
 void MailboxServer::slot_loop(u32 i)

@@ -18,7 +18,7 @@ namespace seam_emu {
 
 using namespace tdx::emu;
 
-class MailboxServer {
+class MailboxServer final : public Module::IrqSource {
 public:
 	/*
 	 * After a call a slot's thread keeps spinning this long for the next one (calls come in
@@ -69,6 +69,10 @@ public:
 	 * none), where a request can be stored after the slot looked idle and the doorbell not rung.
 	 */
 	void set_doorbell_recheck_ms(int ms) { recheck_ms_ = ms; }
+
+	/* Module::IrqSource: slot lp's irq_req names the call it serves; ppoll on its doorbell. */
+	bool pending(u32 lp) override;
+	void wait(u32 lp, int done_fd, std::chrono::nanoseconds timeout) override;
 
 private:
 	MailboxSlot *slot(u32 i) const;

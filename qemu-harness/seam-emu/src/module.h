@@ -9,6 +9,7 @@
 // seamldr.cpp (the P-SEAMLDR: SEAMLDR.INFO, SEAMLDR.INSTALL).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -252,6 +253,8 @@ public:
 		u64 last_quote_length = 0;
 		std::optional<dice_quote::Digest48> layer2_measurement; /* the chain's MRSEAM */
 		u32 pad = 0;                                            /* set_quote_pad() */
+		u64 gets_interrupted = 0; /* QUOTE.GET waits ended by an interrupt at the caller */
+		bool signer_held = false; /* set_quote_signer_hold() */
 	};
 	QuoteInfo quote_info() const;
 	/*
@@ -262,6 +265,23 @@ public:
 	 */
 	static constexpr u32 kMaxQuotePad = 65536;
 	void set_quote_pad(u32 n);
+	/* The control command "quote hold-signer on|off" (tests): QUOTE.GET's signatures wait. */
+	void set_quote_signer_hold(bool on);
+	/*
+	 * The caller's interrupts (the mailbox slot's irq_req, mailbox.h, "Host interrupts"): a real
+	 * module polls for a pending host interrupt in its long flows and answers
+	 * INTERRUPTED_RESUMABLE at once. QUOTE.GET's wait for its signature asks pending() and
+	 * blocks in wait(), which returns when done_fd is readable, when the guest rings lp's doorbell
+	 * (it does when it marks an interrupt), or after timeout.
+	 */
+	class IrqSource {
+	public:
+		virtual ~IrqSource() = default;
+		virtual bool pending(u32 lp) = 0;
+		virtual void wait(u32 lp, int done_fd, std::chrono::nanoseconds timeout) = 0;
+	};
+	/* Set once, before any call is served (the source outlives the calls); unset: never pending. */
+	void set_irq_source(IrqSource *source) { irq_source_ = source; }
 	/*
 	 * The DICE root certificate (PEM) that every quote of this emulator chains to: made once,
 	 * from the root seed alone, and the same for the emulator's life. Empty if it could not be
@@ -341,6 +361,7 @@ private:
 	/* ---- end TD lifecycle state ---- */
 	/* ---- quoting state (quote_state.h) ---- */
 	QuoteStatePtr quote_ = make_quote_state();
+	IrqSource *irq_source_ = nullptr; /* set_irq_source() */
 	/* ---- end quoting state ---- */
 	u64 addons_ = 0;
 	u32 disable_progress_ = 0;

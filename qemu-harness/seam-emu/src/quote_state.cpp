@@ -6,6 +6,8 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -44,6 +46,22 @@ std::shared_ptr<const dice_quote::DiceChain> Module::QuoteState::chain_for(const
 	return qe_chain;
 }
 
+EventFd::EventFd() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+EventFd::~EventFd()
+{
+	if (fd_ >= 0)
+		close(fd_);
+}
+
+void EventFd::signal() const
+{
+	const u64 one = 1;
+	if (fd_ >= 0 && write(fd_, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is already huge, it is readable anyway. */
+	}
+}
+
 Signer::~Signer()
 {
 	{
@@ -55,18 +73,33 @@ Signer::~Signer()
 		thread_.join();
 }
 
-std::future<dice_quote::Result<dice_quote::Bytes>> Signer::submit(Job job)
+std::future<dice_quote::Result<dice_quote::Bytes>> Signer::submit(Job job, std::shared_ptr<const EventFd> done_fd)
 {
 	std::packaged_task<dice_quote::Result<dice_quote::Bytes>()> task(std::move(job));
 	auto done = task.get_future();
 	{
 		std::lock_guard<std::mutex> g(mu_);
-		jobs_.push_back(std::move(task));
+		jobs_.push_back({std::move(task), std::move(done_fd)});
 		if (!thread_.joinable())
 			thread_ = std::thread([this] { loop(); });
 	}
 	cv_.notify_one();
 	return done;
+}
+
+void Signer::hold(bool on)
+{
+	{
+		std::lock_guard<std::mutex> g(mu_);
+		held_ = on;
+	}
+	cv_.notify_one();
+}
+
+bool Signer::held() const
+{
+	std::lock_guard<std::mutex> g(mu_);
+	return held_;
 }
 
 void Signer::loop()
@@ -76,14 +109,17 @@ void Signer::loop()
 	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &p);
 	std::unique_lock<std::mutex> lk(mu_);
 	for (;;) {
-		cv_.wait(lk, [this] { return stop_ || !jobs_.empty(); });
+		cv_.wait(lk, [this] { return stop_ || (!held_ && !jobs_.empty()); });
 		/* Jobs still queued at the end are done too: their futures are waited for. */
 		if (jobs_.empty())
 			return;
-		auto job = std::move(jobs_.front());
+		Queued job = std::move(jobs_.front());
 		jobs_.pop_front();
 		lk.unlock();
-		job();
+		job.task();
+		/* After the future is ready: a waiter woken by it finds the result there. */
+		if (job.done)
+			job.done->signal();
 		lk.lock();
 	}
 }

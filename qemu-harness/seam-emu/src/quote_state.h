@@ -30,6 +30,20 @@ namespace seam_emu {
  * started at the first signature, one job at a time, at the host's idle priority (SCHED_IDLE), so
  * that it never holds off the threads that answer calls nor the vCPUs waiting for them.
  */
+/* An eventfd, closed with its owner; signal() makes it readable. */
+class EventFd {
+public:
+	EventFd();
+	~EventFd();
+	EventFd(const EventFd &) = delete;
+	EventFd &operator=(const EventFd &) = delete;
+	int get() const { return fd_; }
+	void signal() const;
+
+private:
+	int fd_;
+};
+
 class Signer {
 public:
 	using Job = std::function<dice_quote::Result<dice_quote::Bytes>()>;
@@ -37,14 +51,23 @@ public:
 	~Signer();
 	Signer(const Signer &) = delete;
 	Signer &operator=(const Signer &) = delete;
-	std::future<dice_quote::Result<dice_quote::Bytes>> submit(Job job);
+	/* done (may be null) is signalled once the future is ready. */
+	std::future<dice_quote::Result<dice_quote::Bytes>> submit(Job job, std::shared_ptr<const EventFd> done = {});
+	/* While held (control "quote hold-signer on"), no queued signature starts. */
+	void hold(bool on);
+	bool held() const;
 
 private:
 	void loop();
-	std::mutex mu_;
+	mutable std::mutex mu_;
 	std::condition_variable cv_;
-	std::deque<std::packaged_task<dice_quote::Result<dice_quote::Bytes>()>> jobs_; /* guarded by mu_ */
+	struct Queued {
+		std::packaged_task<dice_quote::Result<dice_quote::Bytes>()> task;
+		std::shared_ptr<const EventFd> done;
+	};
+	std::deque<Queued> jobs_; /* guarded by mu_ */
 	bool stop_ = false;                                                           /* guarded by mu_ */
+	bool held_ = false;                                                           /* guarded by mu_ */
 	std::thread thread_;
 };
 
@@ -90,6 +113,8 @@ public:
 		QuoteGetRegs regs;
 		std::vector<u64> pages; /* the buffer's data pages, in order (r11 / 4096 of them) */
 		std::future<dice_quote::Result<dice_quote::Bytes>> signing;
+		/* An eventfd the signing job writes when it is done (a wait can block on it). */
+		std::shared_ptr<const EventFd> signed_fd;
 		dice_quote::Bytes quote; /* empty while signing */
 		u64 next_page = 0;       /* buffer pages written so far */
 	};
@@ -118,6 +143,9 @@ public:
 
 	/* For the emulator's life (SYS.DISABLE keeps them). */
 	u64 inits_completed = 0, gets_completed = 0, refused = 0;
+	/* QUOTE.GET calls that stopped waiting for the signature because the caller's CPU had an
+	 * interrupt pending (Module::set_irq_probe). */
+	u64 gets_interrupted = 0;
 	std::optional<u64> last_refusal;
 	u64 last_quote_length = 0;
 	/* Zero bytes appended to every quote signed (control "quote pad"); for the emulator's life. */

@@ -3,8 +3,10 @@
 // chain of the platform and the running module image, TDH.QUOTE.GET turns a genuine TDREPORT into
 // a DICE quote (docs/quote-format.md) and writes it, a budget of pages per call, into the buffer
 // an HPA linked list describes. With a sign budget (profile quote.sign_budget_us) the signature is
-// made beside the calls, none of which waits longer than the budget for it. Both exist only on an image that reports QUOTE (TDX_FEATURES0
-// bit 50); elsewhere they are unknown leaves. Both run in SYS_READY only (the dispatcher).
+// made beside the calls, none of which waits longer than the budget for it, nor on once the
+// caller's CPU has an interrupt pending (as a real module polls for a pending host interrupt).
+// Both exist only on an image that reports QUOTE (TDX_FEATURES0 bit 50); elsewhere they are
+// unknown leaves. Both run in SYS_READY only (the dispatcher).
 // Also the platform's quoting enclave (control "qe sign", the userspace GetQuote path): the same
 // check and the same quote for a TDREPORT alone, on any image, in any state.
 #include <algorithm>
@@ -148,10 +150,14 @@ Module::QuoteInfo Module::quote_info() const
 	if (q.chain)
 		i.layer2_measurement = q.chain->inputs().module_measurement;
 	i.pad = q.pad;
+	i.gets_interrupted = q.gets_interrupted;
+	i.signer_held = q.signer.held();
 	return i;
 }
 
 void Module::set_quote_pad(u32 n) { quote_->pad = std::min(n, kMaxQuotePad); }
+
+void Module::set_quote_signer_hold(bool on) { quote_->signer.hold(on); }
 
 /*
  * The root key and name depend on the seed alone, so any chain made from it carries a root
@@ -264,9 +270,10 @@ u64 Module::quote_get_start(Call &c)
 		req.quote = std::move(quote.value());
 	} else {
 		/* The chain is shared with the signing, so a re-key meanwhile leaves it intact. */
-		req.signing = quote_->signer.submit([chain = quote_->chain, claims, pad = quote_->pad] {
-			return sign_quote(*chain, claims, pad);
-		});
+		req.signed_fd = std::make_shared<const EventFd>();
+		req.signing = quote_->signer.submit(
+			[chain = quote_->chain, claims, pad = quote_->pad] { return sign_quote(*chain, claims, pad); },
+			req.signed_fd);
 	}
 	quote_->request = std::move(req);
 	return status::kInterruptedResumable;
@@ -291,7 +298,8 @@ u64 Module::quote_signed(const dice_quote::Result<dice_quote::Bytes> &quote, u64
 
 /*
  * A call that continues the request: while the signature is being made, wait for it at most
- * sign_budget_us; once it is there, write the next get_budget_pages pages of the buffer: the quote,
+ * sign_budget_us, and only while the caller's CPU has no interrupt pending (the wait blocks until
+ * the signature, the caller's doorbell or the budget's end); once it is there, write the next get_budget_pages pages of the buffer: the quote,
  * then zeros to the end of the buffer (r11), so nothing of an earlier, longer quote is left behind.
  */
 u64 Module::quote_get_continue(Call &c)
@@ -299,8 +307,21 @@ u64 Module::quote_get_continue(Call &c)
 	QuoteState &q = *quote_;
 	QuoteState::Request &req = *q.request;
 	if (req.signing.valid()) {
-		if (req.signing.wait_for(std::chrono::microseconds(image_.quote.sign_budget_us)) != std::future_status::ready)
-			return status::kInterruptedResumable;
+		using clock = std::chrono::steady_clock;
+		const clock::time_point deadline = clock::now() + std::chrono::microseconds(image_.quote.sign_budget_us);
+		while (req.signing.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+			if (irq_source_ && irq_source_->pending(c.lp)) {
+				q.gets_interrupted++;
+				return status::kInterruptedResumable;
+			}
+			const clock::time_point now = clock::now();
+			if (now >= deadline)
+				return status::kInterruptedResumable;
+			if (irq_source_)
+				irq_source_->wait(c.lp, req.signed_fd->get(), deadline - now);
+			else
+				req.signing.wait_for(deadline - now);
+		}
 		auto quote = req.signing.get();
 		if (const u64 st = quote_signed(quote, req.regs.r11))
 			return st;

@@ -3,9 +3,11 @@
 // operands, HPA linked list, budgeted resumption and restart, SYS.DISABLE, the module locks, the
 // emulator's "quote" control command, and quotes of genuine TDREPORTs checked with
 // dice_quote::verify_quote against the exported root.
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -1039,6 +1041,56 @@ TEST_F(QuoteSignBudget, AWaitLongerThanTheSignatureIsOneCall)
 	EXPECT_EQ(get(r), status::kSuccess);
 	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), root(), report_data_of(4)));
 	EXPECT_EQ(info().gets_completed, 1u);
+}
+
+TEST_F(QuoteSignBudget, AnInterruptAtTheCallerEndsTheWait)
+{
+	/* A second's budget and a held signer: only the interrupt can end the second call's wait. */
+	ASSERT_NO_FATAL_FAILURE(with_budget(1000000));
+	/* The mailbox server's part: an interrupt at LP 1 until told otherwise; waits block on the
+	 * signature's eventfd (a doorbell never rings here). */
+	struct Source final : Module::IrqSource {
+		std::atomic<bool> irq{true};
+		std::atomic<u32> asked{~0u};
+		std::atomic<int> waits{0};
+		bool pending(u32 lp) override
+		{
+			asked = lp;
+			return irq.load();
+		}
+		void wait(u32, int done_fd, std::chrono::nanoseconds timeout) override
+		{
+			waits++;
+			pollfd p{done_fd, POLLIN, 0};
+			(void)poll(&p, 1, int(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()));
+		}
+	} source;
+	auto &pending = source.irq;
+	auto &asked = source.asked;
+	m_->set_irq_source(&source);
+	m_->set_quote_signer_hold(true);
+	EXPECT_TRUE(info().signer_held);
+	write_report(report_data_of(5));
+	const RegBlock r = get_regs(3);
+	ASSERT_EQ(get(r, 1), status::kInterruptedResumable); /* starts the (held) signature */
+	EXPECT_EQ(get(r, 1), status::kInterruptedResumable); /* interrupted: nothing written */
+	EXPECT_EQ(asked.load(), 1u) << "the caller's LP is asked";
+	EXPECT_TRUE(untouched(kBufArea));
+	EXPECT_EQ(info().gets_interrupted, 1u);
+	EXPECT_TRUE(info().get_in_progress);
+	/* No interrupt, the signer going: the request goes on to its quote, no more interruptions. */
+	pending = false;
+	m_->set_quote_signer_hold(false);
+	EXPECT_FALSE(info().signer_held);
+	u64 st;
+	u32 calls = 0;
+	while ((st = get(r, 1)) == status::kInterruptedResumable && ++calls < 1000) {
+	}
+	ASSERT_EQ(st, status::kSuccess);
+	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), root(), report_data_of(5)));
+	EXPECT_EQ(info().gets_interrupted, 1u);
+	EXPECT_GE(source.waits.load(), 1) << "the wait blocked on the signature's eventfd";
+	m_->set_irq_source(nullptr);
 }
 
 TEST_F(QuoteSignBudget, ShortWaitsUntilTheSignatureThenThePages)
