@@ -116,9 +116,13 @@ TEST_F(SM, SysInit)
 
 TEST_F(SM, LpInit)
 {
-	EXPECT_EQ(call(0, leaf::kSysLpInit), status::kSysLpInitNotPending);
+	/* rcx, rdx and r8 come back 0, refused or not (the module clears them first). */
+	const auto outputs_cleared = [&] { return out_.rcx == 0 && out_.rdx == 0 && out_.r8 == 0; };
+	EXPECT_EQ(call(0, leaf::kSysLpInit, 7, 8, 9), status::kSysLpInitNotPending);
+	EXPECT_TRUE(outputs_cleared());
 	sys_init();
-	EXPECT_EQ(call(1, leaf::kSysLpInit), status::kSuccess);
+	EXPECT_EQ(call(1, leaf::kSysLpInit, 7, 8, 9), status::kSuccess);
+	EXPECT_TRUE(outputs_cleared());
 	EXPECT_TRUE(m_->lp_initialized(1));
 	EXPECT_FALSE(m_->lp_initialized(0));
 	EXPECT_EQ(call(1, leaf::kSysLpInit), status::kSysLpInitDone);
