@@ -613,21 +613,28 @@ rd_of() {
 	printf '%s%s' "$_rs" "$2"
 }
 
+# _until_started PID LOG COMMAND...: until COMMAND succeeds, while PID lives; else LOG's tail and 1.
+# A bound on start-up (60 s), not a timing check (a debug kernel under TCG starts daemons slowly).
+_until_started() {
+	_us_pid=$1
+	_us_log=$2
+	shift 2
+	_us_n=0
+	until "$@"; do
+		_us_n=$((_us_n + 1))
+		if [ "$_us_n" -ge 3000 ] || ! kill -0 "$_us_pid" 2>/dev/null; then
+			tail -n 5 "$_us_log"
+			return 1
+		fi
+		sleep 0.02
+	done
+}
 qgs_start() { # (not in a subshell: sets QGS_PID) returns once its socket exists
 	rm -f "$QGS_SOCK"
 	_qtty="$(qe_tty)" || return 1
 	tdx-qgs --socket "$QGS_SOCK" --emulator "$_qtty" "$@" >>/tmp/qgs.log 2>&1 &
 	QGS_PID=$!
-	# A bound on start-up, not a timing check (a debug kernel under TCG starts it slowly).
-	_n=0
-	while [ ! -S "$QGS_SOCK" ]; do
-		_n=$((_n + 1))
-		if [ "$_n" -ge 3000 ] || ! kill -0 "$QGS_PID" 2>/dev/null; then
-			tail -n 5 /tmp/qgs.log
-			return 1
-		fi
-		sleep 0.02
-	done
+	_until_started "$QGS_PID" /tmp/qgs.log test -S "$QGS_SOCK"
 }
 qgs_stop() { kill "$QGS_PID" 2>/dev/null; wait "$QGS_PID" 2>/dev/null; }
 _vmm_has_device() { # the VMM ($VMM_PID) has /dev/kvm_tdx_quote open
@@ -639,15 +646,7 @@ _vmm_has_device() { # the VMM ($VMM_PID) has /dev/kvm_tdx_quote open
 vmm_start() { # (not in a subshell: sets VMM_PID) returns once it has the device open
 	tdx-quote-vmm --qgs "$QGS_SOCK" "$@" >>/tmp/vmm.log 2>>/tmp/vmm.err &
 	VMM_PID=$!
-	_n=0
-	until _vmm_has_device; do
-		_n=$((_n + 1))
-		if [ "$_n" -ge 3000 ] || ! kill -0 "$VMM_PID" 2>/dev/null; then
-			tail -n 5 /tmp/vmm.err
-			return 1
-		fi
-		sleep 0.02
-	done
+	_until_started "$VMM_PID" /tmp/vmm.err _vmm_has_device
 }
 vmm_stop() { kill "$VMM_PID" 2>/dev/null; wait "$VMM_PID" 2>/dev/null; }
 

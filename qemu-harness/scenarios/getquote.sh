@@ -200,18 +200,17 @@ check "a request queued while the VMM was stopped is served by its successor" \
 	expect_eq "$(gq_field ret "$(cat /tmp/gq.bg)")" "$VM_SUCCESS"
 check "  with a quote" expect_eq "$(gq_field status "$(cat /tmp/gq.bg)")" "$ST_SUCCESS"
 
-qgs_stop
-qgs_start --test-fault malformed:1
-check "tdx-qgs with a malformed reply" test -S "$QGS_SOCK" || return 0
-gctl prep 2 0x100000 "$(rd_of 2 0014)" >/dev/null
-check "a malformed QGS reply: status ERROR" gq_ends 2 "$(shared 0x100000)" 0x2000 "$VM_SUCCESS" "$ST_ERROR"
-check "the next request succeeds" valid_quote 2 "$(rd_of 2 0015)" gq-user3
-qgs_stop
-qgs_start --test-fault unsolicited:1
-check "tdx-qgs with an unsolicited reply" test -S "$QGS_SOCK" || return 0
-gctl prep 2 0x100000 "$(rd_of 2 0016)" >/dev/null
-check "an unsolicited QGS reply: status ERROR" gq_ends 2 "$(shared 0x100000)" 0x2000 "$VM_SUCCESS" "$ST_ERROR"
-check "the next request succeeds" valid_quote 2 "$(rd_of 2 0017)" gq-user4
+# tdx-qgs answering its next request with a faulty reply: status ERROR, then a good request.
+qgs_fault_case() { # FAULT ARTICLE REQUEST-RD-TAIL NEXT-RD-TAIL NEXT-NAME; 1: tdx-qgs did not start
+	qgs_stop
+	qgs_start --test-fault "$1:1"
+	check "tdx-qgs with $2 $1 reply" test -S "$QGS_SOCK" || return 1
+	gctl prep 2 0x100000 "$(rd_of 2 "$3")" >/dev/null
+	check "$2 $1 QGS reply: status ERROR" gq_ends 2 "$(shared 0x100000)" 0x2000 "$VM_SUCCESS" "$ST_ERROR"
+	check "the next request succeeds" valid_quote 2 "$(rd_of 2 "$4")" "$5"
+}
+qgs_fault_case malformed a 0014 0015 gq-user3 || return 0
+qgs_fault_case unsolicited an 0016 0017 gq-user4 || return 0
 # struct kvm_tdx_quote_reply {id 0x7fff0000, op RESUME, pad 0, ret 0}: no such request.
 printf '\000\000\377\177\000\000\000\000\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >/tmp/reply.bin
 check "a reply record (24 bytes)" expect_eq "$(wc -c </tmp/reply.bin)" 24

@@ -25,11 +25,6 @@
 
 namespace seam_emu {
 
-/*
- * The thread that makes QUOTE.GET's signatures beside the calls (profile quote.sign_budget_us > 0):
- * started at the first signature, one job at a time, at the host's idle priority (SCHED_IDLE), so
- * that it never holds off the threads that answer calls nor the vCPUs waiting for them.
- */
 /* An eventfd, closed with its owner; signal() makes it readable. */
 class EventFd {
 public:
@@ -44,6 +39,11 @@ private:
 	int fd_;
 };
 
+/*
+ * The thread that makes QUOTE.GET's signatures beside the calls (profile quote.sign_budget_us > 0):
+ * started at the first signature, one job at a time, at the host's idle priority (SCHED_IDLE), so
+ * that it never holds off the threads that answer calls nor the vCPUs waiting for them.
+ */
 class Signer {
 public:
 	using Job = std::function<dice_quote::Result<dice_quote::Bytes>()>;
