@@ -10,12 +10,15 @@ using emu::MailboxHeader;
 using emu::MailboxSlot;
 
 namespace {
-inline void cpu_relax() { asm volatile("pause" ::: "memory"); }
 /* Check the clock only every so many spins: reading it costs far more than a load. */
 constexpr u32 kSpinsPerClockCheck = 256;
-constexpr u32 kBusySpins = 1024;
-/* A call that has waited this long looks for an interrupt pending at its CPU (mailbox.h). */
+/*
+ * A call that has waited this long looks for an interrupt pending at its CPU (mailbox.h), and
+ * looks again at most this often: each look reads the local APIC, which under QEMU's TCG takes
+ * QEMU's big lock eight times.
+ */
 constexpr u64 kIrqCheckAfterNs = 10'000;
+constexpr u64 kIrqCheckEveryNs = 20'000;
 constexpr u64 kNsPerMs = 1000000;
 constexpr u64 kHeartbeatStaleNs = u64(emu::kHeartbeatStaleMs) * kNsPerMs;
 /* How often a long wait with interrupts off tells the lockup detectors it is fine. */
@@ -170,24 +173,26 @@ EmuBackend::Failure EmuBackend::emulator_gone() const
 }
 
 /*
- * Spins until the slot's done_id is id. The emulator usually answers within a few hundred loads:
- * spin on plain loads first (under TCG a PAUSE leaves the translated code, which costs more than
- * the whole call), then relax. The clock, the emulator's state and its heartbeat are read only
- * every kSpinsPerClockCheck spins.
+ * Spins until the slot's done_id is id, on plain loads only. No PAUSE: under QEMU's TCG a PAUSE
+ * leaves the translated code, and the vCPU thread takes QEMU's big lock on every such exit; a
+ * wait of hundreds of microseconds then starves QEMU's main loop of that lock, and with it the
+ * timers it fires into the guest (the interrupt this wait looks for would arrive only after the
+ * call). The emulator's slot threads run at real-time priority: the spin has nothing to give
+ * back. The clock, the emulator's state and its heartbeat are read only every
+ * kSpinsPerClockCheck spins.
  */
 EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep) const
 {
-	u64 start = 0, touched = 0, beat = 0, beat_at = 0;
+	u64 start = 0, touched = 0, beat = 0, beat_at = 0, irq_looked = 0;
 	bool irq_told = false;
 	for (u32 spins = 1; __atomic_load_n(&s->done_id, __ATOMIC_ACQUIRE) != id; spins++) {
-		if (spins > kBusySpins)
-			cpu_relax();
 		if (spins % kSpinsPerClockCheck)
 			continue;
 		u64 now = kapi_ktime_ns();
 		u64 hb = hdr_heartbeat(hdr_);
 		if (!start) {
 			start = touched = beat_at = now;
+			irq_looked = now + kIrqCheckAfterNs - kIrqCheckEveryNs;
 			beat = hb;
 			continue;
 		}
@@ -205,11 +210,14 @@ EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep)
 		 * An interrupt waits at this CPU: an interruptible leaf may answer RESUMABLE now. The ring
 		 * wakes an emulator thread blocked in such a wait (mailbox.h, "Host interrupts").
 		 */
-		if (!irq_told && now - start > kIrqCheckAfterNs && kapi_irq_pending()) {
-			__atomic_store_n(&s->irq_req, id, __ATOMIC_RELEASE);
-			if (regs_ && hdr_doorbell(hdr_))
-				kapi_emu_ring_doorbell(regs_, emu::doorbell_value(s->cpu));
-			irq_told = true;
+		if (!irq_told && now - irq_looked >= kIrqCheckEveryNs) {
+			irq_looked = now;
+			if (kapi_irq_pending()) {
+				__atomic_store_n(&s->irq_req, id, __ATOMIC_RELEASE);
+				if (regs_ && hdr_doorbell(hdr_))
+					kapi_emu_ring_doorbell(regs_, emu::doorbell_value(s->cpu));
+				irq_told = true;
+			}
 		}
 		if (now - touched > kTouchWatchdogsNs) {
 			kapi_touch_watchdogs();

@@ -298,12 +298,12 @@ Status Quoting::tdh_quote_get(u64 tdr_pa, u32 report_len, u64 &quote_len)
 	RegBlock r;
 	TdxStatus s;
 	for (u32 n = 1;; n++) {
+		kapi_cond_resched_if_may_sleep();
 		r = in;
 		s = sc_.call(leaves::kQuoteGet, r);
 		bool again = s.is(st::kInterruptedResumable) || s.is(st::kSysBusy) || s.is(st::kOperandBusy);
 		if (!again || n == kQuoteGetMaxCalls)
 			break;
-		kapi_cond_resched_if_may_sleep();
 	}
 	if (s.is_success()) {
 		if (r.rcx && r.rcx <= buf_.bytes()) {

@@ -31,6 +31,8 @@
 #                thread for all, round robin (single: a vCPU spinning with PAUSE gives way to the
 #                others at once, as no host scheduler decides when a descheduled vCPU runs again;
 #                the emulator then re-checks sleeping slots every ms: no guest fence reaches the host)
+#   --nice N     run QEMU at this niceness (make bench: -15, so that the host's own daemons do not
+#                decide a latency measurement's tail; a negative N needs root, else QEMU runs at 0)
 #   --quiet      do not stream the serial console to stdout (default when $CI is set;
 #                --verbose streams anyway)
 #
@@ -66,6 +68,7 @@ stream=1
 [ -z "${CI:-}" ] || stream=0
 respawn=0
 tcg_threads=multi
+nice_n=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -87,6 +90,7 @@ while [ $# -gt 0 ]; do
 	--quiet) stream=0; shift ;;
 	--respawn-emu) respawn=1; shift ;;
 	--tcg-threads) tcg_threads="${2:?}"; shift 2 ;;
+	--nice) nice_n="${2:?}"; shift 2 ;;
 	--verbose) stream=1; shift ;;
 	-h | --help) usage ;;
 	*) die "unknown argument '$1' (see --help)" ;;
@@ -96,6 +100,7 @@ done
 is_uint() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
 [ "${#scenarios[@]}" -gt 0 ] || die "at least one --scenario is required"
 case "$tcg_threads" in single | multi) ;; *) die "--tcg-threads wants single or multi" ;; esac
+[[ "$nice_n" =~ ^-?[0-9]+$ ]] || die "--nice wants an integer"
 is_uint "$smp" || die "--smp wants a positive integer"
 is_uint "$packages" || die "--packages wants a positive integer"
 [ $((smp % packages)) -eq 0 ] || die "--smp $smp is not a multiple of --packages $packages"
@@ -307,7 +312,7 @@ done
 
 # --- the guest -------------------------------------------------------------------------------
 qemu=(
-	qemu-system-x86_64
+	nice -n "$nice_n" qemu-system-x86_64
 	# Named threads ("CPU 0/TCG", ...), so that top -H shows which vCPU is busy.
 	-name "tdx-host,debug-threads=on"
 	-machine "q35,memory-backend=ram0" -accel "tcg,thread=$tcg_threads" -cpu max

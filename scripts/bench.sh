@@ -21,7 +21,9 @@
 #     mailbox, re-issued while resumable) over the emulator's own rate for the same requests' work
 #     (check, sign, write the pages; no mailbox), rounds alternating (goal >= 80%);
 #   the 99th-percentile wake-up latency of a SCHED_FIFO thread on CPU 0 (cyclictest, 1 ms period)
-#     while CPU 0 generates quotes back to back, over the same with CPU 0 idle (goal <= 2x).
+#     while CPU 0 generates quotes back to back, over the same with CPU 0 idle (goal <= 2x); and,
+#     for reference, the same with CPU 0 in a plain user-space loop (no TDX call). That boot runs
+#     QEMU at niceness -15 and holds the host's CPUs out of deep idle (root; see below).
 # Then one boot per CPU count for runtime update (the test build, the TD harness, update.json's
 # EXT+QUOTE module, qemu-harness/scenarios/bench_update.sh): BENCH_UPDATES updates, and for each
 # the blackout -- the time every CPU is stopped, from the stop_machine call until the last CPU is
@@ -249,17 +251,29 @@ done
 if [ "${BENCH_QUOTE:-1}" != 0 ]; then
 	log="build/logs/bench-quote.log"
 	kmod=build/kmod/distro-test
+	# The latency phases measure the guest, not the host's daemons: QEMU runs at niceness -15 and
+	# the host's CPUs stay out of deep idle (PM QoS, as cyclictest does inside the guest) for the
+	# whole run, idle phase included. Both need root; without it the run goes on without them.
+	qos_fd=""
+	if [ -w /dev/cpu_dma_latency ] && exec {qos_fd}>/dev/cpu_dma_latency; then
+		printf '\0\0\0\0' >&"$qos_fd"
+	else
+		echo "bench: /dev/cpu_dma_latency not writable: host CPUs may idle deeply (noisier latency)" >&2
+	fi
 	qemu-harness/run.sh --kernel distro --module "$PWD/$kmod/tdx_host.ko" --module "$PWD/$kmod/tdx_td_harness.ko" \
 		--bin "$(command -v cyclictest)" --profile qemu-harness/seam-emu/profiles/ext-quote.json \
 		--scenario bench_quote --smp 2 --log "$log" --quiet --tcg-threads "${BENCH_QUOTE_TCG:-multi}" \
+		--nice "${BENCH_QUOTE_NICE:--15}" \
 		--env "BENCH_QUOTES=${BENCH_QUOTES:-200}" --env "BENCH_ROUNDS=${BENCH_ROUNDS:-3}" \
 		--env "BENCH_RT_S=${BENCH_RT_S:-10}" >/dev/null ||
 		{ echo "bench: the quoting guest run failed; see $log" >&2; exit 1; }
+	[ -z "$qos_fd" ] || exec {qos_fd}>&-
 	rounds="$(grep -a '^BENCH quote ' "$log" | tr -d '\r' || true)"
 	rt_idle="$(grep -a '^BENCH rt idle ' "$log" | tail -n1 | tr -d '\r' || true)"
+	rt_hog="$(grep -a '^BENCH rt hog ' "$log" | tail -n1 | tr -d '\r' || true)"
 	rt_busy="$(grep -a '^BENCH rt quoting ' "$log" | tail -n1 | tr -d '\r' || true)"
 	rt_load="$(grep -a '^BENCH rt_load ' "$log" | tail -n1 | tr -d '\r' || true)"
-	if [ -z "$rounds" ] || [ -z "$rt_idle" ] || [ -z "$rt_busy" ] || [ -z "$rt_load" ]; then
+	if [ -z "$rounds" ] || [ -z "$rt_idle" ] || [ -z "$rt_hog" ] || [ -z "$rt_busy" ] || [ -z "$rt_load" ]; then
 		echo "bench: no BENCH quote/rt lines in $log" >&2
 		exit 1
 	fi
@@ -272,6 +286,8 @@ if [ "${BENCH_QUOTE:-1}" != 0 ]; then
 	awk -v kq="$kq" -v kns="$kns" -v rq="$rq" -v rns="$rns" -v bytes="$bytes" \
 		-v n0="$(kv samples "$rt_idle")" -v i50="$(kv p50_us "$rt_idle")" -v i90="$(kv p90_us "$rt_idle")" -v i99="$(kv p99_us "$rt_idle")" \
 		-v imax="$(kv max_us "$rt_idle")" \
+		-v n2="$(kv samples "$rt_hog")" -v h50="$(kv p50_us "$rt_hog")" -v h90="$(kv p90_us "$rt_hog")" -v h99="$(kv p99_us "$rt_hog")" \
+		-v hmax="$(kv max_us "$rt_hog")" \
 		-v n1="$(kv samples "$rt_busy")" -v b50="$(kv p50_us "$rt_busy")" -v b90="$(kv p90_us "$rt_busy")" -v b99="$(kv p99_us "$rt_busy")" \
 		-v bmax="$(kv max_us "$rt_busy")" \
 		-v lq="$(kv quotes "$rt_load")" -v ls="$(kv seconds "$rt_load")" -v li="$(kv interrupted "$rt_load")" 'BEGIN {
@@ -288,9 +304,11 @@ if [ "${BENCH_QUOTE:-1}" != 0 ]; then
 			100 * keep, ok_rate ? "met" : "NOT met"
 		printf "  wake-up latency of a SCHED_FIFO thread on CPU 0 (1 ms period), in us:\n"
 		printf "    CPU 0 idle               p50 %6d  p90 %6d  p99 %6d  max %6d  (%d wake-ups)\n", i50, i90, i99, imax, n0
+		printf "    CPU 0 in a user loop     p50 %6d  p90 %6d  p99 %6d  max %6d  (%d wake-ups; no TDX call, for reference)\n", h50, h90, h99, hmax, n2
 		printf "    CPU 0 generating quotes  p50 %6d  p90 %6d  p99 %6d  max %6d  (%d wake-ups, %.1f quotes/s meanwhile)\n", \
 			b50, b90, b99, bmax, n1, (ls > 0 ? lq / ls : 0)
 		printf "    (QUOTE.GET waits ended by an interrupt pending at CPU 0 meanwhile: %d)\n", li
+		printf "  p99 while quoting = %.2fx p99 with CPU 0 in a user loop (information)\n", (h99 > 0 ? b99 / h99 : -1)
 		printf "  p99 while quoting = %.2fx p99 idle (goal <= 2x): %s\n", lat, ok_lat ? "met" : "NOT met"
 		exit (ok_rate && ok_lat) ? 0 : 3
 	}' || met_all=0

@@ -271,7 +271,11 @@ void kapi_local_irq_restore(kapi_irqflags flags)
 }
 void kapi_touch_watchdogs(void) { __atomic_fetch_add(&g_kernel.watchdog_touches, 1, __ATOMIC_RELAXED); }
 void kapi_cpu_relax(void) { std::this_thread::yield(); }
-int kapi_irq_pending(void) { return __atomic_load_n(&g_kernel.irq_pending, __ATOMIC_RELAXED); }
+int kapi_irq_pending(void)
+{
+	__atomic_fetch_add(&g_kernel.irq_reads, 1, __ATOMIC_RELAXED);
+	return __atomic_load_n(&g_kernel.irq_pending, __ATOMIC_RELAXED);
+}
 /* One CPU inside the P-SEAMLDR at a time, as the glue's raw spinlock makes it. */
 static std::mutex g_seamldr_lock;
 kapi_irqflags kapi_seamldr_lock(void)

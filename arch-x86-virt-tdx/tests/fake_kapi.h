@@ -40,6 +40,7 @@ struct Kernel {
 	int watchdog_touches = 0;
 	/* What kapi_irq_pending() answers: an interrupt pending at the CPU. */
 	bool irq_pending = false;
+	int irq_reads = 0; /* kapi_irq_pending calls: each reads the local APIC */
 	unsigned cpuid_1_eax = 0x806F8; /* the emulator profiles' platform */
 	struct Ring {
 		unsigned value;

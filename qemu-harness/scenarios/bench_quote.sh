@@ -8,8 +8,9 @@
 #      to the emulator doing the same requests' work on its own ("quote bench N": check, sign,
 #      write the pages; no mailbox, no budgets).
 #   2. Wake-up latency of a SCHED_FIFO thread on CPU 0 (cyclictest, 1 ms period), for
-#      BENCH_RT_S seconds with CPU 0 otherwise idle, then as long while CPU 0 generates quotes
-#      back to back; the histograms' percentiles.
+#      BENCH_RT_S seconds with CPU 0 otherwise idle, then as long with CPU 0 busy in a plain
+#      user-space loop (no TDX call: what a vCPU that never halts costs under TCG, for reference),
+#      then as long while CPU 0 generates quotes back to back; the histograms' percentiles.
 BENCH_QUOTES="${BENCH_QUOTES:-200}"
 BENCH_ROUNDS="${BENCH_ROUNDS:-3}"
 BENCH_RT_S="${BENCH_RT_S:-10}"
@@ -71,6 +72,13 @@ echo "BENCH quote_calls quote.get=$(emu_count quote.get) quotes=$((BENCH_QUOTES 
 # 2. The real-time thread's wake-up latency: CPU 0 idle, then CPU 0 generating quotes.
 check "cyclictest with CPU 0 idle" rt_run idle
 echo "BENCH rt idle $(cat /tmp/rt-idle.line)"
+taskset -c 0 sh -c 'while :; do :; done' &
+hog=$!
+sleep 1
+check "cyclictest while CPU 0 runs a user-space loop" rt_run hog
+kill "$hog" 2>/dev/null
+wait "$hog" 2>/dev/null
+echo "BENCH rt hog $(cat /tmp/rt-hog.line)"
 taskset -c 0 sh -c "echo 'bench 1 $RD 100000000' >$H/ctl" 2>/dev/null &
 load=$!
 sleep 1

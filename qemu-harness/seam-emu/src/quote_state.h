@@ -144,7 +144,7 @@ public:
 	/* For the emulator's life (SYS.DISABLE keeps them). */
 	u64 inits_completed = 0, gets_completed = 0, refused = 0;
 	/* QUOTE.GET calls that stopped waiting for the signature because the caller's CPU had an
-	 * interrupt pending (Module::set_irq_probe). */
+	 * interrupt pending (Module::set_irq_source). */
 	u64 gets_interrupted = 0;
 	std::optional<u64> last_refusal;
 	u64 last_quote_length = 0;
