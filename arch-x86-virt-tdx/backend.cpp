@@ -183,7 +183,7 @@ EmuBackend::Failure EmuBackend::emulator_gone() const
  */
 EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep) const
 {
-	u64 start = 0, touched = 0, beat = 0, beat_at = 0, irq_looked = 0;
+	u64 start = 0, touched = 0, beat = 0, beat_at = 0, irq_look_at = 0;
 	bool irq_told = false;
 	for (u32 spins = 1; __atomic_load_n(&s->done_id, __ATOMIC_ACQUIRE) != id; spins++) {
 		if (spins % kSpinsPerClockCheck)
@@ -192,7 +192,7 @@ EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep)
 		u64 hb = hdr_heartbeat(hdr_);
 		if (!start) {
 			start = touched = beat_at = now;
-			irq_looked = now + kIrqCheckAfterNs - kIrqCheckEveryNs;
+			irq_look_at = now + kIrqCheckAfterNs;
 			beat = hb;
 			continue;
 		}
@@ -210,12 +210,11 @@ EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep)
 		 * An interrupt waits at this CPU: an interruptible leaf may answer RESUMABLE now. The ring
 		 * wakes an emulator thread blocked in such a wait (mailbox.h, "Host interrupts").
 		 */
-		if (!irq_told && now - irq_looked >= kIrqCheckEveryNs) {
-			irq_looked = now;
+		if (!irq_told && now >= irq_look_at) {
+			irq_look_at = now + kIrqCheckEveryNs;
 			if (kapi_irq_pending()) {
 				__atomic_store_n(&s->irq_req, id, __ATOMIC_RELEASE);
-				if (regs_ && hdr_doorbell(hdr_))
-					kapi_emu_ring_doorbell(regs_, emu::doorbell_value(s->cpu));
+				ring_doorbell(s->cpu);
 				irq_told = true;
 			}
 		}
@@ -227,6 +226,12 @@ EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep)
 		}
 	}
 	return Failure::kNone;
+}
+
+void EmuBackend::ring_doorbell(u32 cpu) const
+{
+	if (regs_ && hdr_doorbell(hdr_))
+		kapi_emu_ring_doorbell(regs_, emu::doorbell_value(cpu));
 }
 
 u64 EmuBackend::call(u64 rax, RegBlock &regs)
@@ -253,8 +258,8 @@ u64 EmuBackend::call(u64 rax, RegBlock &regs)
 	__atomic_store_n(&s->req_id, id, __ATOMIC_RELEASE);
 	/* The mirror image of the emulator's "emu_waiting = 1; fence; re-check req_id". */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (regs_ && hdr_doorbell(hdr_) && __atomic_load_n(&s->emu_waiting, __ATOMIC_RELAXED))
-		kapi_emu_ring_doorbell(regs_, emu::doorbell_value(cpu));
+	if (__atomic_load_n(&s->emu_waiting, __ATOMIC_RELAXED))
+		ring_doorbell(cpu);
 
 	f = wait_for(s, id, false);
 	if (f != Failure::kNone) {

@@ -76,6 +76,8 @@ private:
 	emu::MailboxSlot *slot(u32 cpu) const;
 	Failure emulator_gone() const;
 	Failure wait_for(emu::MailboxSlot *s, u64 id, bool may_sleep) const;
+	/* Rings cpu's doorbell vector when the emulator has a doorbell connection (else nothing). */
+	void ring_doorbell(u32 cpu) const;
 	u64 fail(Failure f, u64 rax, u32 cpu);
 	Status drain(u32 cpu);
 

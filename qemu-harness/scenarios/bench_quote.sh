@@ -69,7 +69,7 @@ while [ "$round" -le "$BENCH_ROUNDS" ]; do
 done
 echo "BENCH quote_calls quote.get=$(emu_count quote.get) quotes=$((BENCH_QUOTES * BENCH_ROUNDS))"
 
-# 2. The real-time thread's wake-up latency: CPU 0 idle, then CPU 0 generating quotes.
+# 2. The real-time thread's wake-up latency: CPU 0 idle, in a user-space loop, generating quotes.
 check "cyclictest with CPU 0 idle" rt_run idle
 echo "BENCH rt idle $(cat /tmp/rt-idle.line)"
 taskset -c 0 sh -c 'while :; do :; done' &

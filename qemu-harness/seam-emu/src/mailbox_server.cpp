@@ -253,13 +253,18 @@ void MailboxServer::sleep_on_doorbell(u32 i, MailboxSlot *s, u64 done)
 		pollfd p{eventfds_[i], POLLIN, 0};
 		while (poll(&p, 1, recheck_ms_ > 0 ? recheck_ms_ : -1) < 0 && errno == EINTR) {
 		}
-		u64 v;
-		if (read(eventfds_[i], &v, sizeof(v)) < 0) {
-			/* EAGAIN: someone else drained it; a wake is a wake. */
-		}
+		drain_doorbell(i);
 		emu_.note_wakeup();
 	}
 	__atomic_store_n(&s->emu_waiting, 0u, __ATOMIC_RELAXED);
+}
+
+void MailboxServer::drain_doorbell(u32 i)
+{
+	u64 v;
+	if (read(eventfds_[i], &v, sizeof(v)) < 0) {
+		/* EAGAIN: someone else drained it; a wake is a wake. */
+	}
 }
 
 bool MailboxServer::pending(u32 lp)
@@ -283,12 +288,8 @@ void MailboxServer::wait(u32 lp, int done_fd, std::chrono::nanoseconds timeout)
 		timeout = std::min(timeout, std::chrono::nanoseconds(kMinSleepNs));
 	pollfd p[2] = {{done_fd, POLLIN, 0}, {bell ? eventfds_[lp] : -1, POLLIN, 0}};
 	const timespec ts{long(timeout.count() / 1'000'000'000), long(timeout.count() % 1'000'000'000)};
-	if (ppoll(p, 2, &ts, nullptr) > 0 && (p[1].revents & POLLIN)) {
-		u64 v;
-		if (read(eventfds_[lp], &v, sizeof(v)) < 0) {
-			/* EAGAIN: drained meanwhile; a ring is a ring. */
-		}
-	}
+	if (ppoll(p, 2, &ts, nullptr) > 0 && (p[1].revents & POLLIN))
+		drain_doorbell(lp);
 	emu_.note_wakeup();
 }
 

@@ -81,6 +81,8 @@ private:
 	/* Bumps the shared per-leaf counter in the header page (kLeafCallsOffset). */
 	void count_leaf(u64 rax);
 	void sleep_on_doorbell(u32 i, MailboxSlot *s, u64 done);
+	/* Reads slot i's doorbell eventfd empty (after a wake; EAGAIN, drained meanwhile, is fine). */
+	void drain_doorbell(u32 i);
 	void heartbeat_loop();
 	/*
 	 * The call log's writer: slot threads only queue records; this thread writes them when a

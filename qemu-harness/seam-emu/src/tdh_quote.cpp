@@ -299,8 +299,9 @@ u64 Module::quote_signed(const dice_quote::Result<dice_quote::Bytes> &quote, u64
 /*
  * A call that continues the request: while the signature is being made, wait for it at most
  * sign_budget_us, and only while the caller's CPU has no interrupt pending (the wait blocks until
- * the signature, the caller's doorbell or the budget's end); once it is there, write the next get_budget_pages pages of the buffer: the quote,
- * then zeros to the end of the buffer (r11), so nothing of an earlier, longer quote is left behind.
+ * the signature, the caller's doorbell or the budget's end); once it is there, write the next
+ * get_budget_pages pages of the buffer: the quote, then zeros to the end of the buffer (r11), so
+ * nothing of an earlier, longer quote is left behind.
  */
 u64 Module::quote_get_continue(Call &c)
 {
