@@ -199,12 +199,12 @@ u64 Module::tdh_quote_init(Call &c)
 /* ---- TDH.QUOTE.GET --------------------------------------------------------------------------- */
 
 /*
- * The first call of a request checks the operands, reads the list and the input, has the TDREPORT
- * checked and starts the signature, and answers INTERRUPTED_RESUMABLE without writing anything
- * (the input may sit in the buffer's first page). Each call with the same registers then waits
- * for the signature (at most sign_budget_us) or writes up to get_budget_pages pages of the buffer;
- * the last answers SUCCESS with rcx = the quote's length. Other registers abandon the request in
- * progress and start a new one.
+ * The first call of a request checks the operands, reads the list and the whole input (it may sit
+ * in the buffer's first page: nothing is written before it is read), has the TDREPORT checked and
+ * starts the signature. Then that call, and each later call with the same registers, waits for
+ * the signature (at most sign_budget_us) and writes up to get_budget_pages pages of the buffer;
+ * INTERRUPTED_RESUMABLE while work is left, and the last answers SUCCESS with rcx = the quote's
+ * length. Other registers abandon the request in progress and start a new one.
  */
 u64 Module::tdh_quote_get(Call &c)
 {
@@ -213,14 +213,15 @@ u64 Module::tdh_quote_get(Call &c)
 	if (!quote_->chain)
 		return quote_refused(status::kSysStateIncorrect);
 	auto &req = quote_->request;
-	if (req && req->regs == QuoteGetRegs::of(c.regs)) {
-		const u64 st = quote_get_continue(c);
-		if (counts_as_refusal(st))
-			req.reset();
-		return quote_refused(st);
+	if (!req || req->regs != QuoteGetRegs::of(c.regs)) {
+		req.reset();
+		if (const u64 st = quote_get_start(c))
+			return quote_refused(st);
 	}
-	req.reset();
-	return quote_refused(quote_get_start(c));
+	const u64 st = quote_get_continue(c);
+	if (counts_as_refusal(st))
+		req.reset();
+	return quote_refused(st);
 }
 
 /* What the quote says: the TDREPORT's, the platform's and the chain's measurements. */
@@ -276,7 +277,7 @@ u64 Module::quote_get_start(Call &c)
 			req.signed_fd);
 	}
 	quote_->request = std::move(req);
-	return status::kInterruptedResumable;
+	return status::kSuccess;
 }
 
 /*
