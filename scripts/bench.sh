@@ -22,8 +22,10 @@
 #     (check, sign, write the pages; no mailbox), rounds alternating (goal >= 80%);
 #   the 99th-percentile wake-up latency of a SCHED_FIFO thread on CPU 0 (cyclictest, 1 ms period)
 #     while CPU 0 generates quotes back to back, over the same with CPU 0 idle (goal <= 2x); and,
-#     for reference, the same with CPU 0 in a plain user-space loop (no TDX call). That boot runs
-#     QEMU at niceness -15 and holds the host's CPUs out of deep idle (root; see below).
+#     for reference, the same with CPU 0 in a plain user-space loop (no TDX call); the three
+#     phases in turn, BENCH_RT_ROUNDS times, each phase's histograms summed (host noise then falls
+#     on all three alike). That boot runs QEMU at niceness -15 and holds the host's CPUs out of
+#     deep idle (root; see below).
 # Then one boot per CPU count for runtime update (the test build, the TD harness, update.json's
 # EXT+QUOTE module, qemu-harness/scenarios/bench_update.sh): BENCH_UPDATES updates, and for each
 # the blackout -- the time every CPU is stopped, from the stop_machine call until the last CPU is
@@ -53,6 +55,7 @@
 # shows a TDH.SYS.RD's output registers, not the field it asked for.)
 # Prints the goals as met / NOT met; exits non-zero only when a guest run fails.
 #   BENCH_SMPS="2 4" BENCH_CALLS=20000 BENCH_IDLE_S=10 BENCH_QUOTES=200 BENCH_ROUNDS=3 BENCH_RT_S=10
+#   BENCH_RT_ROUNDS=3 (rounds of the three latency phases, each BENCH_RT_S seconds)
 # The update boots run QEMU's TCG in one host thread for all vCPUs (run.sh --tcg-threads single;
 # BENCH_UPDATE_TCG=multi for one thread per vCPU). In the window every CPU spins with interrupts
 # off, as CPUs of a real machine do side by side; with a thread per vCPU and more vCPUs than host
@@ -265,7 +268,7 @@ if [ "${BENCH_QUOTE:-1}" != 0 ]; then
 		--scenario bench_quote --smp 2 --log "$log" --quiet --tcg-threads "${BENCH_QUOTE_TCG:-multi}" \
 		--nice "${BENCH_QUOTE_NICE:--15}" \
 		--env "BENCH_QUOTES=${BENCH_QUOTES:-200}" --env "BENCH_ROUNDS=${BENCH_ROUNDS:-3}" \
-		--env "BENCH_RT_S=${BENCH_RT_S:-10}" >/dev/null ||
+		--env "BENCH_RT_S=${BENCH_RT_S:-10}" --env "BENCH_RT_ROUNDS=${BENCH_RT_ROUNDS:-3}" >/dev/null ||
 		{ echo "bench: the quoting guest run failed; see $log" >&2; exit 1; }
 	[ -z "$qos_fd" ] || exec {qos_fd}>&-
 	rounds="$(grep -a '^BENCH quote ' "$log" | tr -d '\r' || true)"
