@@ -19,7 +19,8 @@
 # qemu-harness/scenarios/bench_quote.sh), two ratios:
 #   quotes per second through the kernel path (tdx_host_generate_quote: TDH.QUOTE.GET over the
 #     mailbox, re-issued while resumable) over the emulator's own rate for the same requests' work
-#     (check, sign, write the pages; no mailbox), rounds alternating (goal >= 80%);
+#     (check, sign, write the pages; no mailbox; signed on the emulator's signing thread as
+#     QUOTE.GET's are, at the same host priority), rounds alternating (goal >= 80%);
 #   the 99th-percentile wake-up latency of a SCHED_FIFO thread on CPU 0 (cyclictest, 1 ms period)
 #     while CPU 0 generates quotes back to back, over the same with CPU 0 idle (goal <= 2x); and,
 #     for reference, the same with CPU 0 in a plain user-space loop (no TDX call); the three

@@ -1203,6 +1203,22 @@ TEST_F(QuoteSignBudget, PadTakenWhenTheRequestStarts)
 	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), root(), report_data_of(9)));
 }
 
+TEST_F(QuoteSignBudget, TheBenchSignsOnTheSigningThreadToo)
+{
+	/* With a sign budget QUOTE.GET signs on the signing thread; the raw loop signs there too. */
+	ASSERT_NO_FATAL_FAILURE(with_budget(1000000));
+	write_report(report_data_of(7));
+	ASSERT_EQ(get_all(get_regs(4)), status::kSuccess);
+	m_->set_quote_signer_hold(true);
+	Module::QuoteBench b = m_->quote_bench(1);
+	EXPECT_NE(b.error.find("signing thread is held"), std::string::npos) << b.error;
+	EXPECT_EQ(b.quotes, 0u);
+	m_->set_quote_signer_hold(false);
+	b = m_->quote_bench(2);
+	EXPECT_EQ(b.error, "");
+	EXPECT_EQ(b.quotes, 2u);
+}
+
 /* ---- quote bench: the last request's work again, inside the emulator ---------------------------- */
 
 TEST_F(Quote, BenchRepeatsTheLastSignedRequest)
