@@ -339,6 +339,7 @@ u32 EmuBackend::cpu_signature()
 	return cpu_signature_ ? cpu_signature_ : kapi_cpuid_1_eax();
 }
 
+#ifndef TDX_EMU_BACKEND_ONLY /* the SEAMCALL trap (seamcall-trap/) builds the emulator backend alone */
 Status HwBackend::probe()
 {
 	return kapi_hw_seam_available() ? Status::ok() : error(err::kENODEV);
@@ -364,8 +365,9 @@ Status HwBackend::tdx_keyids(u32 &start, u32 &nr)
 	return Status::ok();
 }
 
-u32 HwBackend::cpu_signature() { return kapi_cpuid_1_eax(); }
+u32 HwBackend::cpu_signature() { return kapi_hw_cpu_signature(); }
 
 bool HwBackend::seamret_invalidates_vmcs() { return kapi_hw_seamret_invalidates_vmcs(); }
+#endif
 
 } // namespace tdx

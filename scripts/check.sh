@@ -89,13 +89,28 @@ update_boot() { # KERNEL KMOD-DIR SMP SCENARIO... (UPDATE_PROFILE: another profi
 			qemu-harness/seam-emu/profiles/update.json)" --respawn-emu "${args[@]}"
 }
 
+# The hw backend: the test build's tdx_host.ko with seamcall=hw (lib.sh's tdx_insmod with
+# TDX_SEAMCALL=hw), its real SEAMCALL instruction's #UD served through the emulator by the SEAMCALL
+# trap (tdx_seamcall_trap.ko, loaded first). The foundation's scenarios all apply: params unloads the
+# trap for its checks of a guest without TDX, emudeath expects CF=1 (VMfailInvalid) where the
+# mailbox backend reports its timeout. hwtrap: the #UD and #GP fixups, CF=1, text not served.
+hw_scenarios=(bringup params faults retries leakcycle cpuhotplug hwtrap emudeath)
+hw_boot() { # KERNEL KMOD-DIR SCENARIO...
+	local kernel=$1 kmod=$2 args=()
+	shift 2
+	for s in "$@"; do args+=(--scenario "$s"); done
+	qemu-harness/run.sh --kernel "$kernel" --module "$kmod/tdx_host.ko" \
+		--module "$kmod/tdx_seamcall_trap.ko" --env TDX_SEAMCALL=hw "${args[@]}"
+}
+
 updatelast_boot() { UPDATE_PROFILE=update-last.json update_boot distro build/kmod/distro-test 2 updatelast; }
 
 debug_check_ko() {
 	make --no-print-directory module-debug &&
 		scripts/check-ko.sh build/kmod/debug/tdx_host.ko build/kmod/debug/build.log &&
 		scripts/check-ko.sh build/kmod/debug/kvm_tdx_quote.ko &&
-		scripts/check-ko.sh build/kmod/debug-test/tdx_host.ko build/kmod/debug-test/build.log || return 1
+		scripts/check-ko.sh build/kmod/debug-test/tdx_host.ko build/kmod/debug-test/build.log &&
+		scripts/check-ko.sh build/kmod/debug-test/tdx_seamcall_trap.ko || return 1
 	# The hook check can fail: the test build, checked as a production module, is refused.
 	if CHECK_KO_AS_PRODUCTION=1 scripts/check-ko.sh build/kmod/debug-test/tdx_host.ko >/dev/null 2>&1; then
 		echo "check-ko did not notice the KUnit hooks of the test build" >&2
@@ -126,6 +141,8 @@ stage "e2e distro smp=4 in 2 packages: bringup faults leakcycle" \
 	e2e_boot distro "$distro_ko" 4/2 bringup faults leakcycle
 stage "e2e distro: SYS.DISABLE failing or the emulator dying during rmmod" \
 	e2e_boot distro "$distro_ko" 2 rmmodfault emudeath_rmmod
+stage "e2e distro test build, hw backend (SEAMCALL trapped into the emulator): ${hw_scenarios[*]}" \
+	hw_boot distro build/kmod/distro-test "${hw_scenarios[@]}"
 stage "e2e distro: module without NO_RBP_MOD is refused" norbpmod_boot distro "$distro_ko"
 stage "e2e distro: 8 GiB with 4 TDMRs (TDMRs above 1 GiB, PAMTs from alloc_contig_range)" \
 	tdmr_boot distro "$distro_ko" 8192 max-tdmrs-4.json bigmem
@@ -150,6 +167,8 @@ stage "e2e debug+sanitizers smp=4 in 2 packages: bringup faults leakcycle" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 4/2 bringup faults leakcycle
 stage "e2e debug+sanitizers: rmmodfault emudeath_rmmod" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 rmmodfault emudeath_rmmod
+stage "e2e debug+sanitizers test build, hw backend: ${hw_scenarios[*]}" \
+	hw_boot "$(debug_kernel)" build/kmod/debug-test "${hw_scenarios[@]}"
 stage "e2e debug+sanitizers: NO_RBP_MOD refused" norbpmod_boot "$(debug_kernel)" "$debug_ko"
 stage "e2e debug+sanitizers: late answer after a timeout, emulator device unbound" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 lateanswer emuunbind

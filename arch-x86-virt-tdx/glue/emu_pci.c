@@ -22,7 +22,10 @@
 
 #include "emu_pci.h"
 
+/* The SEAMCALL trap (seamcall-trap/emu_pci.c) builds this driver under a name of its own. */
+#ifndef TDX_EMU_DRV_NAME
 #define TDX_EMU_DRV_NAME "tdx_host_emu"
+#endif
 
 static DEFINE_MUTEX(tdx_emu_lock);
 static struct {

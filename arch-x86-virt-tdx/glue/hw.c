@@ -1,5 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The real-hardware side of SEAMCALL: whether the CPU can do it, and the KeyID partitioning. */
+/*
+ * The real-hardware side of SEAMCALL: whether the CPU can do it, the KeyID partitioning, the CPU
+ * signature and the SEAMRET erratum. The instruction itself is seamcall_hw.S.
+ *
+ * Test build only (TDX_KUNIT_HOOKS): when the SEAMCALL trap (seamcall-trap/, a test module that
+ * turns the instruction's #UD under QEMU into a call to the emulator) is loaded and serving, these
+ * platform facts come from it instead, since the emulated guest has no TDX CPUID bit and no TDX
+ * MSRs. Nothing from the instruction on is substituted.
+ */
 #include <linux/errno.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
@@ -7,11 +15,39 @@
 #include <asm/tlbflush.h>
 
 #include <kapi/kapi.h>
+#include <tdx/seamcall_trap.h>
+
+#ifdef TDX_KUNIT_HOOKS
+#include <linux/module.h>
+
+/* The trap's platform facts while it serves (symbol_get: no dependency on the trap module). */
+static bool trap_platform(struct tdx_seamcall_trap_platform *p)
+{
+	int (*get)(struct tdx_seamcall_trap_platform *) = symbol_get(tdx_seamcall_trap_platform);
+	int ret;
+
+	if (!get)
+		return false;
+	ret = get(p);
+	symbol_put(tdx_seamcall_trap_platform);
+	return ret == 0;
+}
+#else
+/* The module users install: only the hardware's own report. */
+static bool trap_platform(struct tdx_seamcall_trap_platform *p)
+{
+	return false;
+}
+#endif
 
 #define MSR_IA32_MKTME_KEYID_PARTITIONING_ 0x00000087
 
 int kapi_hw_seam_available(void)
 {
+	struct tdx_seamcall_trap_platform trap;
+
+	if (trap_platform(&trap))
+		return 1;
 	/*
 	 * SEAMCALL needs a BIOS that enabled TDX (the kernel then sets TDX_HOST_PLATFORM) and VMX
 	 * root operation on this CPU, which KVM establishes (CR4.VMXE is set while it is on).
@@ -23,8 +59,14 @@ int kapi_hw_seam_available(void)
 
 int kapi_hw_tdx_keyids(unsigned int *start, unsigned int *nr)
 {
+	struct tdx_seamcall_trap_platform trap;
 	u32 nr_mktme, nr_tdx;
 
+	if (trap_platform(&trap)) {
+		*start = trap.tdx_keyid_start;
+		*nr = trap.nr_tdx_keyids;
+		return trap.nr_tdx_keyids ? 0 : -ENODEV;
+	}
 	if (rdmsr_safe(MSR_IA32_MKTME_KEYID_PARTITIONING_, &nr_mktme, &nr_tdx))
 		return -ENODEV;
 	/* KeyID 0 is TME; MKTME KeyIDs follow; TDX private KeyIDs come last. */
@@ -33,10 +75,22 @@ int kapi_hw_tdx_keyids(unsigned int *start, unsigned int *nr)
 	return nr_tdx ? 0 : -ENODEV;
 }
 
+unsigned int kapi_hw_cpu_signature(void)
+{
+	struct tdx_seamcall_trap_platform trap;
+
+	if (trap_platform(&trap))
+		return trap.cpu_signature;
+	return cpuid_eax(1);
+}
+
 int kapi_hw_seamret_invalidates_vmcs(void)
 {
+	struct tdx_seamcall_trap_platform trap;
 	u64 basic;
 
+	if (trap_platform(&trap))
+		return trap.seamret_invalidates_vmcs;
 	/* IA32_VMX_BASIC bit 60 set: SEAMRET keeps the current VMCS; clear (or unreadable): the erratum. */
 	if (rdmsrl_safe(MSR_IA32_VMX_BASIC, &basic))
 		return 1;

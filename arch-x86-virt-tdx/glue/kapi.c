@@ -31,6 +31,11 @@ static_assert(EIO == 5 && ENXIO == 6 && E2BIG == 7 && ENOMEM == 12 && EACCES == 
 static_assert(EBUSY == 16 && ENODEV == 19 && EINVAL == 22 && ENOSPC == 28 && ERANGE == 34);
 static_assert(EPROTO == 71 && EOPNOTSUPP == 95 && ETIMEDOUT == 110);
 
+/* The SEAMCALL trap (seamcall-trap/kapi.c) builds this file with its own module name. */
+#ifndef KAPI_LOG_PREFIX
+#define KAPI_LOG_PREFIX "tdx_host: "
+#endif
+
 void kapi_log(int level, const char *fmt, ...)
 {
 	struct va_format vaf;
@@ -41,16 +46,16 @@ void kapi_log(int level, const char *fmt, ...)
 	vaf.va = &args;
 	switch (level) {
 	case KAPI_LOG_ERR:
-		pr_err("tdx_host: %pV", &vaf);
+		pr_err(KAPI_LOG_PREFIX "%pV", &vaf);
 		break;
 	case KAPI_LOG_WARN:
-		pr_warn("tdx_host: %pV", &vaf);
+		pr_warn(KAPI_LOG_PREFIX "%pV", &vaf);
 		break;
 	case KAPI_LOG_INFO:
-		pr_info("tdx_host: %pV", &vaf);
+		pr_info(KAPI_LOG_PREFIX "%pV", &vaf);
 		break;
 	default:
-		pr_debug("tdx_host: %pV", &vaf);
+		pr_debug(KAPI_LOG_PREFIX "%pV", &vaf);
 		break;
 	}
 	va_end(args);
@@ -58,7 +63,7 @@ void kapi_log(int level, const char *fmt, ...)
 
 void kapi_bug(const char *what)
 {
-	pr_emerg("tdx_host: core invariant broken: %s\n", what);
+	pr_emerg(KAPI_LOG_PREFIX "core invariant broken: %s\n", what);
 	BUG();
 }
 

@@ -252,6 +252,7 @@ int kapi_rsa_pkcs1_sha384_verify(const unsigned char *modulus, kapi_size modulus
 
 unsigned int kapi_cpuid_1_eax(void) { return g_kernel.cpuid_1_eax; }
 int kapi_hw_seamret_invalidates_vmcs(void) { return 0; }
+unsigned int kapi_hw_cpu_signature(void) { return g_kernel.cpuid_1_eax; }
 
 kapi_u64 kapi_ktime_ns(void)
 {

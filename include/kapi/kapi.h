@@ -119,6 +119,8 @@ KAPI_EXTERN kapi_u64 kapi_seamcall_hw(kapi_u64 rax, kapi_u64 *regs);
 KAPI_EXTERN int kapi_hw_seam_available(void);
 /* IA32_VMX_BASIC bit 60 clear: SEAMRET invalidates the current VMCS (no P-SEAMLDR calls). */
 KAPI_EXTERN int kapi_hw_seamret_invalidates_vmcs(void);
+/* CPUID.1.EAX, the signature a runtime update's image must list. */
+KAPI_EXTERN unsigned int kapi_hw_cpu_signature(void);
 /* IA32_MKTME_KEYID_PARTITIONING on real hardware: TDX KeyIDs are [start, start + nr). */
 KAPI_EXTERN int kapi_hw_tdx_keyids(unsigned int *start, unsigned int *nr);
 /*

@@ -22,7 +22,8 @@
 #            emu_count LEAF  calls of LEAF (a leaf name, e.g. sys.lp.init) since reset-counters;
 #                            fails when the emulator does not answer
 #            leaf_number LEAF the leaf's number, as the emulator's leaf table has it
-# Module:    tdx_insmod [PARAM=V...] (seamcall=emu added), tdx_rmmod, tdx_ensure_unloaded;
+# Module:    tdx_insmod [PARAM=V...] (seamcall=emu added; seamcall=hw with TDX_SEAMCALL=hw, the
+#            SEAMCALL trap loaded first), tdx_rmmod, tdx_ensure_unloaded, trap_ensure_loaded;
 #            insmod is the single-attempt /sbin/insmod (see below), not busybox's
 # Misc:      note MSG (a "# MSG" line), mem_free_kb, drop_caches
 
@@ -331,9 +332,24 @@ insmod() {
 	/sbin/insmod "$@"
 }
 
-# tdx_insmod [PARAM=VALUE...]: loads the module on the emulated backend.
+# tdx_insmod [PARAM=VALUE...]: loads the module on the emulated backend; with TDX_SEAMCALL=hw
+# (run.sh --env, the test build and the SEAMCALL trap passed with --module), on the hw backend: the
+# real SEAMCALL instruction, whose #UD the trap (loaded first if it is not) serves through the
+# emulator.
 tdx_insmod() {
-	/sbin/insmod "$TDX_KO" seamcall=emu "$@"
+	if [ "${TDX_SEAMCALL:-emu}" = hw ]; then
+		trap_ensure_loaded || return 1
+	fi
+	/sbin/insmod "$TDX_KO" seamcall="${TDX_SEAMCALL:-emu}" "$@"
+}
+
+# The SEAMCALL trap (test build, seamcall-trap/): where it is, its debugfs directory, and
+# trap_ensure_loaded (loads it with its defaults unless it is loaded; not a check).
+TRAP_KO=/lib/modules-tdx/tdx_seamcall_trap.ko
+# shellcheck disable=SC2034 # used by the scenarios that source this file
+TRAP=/sys/kernel/debug/tdx_seamcall_trap
+trap_ensure_loaded() {
+	grep -q '^tdx_seamcall_trap ' /proc/modules || /sbin/insmod "$TRAP_KO"
 }
 
 tdx_rmmod() {

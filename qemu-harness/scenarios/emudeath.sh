@@ -15,6 +15,15 @@ timeout_reported() { # insmod's output
 	return 1
 }
 
+# On the hw backend (TDX_SEAMCALL=hw) the SEAMCALL trap answers a mailbox that failed as hardware
+# without a TDX module does, CF=1: tdx_host sees TDX_SEAMCALL_VMFAILINVALID, and the trap logs why.
+vmfail_reported() {
+	dmesg | grep -q 'tdx_seamcall_trap:.*no answer from the emulator' ||
+		{ echo "the trap did not log the emulator's silence"; return 1; }
+	dmesg | grep -E -q 'tdx_host:.*failed: TDX_SEAMCALL_VMFAILINVALID' ||
+		{ echo "tdx_host did not see TDX_SEAMCALL_VMFAILINVALID"; return 1; }
+}
+
 within() { # SECONDS LIMIT
 	[ "$1" -le "$2" ] || { echo "took $1 s (limit $2 s)"; return 1; }
 }
@@ -32,7 +41,11 @@ t0="$(date +%s)"
 check_fails "insmod fails when the emulator dies" tdx_insmod seamcall_timeout_ms="$DEATH_TIMEOUT_MS"
 out="$LAST_OUT"
 took=$(($(date +%s) - t0))
-check "the failure is the timeout" timeout_reported "$out"
+if [ "${TDX_SEAMCALL:-emu}" = hw ]; then
+	check "the failure is CF=1 (VMfailInvalid) from the trap" vmfail_reported
+else
+	check "the failure is the timeout" timeout_reported "$out"
+fi
 check "insmod returned in bounded time" within "$took" 60
 check "no module, no tdx_host device" tdx_gone
 check "the guest is alive: every CPU runs a task, no lockup report" guest_alive

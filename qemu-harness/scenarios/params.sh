@@ -4,6 +4,11 @@
 # seamcall=hw refuses to load on a CPU without TDX (this guest); auto finds the emulator.
 
 tdx_ensure_unloaded
+# On the hw backend's boots (TDX_SEAMCALL=hw) the SEAMCALL trap goes first: these checks are about
+# a guest without TDX, whose emulator device is free (the next tdx_insmod loads the trap again).
+if [ "${TDX_SEAMCALL:-emu}" = hw ] && grep -q '^tdx_seamcall_trap ' /proc/modules; then
+	rmmod tdx_seamcall_trap || note "rmmod tdx_seamcall_trap failed"
+fi
 emuctl clear >/dev/null
 emuctl reset-counters >/dev/null
 
