@@ -323,9 +323,17 @@ Status TdxModule::tdh_sys_config()
 	/* The module copied the TDMR_INFOs: infos and pa_array free themselves here. */
 }
 
-/* The global KeyID is programmed once per package, by any CPU of it. */
+/*
+ * The global KeyID is programmed once per package, by any CPU of it.
+ *
+ * First, caches are flushed on every CPU, as Linux's config_global_keyid does: the kernel zeroed
+ * the PAMTs through KeyID 0, and caches are not coherent across KeyIDs, so dirty lines of those
+ * writes must reach memory before the TDX module (from KEY.CONFIG and TDMR.INIT on) uses the PAMTs
+ * with the global KeyID. PAMTs are about 1/256 of RAM: WBINVD rather than flushing them by line.
+ */
 Status TdxModule::tdh_sys_key_config_all()
 {
+	kapi_wbinvd_on_all_cpus();
 	return for_each_package([this](unsigned cpu, unsigned pkg) -> Status {
 		TdxStatus s;
 		TRY(call_on_cpu(sc_, leaves::kSysKeyConfig, cpu, true, s));

@@ -164,7 +164,8 @@ TEST_F(BringUp, TeardownDisablesFlushesAndFrees)
 	}
 	expect_released(emu);
 	EXPECT_EQ(emu.count(lf::kSysDisable), 2); /* resumable: repeated (the profile's 2 steps) */
-	EXPECT_EQ(fake::kernel().wbinvd_calls, 1);
+	/* Before the first KEY.CONFIG (the PAMTs written through KeyID 0), and after SYS.DISABLE. */
+	EXPECT_EQ(fake::kernel().wbinvd_calls, 2);
 	EXPECT_EQ(fake::kernel().live_allocs, 0);
 	EXPECT_EQ(fake::phys_pages_in_use(), 0u);
 	/* And a second bring-up works from scratch. */
@@ -543,6 +544,48 @@ TEST_F(BringUp, SysReadyAfterTheLastPackagesKeyConfig)
 	EXPECT_EQ(leaf_order()[leaf_order().size() - 2], lf::kSysKeyConfig);
 }
 
+/*
+ * The PAMTs were zeroed through KeyID 0: their dirty cache lines must be written back before the
+ * TDX module uses them with the global KeyID. One flush on every CPU (not one per package), after
+ * SYS.CONFIG took the TDMRs and their PAMTs, before the first KEY.CONFIG, as Linux's
+ * config_global_keyid does.
+ */
+TEST_F(BringUp, FlushesCachesAfterSysConfigBeforeTheFirstKeyConfig)
+{
+	fake::kernel().nr_cpus = 4;
+	fake::kernel().cpus_per_package = 2; /* two packages: KEY.CONFIG twice */
+	struct Flush {
+		size_t calls;       /* SEAMCALLs made before it */
+		uint16_t last_leaf; /* the one just before */
+		uint64_t last_status;
+		SysState state;
+		u64 pamt_bytes; /* what the core holds for PAMTs then */
+	};
+	std::vector<Flush> flushes;
+	TdxModule m(sc);
+	fake::kernel().on_wbinvd = [&] {
+		ASSERT_FALSE(emu.calls.empty());
+		flushes.push_back({emu.calls.size(), emu.calls.back().leaf, emu.calls.back().status, emu.state(),
+				   m.pamt_bytes()});
+	};
+	ASSERT_TRUE(m.bring_up().is_ok());
+	ASSERT_EQ(flushes.size(), 1u);
+	EXPECT_EQ(flushes[0].last_leaf, lf::kSysConfig);
+	EXPECT_EQ(flushes[0].last_status, st::kSuccess);
+	EXPECT_EQ(flushes[0].state, SysState::kSysconfigDone);
+	EXPECT_EQ(flushes[0].pamt_bytes, m.pamt_bytes()); /* every PAMT was allocated (and zeroed) */
+	EXPECT_GT(flushes[0].pamt_bytes, 0u);
+	/* The next call is the first KEY.CONFIG. */
+	ASSERT_GT(emu.calls.size(), flushes[0].calls);
+	EXPECT_EQ(emu.calls[flushes[0].calls].leaf, lf::kSysKeyConfig);
+	EXPECT_EQ(emu.count(lf::kSysKeyConfig), 2);
+	/* Teardown flushes once more, before the PAMTs go back to the kernel. */
+	m.teardown();
+	EXPECT_EQ(flushes.size(), 2u);
+	EXPECT_EQ(flushes.back().last_leaf, lf::kSysDisable);
+	fake::kernel().on_wbinvd = nullptr;
+}
+
 /* ---- failures at each leaf and each allocation ---------------------------------------------- */
 
 struct LeafFault {
@@ -574,9 +617,11 @@ TEST_P(BringUpFault, FailureUnwindsEverything)
 	} else {
 		expect_released(emu);
 	}
-	bool touched_memory = GetParam().leaf == lf::kSysConfig || GetParam().leaf == lf::kSysKeyConfig ||
-			      GetParam().leaf == lf::kSysTdmrInit;
-	if (touched_memory) {
+	/* Once in the teardown when PAMTs were given; once more when SYS.CONFIG had taken them. */
+	bool past_sys_config = GetParam().leaf == lf::kSysKeyConfig || GetParam().leaf == lf::kSysTdmrInit;
+	if (past_sys_config) {
+		EXPECT_EQ(fake::kernel().wbinvd_calls, 2);
+	} else if (GetParam().leaf == lf::kSysConfig) {
 		EXPECT_EQ(fake::kernel().wbinvd_calls, 1);
 	}
 	/* Faults cleared: the next attempt succeeds. */

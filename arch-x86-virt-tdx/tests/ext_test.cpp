@@ -479,9 +479,12 @@ TEST_F(ExtBringUp, ExtInitFailureFlushesThenFailsCleanly)
 		EXPECT_FALSE(m.ext_initialized());
 	}
 	EXPECT_TRUE(fake::kernel().log_contains("TDH.EXT.INIT failed: TDX_OPERAND_INVALID"));
-	/* Flushed once right after the failure, before SYS.DISABLE, and once after it. */
-	EXPECT_EQ(wbinvd_before_disable, 1);
-	EXPECT_EQ(fake::kernel().wbinvd_calls, 2);
+	/*
+	 * Flushed before KEY.CONFIG, then once right after the failure, before SYS.DISABLE, and once
+	 * after it.
+	 */
+	EXPECT_EQ(wbinvd_before_disable, 2);
+	EXPECT_EQ(fake::kernel().wbinvd_calls, 3);
 	/* The pool was given, then released by SYS.DISABLE: it comes back and is freed. */
 	EXPECT_EQ(abandoned(), 0u);
 	EXPECT_EQ(held(), 0u);
@@ -502,7 +505,7 @@ TEST_F(ExtBringUp, ExtInitThatNeverFinishesIsBounded)
 	}
 	EXPECT_EQ(emu.count(lf::kExtInit), 1 << 16);
 	EXPECT_TRUE(fake::kernel().log_contains("TDH.EXT.INIT did not finish in 65536 calls"));
-	EXPECT_EQ(fake::kernel().wbinvd_calls, 2);
+	EXPECT_EQ(fake::kernel().wbinvd_calls, 3); /* before KEY.CONFIG, after the failure, teardown */
 	EXPECT_EQ(held(), 0u);
 	expect_released();
 }

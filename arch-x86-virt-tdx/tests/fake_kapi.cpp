@@ -132,7 +132,12 @@ kapi_u64 kapi_virt_to_phys(const void *va)
 	return pa;
 }
 
-void kapi_wbinvd_on_all_cpus(void) { fake::kernel().wbinvd_calls++; }
+void kapi_wbinvd_on_all_cpus(void)
+{
+	fake::kernel().wbinvd_calls++;
+	if (fake::kernel().on_wbinvd)
+		fake::kernel().on_wbinvd();
+}
 
 int kapi_for_each_system_ram(kapi_ram_range_fn fn, void *ctx)
 {

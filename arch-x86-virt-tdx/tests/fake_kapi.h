@@ -26,6 +26,8 @@ struct Kernel {
 	 * clock reads of a waiting call is deterministic (no thread scheduling involved).
 	 */
 	std::function<void()> on_clock;
+	/* Runs inside every kapi_wbinvd_on_all_cpus(), after it is counted: where a flush falls. */
+	std::function<void()> on_wbinvd;
 
 	/* observations */
 	long live_allocs = 0;
