@@ -11,6 +11,11 @@
 # Beside them, the host's own core-to-core round trip (seam-emu-pingpong, before and after each
 # boot): the floor under any shared-memory call. On a VM it moves with where the hypervisor runs
 # the vCPUs, and the transport overhead moves with it.
+# One boot for the SEAMCALL trap (information, no goal; qemu-harness/scenarios/bench_trap.sh): the
+# test build's tdx_host.ko brought up with seamcall=hw through tdx_seamcall_trap.ko, then the same
+# TDH.SYS.RD as above, BENCH_CALLS pairs on CPU 0, alternating: the real SEAMCALL instruction (its
+# #UD served by the trap's die notifier) and the same call straight through the mailbox backend;
+# median and p99 of each and their ratio.
 # One boot for TD guests' GetQuote (qemu-harness/scenarios/bench_getquote.sh): the median and p99
 # latency of one GetQuote on the in-kernel path and on the userspace path (tdx-quote-vmm,
 # tdx-qgs, the emulator as quoting enclave), rounds alternating, and their ratio at the median
@@ -68,7 +73,8 @@
 # spinning vCPU (PAUSE) gives way to the next at once. The floor is measured in the same boot.
 #   BENCH_UPDATES=5 BENCH_STOPS=5 (passed to the guest); BENCH_QUOTE=0 leaves the quoting boot
 #   out, BENCH_GETQUOTE=0 the GetQuote boot, BENCH_UPDATE=0 the update boots, BENCH_MAILBOX=0 the
-#   mailbox boots; BENCH_GQ_N GetQuotes per path and round (50); BENCH_QUOTE_TCG=single
+#   mailbox boots, BENCH_TRAP=0 the SEAMCALL trap's boot; BENCH_GQ_N GetQuotes per path and
+#   round (50); BENCH_QUOTE_TCG=single
 #   runs the quoting boot in one TCG thread (the default, multi, measured 63% / 1.77x where single
 #   measured 52% / 2.01x).
 set -euo pipefail
@@ -206,6 +212,28 @@ sys.exit(0 if met else 3)
 PY
 }
 
+# The SEAMCALL trap's boot (see the top): information, never a goal; exits when the guest run fails.
+bench_trap() {
+	local log=build/logs/bench-trap.log kmod=build/kmod/distro-test line
+	qemu-harness/run.sh --kernel distro --module "$PWD/$kmod/tdx_host.ko" \
+		--module "$PWD/$kmod/tdx_seamcall_trap.ko" --scenario bench_trap --smp 2 --log "$log" --quiet \
+		--env TDX_SEAMCALL=hw --env "BENCH_CALLS=${BENCH_CALLS:-20000}" >/dev/null ||
+		{ echo "bench: the SEAMCALL trap guest run failed; see $log" >&2; exit 1; }
+	line="$(grep -a '^BENCH trap ' "$log" | tail -n1 | tr -d '\r' || true)"
+	[ -n "$line" ] || { echo "bench: no BENCH trap line in $log" >&2; exit 1; }
+	awk -v smp="$(kv smp "$line")" -v n="$(kv n "$line")" -v cpu="$(kv cpu "$line")" \
+		-v t50="$(kv trap_p50_ns "$line")" -v t99="$(kv trap_p99_ns "$line")" \
+		-v m50="$(kv mailbox_p50_ns "$line")" -v m99="$(kv mailbox_p99_ns "$line")" \
+		-v s50="$(kv svc_p50_ns "$line")" -v s99="$(kv svc_p99_ns "$line")" 'BEGIN {
+		printf "guest with %d CPUs: TDH.SYS.RD, %d pairs on CPU %d, in turn (information, no goal)\n", smp, n, cpu
+		printf "  SEAMCALL instruction, trapped  median %8d ns   p99 %8d ns\n", t50, t99
+		printf "  the same through the mailbox   median %8d ns   p99 %8d ns\n", m50, m99
+		printf "  emulator service (both)        median %8d ns   p99 %8d ns\n", s50, s99
+		printf "  trapped / mailbox: %.2fx at the median (+%d ns), %.2fx at p99\n", \
+			(m50 > 0 ? t50 / m50 : -1), t50 - m50, (m99 > 0 ? t99 / m99 : -1)
+	}'
+}
+
 met_all=1
 for smp in ${BENCH_SMPS:-2 4}; do
 	[ "${BENCH_MAILBOX:-1}" != 0 ] || break
@@ -254,6 +282,7 @@ for smp in ${BENCH_SMPS:-2 4}; do
 		exit (ok_rt && ok_idle) ? 0 : 3
 	}' || met_all=0
 done
+[ "${BENCH_TRAP:-1}" = 0 ] || bench_trap
 if [ "${BENCH_QUOTE:-1}" != 0 ]; then
 	log="build/logs/bench-quote.log"
 	kmod=build/kmod/distro-test

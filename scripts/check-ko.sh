@@ -43,14 +43,21 @@ for s in .return_sites .orc_unwind .ibt_endbr_seal; do
 done
 
 # The module users install carries no test hooks: only the test build (build-module.sh FLAVOR-test)
-# has the KUnit hooks (tdx_kunit_*) and the test-only exports of host_api.h (tdx_host_test_*), and
-# says so in its modinfo. CHECK_KO_AS_PRODUCTION=1 checks a .ko as if it were
-# the production build whatever its modinfo says (make check uses it to show the check can fail).
+# has the KUnit hooks (tdx_kunit_*), the test-only exports of host_api.h (tdx_host_test_*) and the
+# test-only module parameters (test_*, e.g. test_no_contig_alloc), and says so in its modinfo.
+# CHECK_KO_AS_PRODUCTION=1 checks a .ko as if it were the production build whatever its modinfo
+# says (make check uses it to show the check can fail).
 if [ "${CHECK_KO_AS_PRODUCTION:-0}" = 1 ] || [ "$(modinfo -F tdx_test_build "$ko" 2>/dev/null)" != y ]; then
 	hooks=$(nm "$ko" | awk '{print $NF}' | grep -E '^(__ksymtab_)?(tdx_kunit_|tdx_host_test_)' || true)
 	if [ -n "$hooks" ]; then
 		echo "check-ko: $ko is not a test build but has test hooks (KUnit hooks or test-only exports):" >&2
 		echo "$hooks" | sed 's/^/  /' >&2
+		fail=1
+	fi
+	params=$(modinfo -F parmtype "$ko" | cut -d: -f1 | grep -E '^test_' || true)
+	if [ -n "$params" ]; then
+		echo "check-ko: $ko is not a test build but has test-only parameters:" >&2
+		echo "$params" | sed 's/^/  /' >&2
 		fail=1
 	fi
 fi

@@ -178,12 +178,27 @@ stage "e2e debug+sanitizers: the emulator dies in SYS.CONFIG (process context)" 
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 emudeath_sysconfig
 stage "e2e debug+sanitizers: the emulator killed in LP.INIT, a fresh one started: the next load works" \
 	qemu-harness/run.sh --kernel "$(debug_kernel)" --module "$debug_ko" --respawn-emu --scenario emurespawn
-stage "e2e debug+sanitizers: 8 GiB without CONTIG_ALLOC: 8 TDMRs of 1 GiB" \
-	tdmr_boot "$(debug_kernel)" "$debug_ko" 8192 default.json bigmem --env BIGMEM_MAX_TDMRS=64
+stage "e2e debug+sanitizers test build: 8 GiB, test_no_contig_alloc=1 (as without CONTIG_ALLOC): 8 TDMRs of 1 GiB" \
+	tdmr_boot "$(debug_kernel)" build/kmod/debug-test/tdx_host.ko 8192 default.json bigmem \
+	--env BIGMEM_MAX_TDMRS=64 --env BIGMEM_NO_CONTIG=1
 stage "e2e debug+sanitizers test build: extensions, TDs, quotes and TD guests' GetQuote" \
 	quote_boot "$(debug_kernel)" build/kmod/debug-test extpool quote getquote
 stage "e2e debug+sanitizers test build: runtime update, a failure at each window step" \
 	update_boot "$(debug_kernel)" build/kmod/debug-test 2 update updatefaults
+# Linux 6.12's own TDX host code (CONFIG_INTEL_TDX_HOST in the debug kernel) as the emulator's
+# client: the kernel's KeyID partitioning from the project's boot parameter (every profile has 32
+# MKTME KeyIDs then 32 TDX KeyIDs), its SEAMCALLs through the trap (text=kernel). 6.12 cannot tear
+# TDX down: linuxtdx is the last scenario of its boot.
+linuxtdx_boot() { # SMP PACKAGES RAM_MIB
+	qemu-harness/run.sh --kernel "$(debug_kernel)" --append tdx_emulated_keyids=31,32 \
+		--smp "$1" --packages "$2" --ram "$3" \
+		--module build/kmod/debug-test/tdx_seamcall_trap.ko \
+		--module build/kmod/debug-test/linux-tdx-client/linux_tdx_client.ko --scenario linuxtdx
+}
+stage "e2e debug+sanitizers: Linux 6.12's own TDX bring-up (tdx_cpu_enable, tdx_enable) through the SEAMCALL trap" \
+	linuxtdx_boot 2 1 1024
+stage "e2e debug+sanitizers: Linux 6.12's own TDX bring-up, 8 GiB and 4 CPUs in 2 packages" \
+	linuxtdx_boot 4 2 8192
 stage "e2e debug: every allocation of the load failed in turn (fault injection)" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 allocfail
 

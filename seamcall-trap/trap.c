@@ -21,7 +21,9 @@
  * debugfs tdx_seamcall_trap/: decline and gp ("N [SKIP]": after SKIP more served SEAMCALLs, the
  * next N are declined, or delivered as a #GP would be: the owning module's EX_TYPE_FAULT fixup
  * with trap number 13); self (write a RAX: a SEAMCALL from this module's own text, with its own
- * exception-table entry; read: its RAX after, as tdx_host's sequence returns it); stats.
+ * exception-table entry; read: its RAX after, as tdx_host's sequence returns it); bench (write N:
+ * N pairs of TDH.SYS.RD, one through the trap, one straight through the mailbox; read: their
+ * round trips, see bench_write); stats.
  */
 #include <linux/atomic.h>
 #include <linux/bitfield.h>
@@ -34,7 +36,11 @@
 #include <linux/notifier.h>
 #include <linux/printk.h>
 #include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/sort.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <asm/extable.h>
 #include <asm/extable_fixup_types.h>
@@ -90,6 +96,9 @@ static struct dentry *trap_debugfs;
 static DEFINE_MUTEX(self_lock);
 static u64 self_result;
 
+/* The instruction of bench_seamcall.S, which the trap serves whatever text= says. */
+static unsigned long bench_ip;
+
 /* Core kernel text: the kernel image's mapping, executable (rodata, data and freed init are NX). */
 static bool kernel_text(unsigned long ip)
 {
@@ -107,6 +116,10 @@ static bool served_text(unsigned long ip, struct module **owner)
 {
 	unsigned int i;
 
+	if (ip == bench_ip) {
+		*owner = THIS_MODULE;
+		return true;
+	}
 	for (i = 0; i < nr_served; i++) {
 		struct module *mod = READ_ONCE(served[i].mod);
 
@@ -374,6 +387,189 @@ static int self_get(void *data, u64 *val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(self_fops, self_get, self_set, "0x%016llx\n");
 
+/*
+ * bench: write N (1..BENCH_MAX) for N pairs of the TDH.SYS.RD tdx_host's bench_sys_rd times (the
+ * major version), on CPU 0 as that one runs, each pair with preemption off: one issued as the
+ * SEAMCALL instruction of bench_seamcall.S (its #UD served by this trap), one straight through the
+ * trap's EmuBackend (the mailbox backend's call, no #UD), in turn first, each timed with ktime; the
+ * emulator's service time of each call read from its slot. Both must complete with TDX_SUCCESS and
+ * the same 13 output registers (-EIO and a log line otherwise: TDX not brought up, a declined or
+ * #GP-delivered trap, a trap that writes the outputs wrong); -ENODEV when the trap has stopped
+ * serving. Read: "ok bench n=N cpu=0 major=M trap_p50_ns= trap_p99_ns= mailbox_p50_ns=
+ * mailbox_p99_ns= svc_p50_ns= svc_p99_ns=" of the last run that succeeded (-ENODATA before one,
+ * and after one that failed). Information for make bench, never a pass/fail timing.
+ */
+#define BENCH_MAX (1u << 20)
+#define BENCH_CPU 0
+#define NR_ABI_REGS ARRAY_SIZE(abi_regs)
+#define ABI_RDX 1 /* indexes in abi_regs */
+#define ABI_R8 2
+static DEFINE_MUTEX(bench_lock);
+static char bench_result[256];
+
+struct bench_run {
+	u32 n;
+	u64 *trap_ns, *mbox_ns, *svc_ns; /* n, n, 2n */
+	u64 major;
+	int err;
+};
+
+/* One TDH.SYS.RD, trapped or through the mailbox: its status, outputs in regs, its time in *ns. */
+static u64 bench_call(bool trapped, u64 *regs, u64 *ns)
+{
+	u64 rax, t0, status;
+
+	memset(regs, 0, NR_ABI_REGS * sizeof(u64));
+	tdx_trap_bench_args(&rax, &regs[ABI_RDX]);
+	t0 = ktime_get_ns();
+	if (trapped)
+		status = tdx_trap_bench_seamcall(rax, regs);
+	else
+		tdx_trap_emu_call(rax, regs, &status); /* a failed call's status is never TDX_SUCCESS */
+	*ns = ktime_get_ns() - t0;
+	return status;
+}
+
+/* Pair i: both calls on this CPU (preemption off), the trapped one first in even pairs. */
+static int bench_pair(struct bench_run *b, u32 i)
+{
+	u64 out[2][NR_ABI_REGS], status[2];
+	unsigned int k;
+	int ret = 0;
+
+	preempt_disable();
+	rcu_read_lock(); /* the backend stays (trap_stop) */
+	if (!READ_ONCE(trap_live)) {
+		ret = -ENODEV;
+		goto out;
+	}
+	for (k = 0; k < 2; k++) {
+		bool trapped = (i + k) % 2 == 0;
+
+		status[trapped] = bench_call(trapped, out[trapped], trapped ? &b->trap_ns[i] : &b->mbox_ns[i]);
+		b->svc_ns[2 * i + k] = tdx_trap_emu_last_service_ns(smp_processor_id());
+	}
+out:
+	rcu_read_unlock();
+	preempt_enable();
+	if (ret)
+		return ret;
+	if (status[0] || status[1]) {
+		pr_warn(TRAP_NAME ": bench: TDH.SYS.RD answered 0x%llx through the trap, 0x%llx through the mailbox\n",
+			status[1], status[0]);
+		return -EIO;
+	}
+	if (memcmp(out[0], out[1], sizeof(out[0]))) {
+		pr_warn(TRAP_NAME ": bench: TDH.SYS.RD's outputs through the trap differ from the mailbox's (R8 0x%llx, 0x%llx)\n",
+			out[1][ABI_R8], out[0][ABI_R8]);
+		return -EIO;
+	}
+	b->major = out[0][ABI_R8];
+	return 0;
+}
+
+static int bench_on_cpu(void *arg)
+{
+	struct bench_run *b = arg;
+	u32 i;
+
+	for (i = 0; i < b->n && !b->err; i++) {
+		b->err = bench_pair(b, i);
+		if (i % 256 == 255)
+			cond_resched();
+	}
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median and the 99th percentile of v[0..n), sorted in place (the index bench.cpp takes). */
+static void percentiles(u64 *v, u32 n, u64 *p50, u64 *p99)
+{
+	sort(v, n, sizeof(*v), cmp_u64, NULL);
+	*p50 = v[min_t(u64, n - 1, (u64)n * 50 / 100)];
+	*p99 = v[min_t(u64, n - 1, (u64)n * 99 / 100)];
+}
+
+static ssize_t bench_write(struct file *f, const char __user *ubuf, size_t len, loff_t *ppos)
+{
+	struct bench_run b = {};
+	u64 *buf, t50, t99, m50, m99, s50, s99;
+	int ret;
+
+	ret = kstrtou32_from_user(ubuf, len, 0, &b.n);
+	if (ret)
+		return ret;
+	if (!b.n || b.n > BENCH_MAX)
+		return -EINVAL;
+	buf = kvcalloc(4 * (size_t)b.n, sizeof(u64), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	b.trap_ns = buf;
+	b.mbox_ns = buf + b.n;
+	b.svc_ns = buf + 2 * b.n;
+	mutex_lock(&bench_lock);
+	bench_result[0] = '\0';
+	ret = smp_call_on_cpu(BENCH_CPU, bench_on_cpu, &b, false);
+	if (!ret)
+		ret = b.err;
+	if (!ret) {
+		percentiles(b.trap_ns, b.n, &t50, &t99);
+		percentiles(b.mbox_ns, b.n, &m50, &m99);
+		percentiles(b.svc_ns, 2 * b.n, &s50, &s99);
+		scnprintf(bench_result, sizeof(bench_result),
+			  "ok bench n=%u cpu=%u major=%llu trap_p50_ns=%llu trap_p99_ns=%llu mailbox_p50_ns=%llu mailbox_p99_ns=%llu svc_p50_ns=%llu svc_p99_ns=%llu\n",
+			  b.n, BENCH_CPU, b.major, t50, t99, m50, m99, s50, s99);
+	}
+	mutex_unlock(&bench_lock);
+	kvfree(buf);
+	return ret ? ret : len;
+}
+
+static ssize_t bench_read(struct file *f, char __user *ubuf, size_t len, loff_t *ppos)
+{
+	ssize_t ret = -ENODATA;
+
+	mutex_lock(&bench_lock);
+	if (bench_result[0])
+		ret = simple_read_from_buffer(ubuf, len, ppos, bench_result, strlen(bench_result));
+	mutex_unlock(&bench_lock);
+	return ret;
+}
+
+static const struct file_operations bench_fops = {
+	.owner = THIS_MODULE,
+	.write = bench_write,
+	.read = bench_read,
+	.llseek = default_llseek,
+};
+
+/* The instruction of bench_seamcall.S: its exception-table entry, the first at or after its start. */
+static int bench_find_ip(void)
+{
+	unsigned long start = (unsigned long)tdx_trap_bench_seamcall, ip = ULONG_MAX;
+	unsigned int i;
+
+	for (i = 0; i < THIS_MODULE->num_exentries; i++) {
+		const struct exception_table_entry *e = &THIS_MODULE->extable[i];
+		unsigned long insn = (unsigned long)&e->insn + e->insn;
+
+		if (insn >= start && insn < ip)
+			ip = insn;
+	}
+	if (ip == ULONG_MAX || memcmp((void *)ip, seamcall_insn, sizeof(seamcall_insn))) {
+		pr_err(TRAP_NAME ": no SEAMCALL at the exception-table entry of %pS\n", (void *)start);
+		return -ENOEXEC;
+	}
+	bench_ip = ip;
+	return 0;
+}
+
 static int stats_show(struct seq_file *m, void *v)
 {
 	seq_printf(m, "served=%ld vmfailinvalid=%ld emu_failed=%ld declined_text=%ld declined_knob=%ld gp=%ld\n",
@@ -390,6 +586,7 @@ static void trap_debugfs_create(void)
 	debugfs_create_file("decline", 0600, trap_debugfs, &knob_decline, &knob_fops);
 	debugfs_create_file("gp", 0600, trap_debugfs, &knob_gp, &knob_fops);
 	debugfs_create_file_unsafe("self", 0600, trap_debugfs, NULL, &self_fops);
+	debugfs_create_file("bench", 0600, trap_debugfs, NULL, &bench_fops);
 	debugfs_create_file("stats", 0400, trap_debugfs, NULL, &stats_fops);
 }
 
@@ -406,6 +603,8 @@ static int __init trap_init(void)
 		return -EINVAL;
 	}
 	ret = parse_text();
+	if (!ret)
+		ret = bench_find_ip();
 	if (ret)
 		return ret;
 	ret = register_module_notifier(&trap_module_nb);

@@ -11,6 +11,7 @@
 #include "../arch-x86-virt-tdx/backend.cpp"
 
 #include <kstd/lazy_init.h>
+#include <tdx/abi/metadata.h>
 #include <tdx/seamcall_trap.h>
 
 #include "trap_core.h"
@@ -57,6 +58,14 @@ tdx_trap_outcome tdx_trap_emu_call(kapi_u64 rax, kapi_u64 *regs, kapi_u64 *statu
 		return TDX_TRAP_EMU_FAILED;
 	*reinterpret_cast<RegBlock *>(regs) = r;
 	return TDX_TRAP_COMPLETED;
+}
+
+kapi_u64 tdx_trap_emu_last_service_ns(unsigned int cpu) { return g_emu->last_service_ns(cpu); }
+
+void tdx_trap_bench_args(kapi_u64 *rax, kapi_u64 *field)
+{
+	*rax = leaves::kSysRd.rax();
+	*field = abi::field::kMajorVersion;
 }
 
 void tdx_trap_emu_platform(struct tdx_seamcall_trap_platform *out)

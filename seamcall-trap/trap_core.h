@@ -26,12 +26,17 @@ enum tdx_trap_outcome {
  * ABI order: rcx rdx r8-r15 rbx rdi rsi) in; *status and, for TDX_TRAP_COMPLETED, regs out.
  */
 KAPI_EXTERN enum tdx_trap_outcome tdx_trap_emu_call(kapi_u64 rax, kapi_u64 *regs, kapi_u64 *status);
+/* The service time the emulator reported in cpu's slot for its last call. */
+KAPI_EXTERN kapi_u64 tdx_trap_emu_last_service_ns(unsigned int cpu);
+/* The call the bench knob times: TDH.SYS.RD (RAX) of the major version (RDX), as tdx_host's bench_sys_rd. */
+KAPI_EXTERN void tdx_trap_bench_args(kapi_u64 *rax, kapi_u64 *field);
 /* The emulated platform's facts from the mailbox header. */
 KAPI_EXTERN void tdx_trap_emu_platform(struct tdx_seamcall_trap_platform *out);
 
 /* trap.c: the emulator's device is being removed while the trap holds it (emu_pci.c's remove). */
 KAPI_EXTERN void tdx_trap_device_removed(void);
-/* self_seamcall.S: tdx_host's SEAMCALL sequence in this module's text (see there). */
+/* self_seamcall.S, bench_seamcall.S: tdx_host's SEAMCALL sequence in this module's text (see there). */
 KAPI_EXTERN kapi_u64 tdx_trap_self_seamcall(kapi_u64 rax, kapi_u64 *regs);
+KAPI_EXTERN kapi_u64 tdx_trap_bench_seamcall(kapi_u64 rax, kapi_u64 *regs);
 
 #endif

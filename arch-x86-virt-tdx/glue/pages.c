@@ -9,12 +9,17 @@
  * exported is alloc_contig_range, which takes a given pfn range: so the range is chosen here the way
  * alloc_contig_pages chooses it (a zone's online pages, none reserved or hugetlb), and freed with
  * free_contig_range.
+ *
+ * Test build only (TDX_KUNIT_HOOKS): test_no_contig_alloc=1 makes a kernel with CONFIG_CONTIG_ALLOC
+ * behave as one without it (buddy-sized runs only), so that the fallback to smaller TDMRs is tested
+ * on any kernel (qemu-harness/scenarios/bigmem.sh).
  */
 #include <linux/gfp.h>
 #include <linux/hugetlb.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/moduleparam.h>
 #include <linux/nodemask.h>
 #include <linux/page-flags.h>
 #include <linux/pageblock-flags.h>
@@ -23,6 +28,15 @@
 #include <asm/io.h>
 
 #include <kapi/kapi.h>
+
+#ifdef TDX_KUNIT_HOOKS
+static bool test_no_contig_alloc;
+module_param(test_no_contig_alloc, bool, 0444);
+MODULE_PARM_DESC(test_no_contig_alloc,
+		 "test build only: no alloc_contig_range, as on a kernel without CONFIG_CONTIG_ALLOC");
+#else
+#define test_no_contig_alloc false
+#endif
 
 #ifdef CONFIG_CONTIG_ALLOC
 /*
@@ -103,7 +117,7 @@ void *kapi_alloc_contig_pages(kapi_u64 nr_pages)
 		return NULL;
 	if (nr_pages <= MAX_ORDER_NR_PAGES)
 		va = alloc_pages_exact(nr_pages << PAGE_SHIFT, GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
-	if (!va)
+	if (!va && !test_no_contig_alloc)
 		va = alloc_contig_any_zone(nr_pages);
 	return va;
 }

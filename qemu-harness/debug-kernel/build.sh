@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Builds (once) the debug kernel from Debian's linux-source-6.12 with debug.config, in a cache
-# outside the checkout keyed by source version + config hash; prints the directory holding
-# bzImage and the build tree (for modules: KDIR=<dir>/build).
+# Builds (once) the debug kernel from Debian's linux-source-6.12 with debug.config and the
+# project's test-only patches (*.patch here, applied in name order), in a cache outside the
+# checkout keyed by source version + the hash of debug.config, this script and the patches; prints
+# the directory holding bzImage and the build tree (for modules: KDIR=<dir>/build).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${TDX_CACHE:-$HOME/.cache/tdx-host}
@@ -14,7 +15,9 @@ if [ -z "$tarball" ]; then
 	exit 1
 fi
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
-key=$(cat "$here/debug.config" "$here/build.sh" | sha256sum | cut -c1-16)
+patches=("$here"/*.patch)
+[ -e "${patches[0]}" ] || patches=()
+key=$(cat "$here/debug.config" "$here/build.sh" "${patches[@]}" | sha256sum | cut -c1-16)
 out="$cache/debug-kernel/$srcver-$key"
 if [ -f "$out/bzImage" ] && [ -f "$out/build/Module.symvers" ]; then
 	echo "$out"
@@ -30,6 +33,9 @@ mkdir -p "$src"
 tar -xf "$tarball" -C "$src" --strip-components=1
 (
 	cd "$src"
+	for p in "${patches[@]}"; do
+		patch -s -p1 --forward --fuzz=0 <"$p" >&2
+	done
 	make -s ARCH=x86_64 tinyconfig >/dev/null
 	scripts/kconfig/merge_config.sh -m .config "$here/debug.config" >/dev/null
 	make -s olddefconfig >/dev/null

@@ -60,6 +60,12 @@ log_mark
 check "TDX_SEAMCALL=hw (run.sh --env)" expect_eq "${TDX_SEAMCALL:-}" hw || return 0
 check "the SEAMCALL trap is loaded" trap_ensure_loaded || return 0
 
+# --- the bench knob (make bench's trapped round trip) before TDX is up ----------------------------
+bench() { echo "$1" >"$TRAP/bench"; } # PAIRS
+check_fails "bench: before the bring-up (SYS.RD: LP.INIT not done)" bench 2
+check "  it logged both statuses" new_log_has 'bench: TDH.SYS.RD answered 0x[0-9a-f]+ through the trap, 0x[0-9a-f]+ through'
+check_fails "bench: no result to read yet" cat "$TRAP/bench"
+
 # --- every SEAMCALL served -----------------------------------------------------------------------
 emuctl reset-counters >/dev/null
 served0="$(trap_stat served)"
@@ -69,6 +75,19 @@ check "TDX is up" tdx_version_ok
 check "the emulator is SYS_READY" emu_state_is SYS_READY
 check "every SEAMCALL the emulator served came through the trap" \
 	at_least "$(($(trap_stat served) - served0))" "$(emu_calls_total)"
+check_fails "bench: 0 pairs" bench 0
+check_fails "bench: more than 2^20 pairs" bench 1048577
+check_fails "bench: not a number" bench x
+served0="$(trap_stat served)"
+check "bench: 3 pairs after the bring-up" bench 3
+check "  its result: both paths read the major version" \
+	expect_match "$(cat "$TRAP/bench")" "^ok bench n=3 cpu=0 major=${EXPECTED_VERSION%%.*} trap_p50_ns=[0-9]+ "
+check "  the trap served its 3 SEAMCALLs" stat_moved served "$served0" 3
+trap_knob() { echo "$2" >"$TRAP/$1"; } # KNOB "N SKIP"
+check "bench: its trapped SEAMCALL declined" trap_knob decline '1 0'
+check_fails "  the bench fails" bench 3
+check "  on the #UD fixup's status" new_log_has 'answered 0x8000ff0000000006 through the trap, 0x0 through'
+check_fails "  and leaves no result" cat "$TRAP/bench"
 check "rmmod" tdx_rmmod
 check "rmmod disabled the TDX module" tdx_left_disabled
 
@@ -100,7 +119,6 @@ failing_load() {
 	failed_cleanly "$_fl"
 	emuctl clear >/dev/null
 }
-trap_knob() { echo "$2" >"$TRAP/$1"; } # KNOB "N SKIP"
 
 # The third SEAMCALL (after SYS.INIT succeeded, so the teardown runs too) declined: the #UD fixup.
 failing_load "declined" declined_knob 'Permission denied' 'failed: TDX_SEAMCALL_UD' trap_knob decline '1 2'
