@@ -22,6 +22,7 @@
 #            emu_count LEAF  calls of LEAF (a leaf name, e.g. sys.lp.init) since reset-counters;
 #                            fails when the emulator does not answer
 #            leaf_number LEAF the leaf's number, as the emulator's leaf table has it
+#            state_field KEY  KEY's value in the emulator's state (fails, saying why, when absent)
 # Module:    tdx_insmod [PARAM=V...] (seamcall=emu added; seamcall=hw with TDX_SEAMCALL=hw, the
 #            SEAMCALL trap loaded first), tdx_rmmod, tdx_ensure_unloaded, trap_ensure_loaded;
 #            insmod is the single-attempt /sbin/insmod (see below), not busybox's
@@ -278,6 +279,12 @@ _emu_one_value() {
 	*' '*) return 1 ;;
 	esac
 	printf '%s\n' "${_ov#*=}"
+}
+
+# state_field KEY: KEY's value in the emulator's "state" reply (e.g. tdmr_list.0.base); says why not.
+state_field() {
+	_sf="$(emuctl state)" || { echo "emulator: $_sf"; return 1; }
+	kv_get "$1" "$_sf" || { echo "no $1 in the emulator's state: $_sf"; return 1; }
 }
 
 # emu_count LEAF: calls of LEAF (name or alias the emulator knows) since the last reset-counters.

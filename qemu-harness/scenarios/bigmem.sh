@@ -43,12 +43,6 @@ no_fallback() {
 	fi
 }
 
-# A value of the emulator's state reply.
-state_field() { # KEY
-	_sf="$(emuctl state)" || { echo "emulator: $_sf"; return 1; }
-	kv_get "$1" "$_sf" || { echo "no $1 in the emulator's state: $_sf"; return 1; }
-}
-
 # TDMR I the emulator was given is [BASE, BASE + SIZE) (hex as the emulator prints them).
 tdmr_is() { # I BASE SIZE
 	expect_eq "$(state_field "tdmr_list.$1.base") $(state_field "tdmr_list.$1.size")" "$2 $3"

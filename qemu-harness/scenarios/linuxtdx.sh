@@ -28,11 +28,6 @@ klog_has() { # EXTENDED-REGEX (on the log since this scenario began)
 	dmesg | grep -E -q -- "$1" || { echo "no kernel log line matches /$1/"; return 1; }
 }
 
-state_field() { # KEY of the emulator's state reply
-	_sf="$(emuctl state)" || { echo "emulator: $_sf"; return 1; }
-	kv_get "$1" "$_sf" || { echo "no $1 in the emulator's state: $_sf"; return 1; }
-}
-
 result_field() { # KEY of linux_tdx_client's result line
 	_rf="$(cat "$CLIENT_RESULT")" || return 1
 	kv_get "$1" "$_rf" || { echo "no $1 in '$_rf'"; return 1; }
