@@ -64,6 +64,13 @@ public:
 	u32 cpu_signature() override;
 	bool seamret_invalidates_vmcs() override { return platform_flags_ & emu::kPlatformSeamretInvalidatesVmcs; }
 
+	/*
+	 * The emulator this backend was set up with has stopped or another one took the mailbox over
+	 * (a new epoch): only a new backend (a new probe) can use it. The SEAMCALL trap asks, to set
+	 * one up at its client's next load.
+	 */
+	bool emulator_replaced() const { return emulator_gone() != Failure::kNone; }
+
 	/* The emulator's monotonic count of calls of a leaf (mailbox header page). */
 	u64 leaf_calls(u16 leaf) const;
 	/* Service time the emulator reported for this CPU's last call. */

@@ -457,14 +457,29 @@ extern "C" int tdx_kunit_ensure_up(void)
 	return s.to_kernel();
 }
 
-/* See kunit_hooks.h: the lock is held by the task between hold and release, not by the caller. */
-extern "C" int tdx_kunit_hold(void)
+/*
+ * See kunit_hooks.h: the lock is held by the task between hold and release, not by the caller;
+ * kept only when the core has what the holder needs (checked under it).
+ */
+namespace {
+template <typename Has> int hold_if(Has has)
 {
 	host().lock();
-	if (host().emu_locked())
+	if (has())
 		return 0;
 	host().unlock();
 	return -err::kENODEV;
+}
+} // namespace
+
+extern "C" int tdx_kunit_hold(void)
+{
+	return hold_if([] { return host().emu_locked() != nullptr; });
+}
+
+extern "C" int tdx_kunit_hold_state(void)
+{
+	return hold_if([] { return host().module_locked() != nullptr; });
 }
 
 extern "C" void tdx_kunit_release(void)
@@ -479,14 +494,18 @@ extern "C" void tdx_kunit_release_quote(void) { quote_lock.unlock(); }
 extern "C" kapi_u64 tdx_kunit_emu_service(kapi_u64 rax, kapi_u64 rcx, kapi_u64 rdx, kapi_u64 r8)
 {
 	HostLock lock;
-	EmuBackend *emu = host().emu_locked();
-	if (!emu)
-		return abi::kTdxSeamcallVmFailInvalid;
-	RegBlock r{};
-	r.rcx = rcx;
-	r.rdx = rdx;
-	r.r8 = r8;
-	return emu->service(rax, r);
+	if (EmuBackend *emu = host().emu_locked()) {
+		RegBlock r{};
+		r.rcx = rcx;
+		r.rdx = rdx;
+		r.r8 = r8;
+		return emu->service(rax, r);
+	}
+	/* A core without the emulator backend runs on the hw one: the SEAMCALL trap carries it. */
+	kapi_u64 status;
+	if (host().module_locked() && kapi_hw_trap_emu_service(rax, rcx, rdx, r8, &status) == 0)
+		return status;
+	return abi::kTdxSeamcallVmFailInvalid;
 }
 
 extern "C" int tdx_kunit_sys_rd(kapi_u64 field_id, kapi_u64 *value)

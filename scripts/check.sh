@@ -72,12 +72,14 @@ quote_boot() { # KERNEL KMOD-DIR SCENARIO...
 
 # Runtime update: the test build, the TD harness, tdx-quote-verify and tdx-module-update in the guest,
 # the images of scripts/update-images.py (built from update.json's module) in its /data; the
-# emulator respawned after a death (updatefaults resets the platform that way).
+# emulator respawned after a death (updatefaults resets the platform that way). UPDATE_HW=1: on the
+# hw backend, the SEAMCALL trap serving tdx_host's real SEAMCALL instruction (as hw_boot).
 update_boot() { # KERNEL KMOD-DIR SMP SCENARIO... (UPDATE_PROFILE: another profile of the same module)
-	local kernel=$1 kmod=$2 smp=$3 dir=build/update-images data=() args=()
+	local kernel=$1 kmod=$2 smp=$3 dir=build/update-images data=() args=() hw=()
 	local profile=qemu-harness/seam-emu/profiles/${UPDATE_PROFILE:-update.json}
 	shift 3
 	for s in "$@"; do args+=(--scenario "$s"); done
+	[ -z "${UPDATE_HW:-}" ] || hw=(--module "$kmod/tdx_seamcall_trap.ko" --env TDX_SEAMCALL=hw)
 	/usr/bin/env python3 scripts/update-images.py qemu-harness/seam-emu/profiles/update.json \
 		build/module-image/tdx-mkimage lib/module-image/keys "$dir" >"$dir.list" || return 1
 	mv "$dir.list" "$dir/images.list"
@@ -86,8 +88,9 @@ update_boot() { # KERNEL KMOD-DIR SMP SCENARIO... (UPDATE_PROFILE: another profi
 		--bin build/dice-quote/tdx-quote-verify --bin build/module-update/tdx-module-update \
 		--profile "$profile" --smp "$smp" "${data[@]}" \
 		--env "EMU_CPU_SIGNATURE=$(sed -n 's/.*"signature": *"\(0x[0-9a-fA-F]*\)".*/\1/p' \
-			qemu-harness/seam-emu/profiles/update.json)" --respawn-emu "${args[@]}"
+			qemu-harness/seam-emu/profiles/update.json)" --respawn-emu "${hw[@]}" "${args[@]}"
 }
+update_hw_boot() { UPDATE_HW=1 update_boot "$@"; }
 
 # The hw backend: the test build's tdx_host.ko with seamcall=hw (lib.sh's tdx_insmod with
 # TDX_SEAMCALL=hw), its real SEAMCALL instruction's #UD served through the emulator by the SEAMCALL
@@ -155,6 +158,8 @@ stage "e2e distro test build: TDs and quotes, TD guests' GetQuote on both paths 
 stage "e2e distro test build smp=2: runtime update (a TD across two updates, every bad image, busy, cancel), a failure at each window step" \
 	update_boot distro build/kmod/distro-test 2 update updatefaults
 stage "e2e distro test build smp=4: runtime update" update_boot distro build/kmod/distro-test 4 update
+stage "e2e distro test build smp=2, hw backend (SEAMCALL trapped into the emulator): runtime update, a failure at each window step" \
+	update_hw_boot distro build/kmod/distro-test 2 update updatefaults
 stage "e2e distro test build: the last update goes in, the next is refused (no-updates-left)" \
 	updatelast_boot
 stage "e2e distro: runtime update not offered (SEAMRET erratum, no TD_PRESERVING), saying why" \

@@ -16,7 +16,15 @@
  * VMfailInvalid sets CF and clears the others, RAX and the other registers unchanged. IF, TF, AC
  * are never touched. The emulator's VMfailInvalid (no module, P-SEAMLDR busy) is CF=1; so is a
  * mailbox that failed (the emulator killed, stopped, or not answering in timeout_ms), which is
- * what hardware without a TDX module answers; that one is logged, ratelimited.
+ * what hardware without a TDX module answers; that one is logged, ratelimited. Once the emulator
+ * stopped or was replaced (a new epoch), the next load of tdx_host (its platform probe,
+ * tdx_seamcall_trap_platform with new_load) sets the mailbox up again, as tdx_host's own mailbox
+ * backend does at its next load.
+ *
+ * The test build's TD harness asks the emulator for what no SEAMCALL gives (a simulated TD's
+ * TDREPORT: include/tdx/emu/service.h) through tdx_host; on the hw backend tdx_host passes such
+ * a request to tdx_seamcall_trap_emu_service (a function call, never an instruction: a service RAX
+ * arriving as a SEAMCALL is answered TDX_OPERAND_INVALID, as a TDX module would).
  *
  * debugfs tdx_seamcall_trap/: decline and gp ("N [SKIP]": after SKIP more served SEAMCALLs, the
  * next N are declined, or delivered as a #GP would be: the owning module's EX_TYPE_FAULT fixup
@@ -298,10 +306,73 @@ static int parse_text(void)
 	return 0;
 }
 
-int tdx_seamcall_trap_platform(struct tdx_seamcall_trap_platform *out)
+/* Sets up a backend on the emulator's device (its handshake) and serves through it. */
+static int trap_start_locked(void)
+{
+	struct kapi_emu_device dev;
+	int ret;
+
+	lockdep_assert_held(&trap_lock);
+	if (kapi_emu_get(&dev))
+		return -ENXIO;
+	/* On failure the backend is gone and has given the device back. */
+	ret = tdx_trap_emu_start(&dev, (u64)timeout_ms * NSEC_PER_MSEC, nr_cpu_ids);
+	if (ret) {
+		pr_err(TRAP_NAME ": no usable emulator mailbox (%d): is seam-emu running?\n", ret);
+		return ret;
+	}
+	WRITE_ONCE(trap_live, true);
+	return 0;
+}
+
+/* No more calls reach the backend (RCU: the notifier's calls in flight end first), then it goes. */
+static void trap_stop_locked(void)
+{
+	lockdep_assert_held(&trap_lock);
+	if (trap_live) {
+		WRITE_ONCE(trap_live, false);
+		synchronize_rcu();
+		tdx_trap_emu_stop();
+	}
+}
+
+static void trap_stop(void)
+{
+	mutex_lock(&trap_lock);
+	trap_stop_locked();
+	mutex_unlock(&trap_lock);
+}
+
+/*
+ * A client's new load (tdx_host's hw backend probing the platform): when the emulator the backend
+ * was set up with has stopped or was replaced (run.sh --respawn-emu: a new epoch), or an earlier
+ * try left no backend, set up a new one on the current emulator, as the mailbox backend's next
+ * load does. A backend that failed for another reason (timeout, heartbeat) on an emulator still in
+ * place stays failed. Between two loads no client call is in flight; calls from other served text
+ * end first (trap_stop_locked's RCU grace period) and answer CF=1 meanwhile.
+ */
+static void trap_renew(void)
+{
+	mutex_lock(&trap_lock);
+	if (trap_live && !tdx_trap_emu_replaced()) {
+		mutex_unlock(&trap_lock);
+		return;
+	}
+	if (trap_live)
+		pr_warn(TRAP_NAME ": the emulator stopped or another one took the mailbox over: setting the mailbox up again for this load\n");
+	trap_stop_locked();
+	/* No device (unbound, or held by tdx_host's own driver): nothing to serve, as before. */
+	if (!trap_start_locked())
+		pr_info(TRAP_NAME ": serving SEAMCALL through the current emulator's mailbox\n");
+	mutex_unlock(&trap_lock);
+}
+
+int tdx_seamcall_trap_platform(struct tdx_seamcall_trap_platform *out, int new_load)
 {
 	int ret = -ENODEV;
 
+	if (new_load)
+		trap_renew();
 	rcu_read_lock();
 	if (READ_ONCE(trap_live)) {
 		tdx_trap_emu_platform(out);
@@ -312,17 +383,17 @@ int tdx_seamcall_trap_platform(struct tdx_seamcall_trap_platform *out)
 }
 EXPORT_SYMBOL_GPL(tdx_seamcall_trap_platform);
 
-/* No more calls reach the backend (RCU: the notifier's calls in flight end first), then it goes. */
-static void trap_stop(void)
+unsigned long long tdx_seamcall_trap_emu_service(unsigned long long rax, unsigned long long rcx,
+						 unsigned long long rdx, unsigned long long r8)
 {
-	mutex_lock(&trap_lock);
-	if (trap_live) {
-		WRITE_ONCE(trap_live, false);
-		synchronize_rcu();
-		tdx_trap_emu_stop();
-	}
-	mutex_unlock(&trap_lock);
+	unsigned long long status;
+
+	rcu_read_lock(); /* the backend stays (trap_stop) */
+	status = tdx_trap_emu_service(READ_ONCE(trap_live), rax, rcx, rdx, r8);
+	rcu_read_unlock();
+	return status;
 }
+EXPORT_SYMBOL_GPL(tdx_seamcall_trap_emu_service);
 
 void tdx_trap_device_removed(void)
 {
@@ -594,7 +665,6 @@ static void trap_debugfs_create(void)
 
 static int __init trap_init(void)
 {
-	struct kapi_emu_device dev;
 	int ret;
 
 	if (!timeout_ms || timeout_ms > TDX_SEAMCALL_TIMEOUT_MAX_MS) {
@@ -607,25 +677,24 @@ static int __init trap_init(void)
 		ret = bench_find_ip();
 	if (ret)
 		return ret;
+	/* The notifier below sees modules loaded from now on; this one is already here. */
+	trap_module_event(NULL, MODULE_STATE_COMING, THIS_MODULE);
 	ret = register_module_notifier(&trap_module_nb);
 	if (ret)
 		return ret;
 	ret = tdx_emu_driver_register();
 	if (ret)
 		goto unregister_modules;
-	if (kapi_emu_get(&dev)) {
+	mutex_lock(&trap_lock);
+	ret = trap_start_locked();
+	mutex_unlock(&trap_lock);
+	if (ret == -ENXIO) {
 		pr_err(TRAP_NAME ": no emulator: no ivshmem device 1af4:1110 bound to %s (absent, or held by tdx_host's driver)\n",
 		       "tdx_seamcall_trap_emu");
 		ret = -ENODEV;
-		goto unregister_driver;
 	}
-	/* On failure the backend is gone and has given the device back. */
-	ret = tdx_trap_emu_start(&dev, (u64)timeout_ms * NSEC_PER_MSEC, nr_cpu_ids);
-	if (ret) {
-		pr_err(TRAP_NAME ": no usable emulator mailbox (%d): is seam-emu running?\n", ret);
+	if (ret)
 		goto unregister_driver;
-	}
-	WRITE_ONCE(trap_live, true);
 	ret = register_die_notifier(&trap_die_nb);
 	if (ret)
 		goto stop;

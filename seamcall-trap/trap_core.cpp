@@ -60,6 +60,19 @@ tdx_trap_outcome tdx_trap_emu_call(kapi_u64 rax, kapi_u64 *regs, kapi_u64 *statu
 	return TDX_TRAP_COMPLETED;
 }
 
+kapi_u64 tdx_trap_emu_service(int live, kapi_u64 rax, kapi_u64 rcx, kapi_u64 rdx, kapi_u64 r8)
+{
+	if (!live)
+		return abi::kTdxSeamcallVmFailInvalid;
+	RegBlock r{};
+	r.rcx = rcx;
+	r.rdx = rdx;
+	r.r8 = r8;
+	return g_emu->service(rax, r);
+}
+
+int tdx_trap_emu_replaced(void) { return g_emu->emulator_replaced(); }
+
 kapi_u64 tdx_trap_emu_last_service_ns(unsigned int cpu) { return g_emu->last_service_ns(cpu); }
 
 void tdx_trap_bench_args(kapi_u64 *rax, kapi_u64 *field)

@@ -26,6 +26,14 @@ enum tdx_trap_outcome {
  * ABI order: rcx rdx r8-r15 rbx rdi rsi) in; *status and, for TDX_TRAP_COMPLETED, regs out.
  */
 KAPI_EXTERN enum tdx_trap_outcome tdx_trap_emu_call(kapi_u64 rax, kapi_u64 *regs, kapi_u64 *status);
+/*
+ * An emulator service request (include/tdx/emu/service.h) through EmuBackend::service, for the
+ * test build of tdx_host on the hw backend (its TD harness): TDX_SEAMCALL_VMFAILINVALID when not
+ * live (no backend) or rax is not a service request. Interrupts off, never sleeping.
+ */
+KAPI_EXTERN kapi_u64 tdx_trap_emu_service(int live, kapi_u64 rax, kapi_u64 rcx, kapi_u64 rdx, kapi_u64 r8);
+/* The emulator the backend was set up with stopped, or another one took the mailbox over. */
+KAPI_EXTERN int tdx_trap_emu_replaced(void);
 /* The service time the emulator reported in cpu's slot for its last call. */
 KAPI_EXTERN kapi_u64 tdx_trap_emu_last_service_ns(unsigned int cpu);
 /* The call the bench knob times: TDH.SYS.RD (RAX) of the major version (RDX), as tdx_host's bench_sys_rd. */

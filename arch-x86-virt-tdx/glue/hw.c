@@ -6,7 +6,10 @@
  * Test build only (TDX_KUNIT_HOOKS): when the SEAMCALL trap (seamcall-trap/, a test module that
  * turns the instruction's #UD under QEMU into a call to the emulator) is loaded and serving, these
  * platform facts come from it instead, since the emulated guest has no TDX CPUID bit and no TDX
- * MSRs. Nothing from the instruction on is substituted.
+ * MSRs; a load's probe (kapi_hw_seam_available) also lets the trap set its mailbox up again after
+ * the emulator was replaced. Nothing from the instruction on is substituted. The TD harness's
+ * emulator service requests (emulator only, never an instruction) go to the trap as a function
+ * call on this backend (kapi_hw_trap_emu_service).
  */
 #include <linux/errno.h>
 #include <asm/cpufeature.h>
@@ -19,22 +22,38 @@
 
 #ifdef TDX_KUNIT_HOOKS
 #include <linux/module.h>
+#include <kapi/kunit_hooks.h>
 
-/* The trap's platform facts while it serves (symbol_get: no dependency on the trap module). */
-static bool trap_platform(struct tdx_seamcall_trap_platform *p)
+/*
+ * The trap's platform facts while it serves (symbol_get: no dependency on the trap module);
+ * new_load: this is a load's probe (see tdx_seamcall_trap_platform).
+ */
+static bool trap_platform(struct tdx_seamcall_trap_platform *p, int new_load)
 {
-	int (*get)(struct tdx_seamcall_trap_platform *) = symbol_get(tdx_seamcall_trap_platform);
+	int (*get)(struct tdx_seamcall_trap_platform *, int) = symbol_get(tdx_seamcall_trap_platform);
 	int ret;
 
 	if (!get)
 		return false;
-	ret = get(p);
+	ret = get(p, new_load);
 	symbol_put(tdx_seamcall_trap_platform);
 	return ret == 0;
 }
+
+int kapi_hw_trap_emu_service(kapi_u64 rax, kapi_u64 rcx, kapi_u64 rdx, kapi_u64 r8, kapi_u64 *status)
+{
+	unsigned long long (*svc)(unsigned long long, unsigned long long, unsigned long long, unsigned long long) =
+		symbol_get(tdx_seamcall_trap_emu_service);
+
+	if (!svc)
+		return -ENODEV;
+	*status = svc(rax, rcx, rdx, r8);
+	symbol_put(tdx_seamcall_trap_emu_service);
+	return 0;
+}
 #else
 /* The module users install: only the hardware's own report. */
-static bool trap_platform(struct tdx_seamcall_trap_platform *p)
+static bool trap_platform(struct tdx_seamcall_trap_platform *p, int new_load)
 {
 	return false;
 }
@@ -46,7 +65,7 @@ int kapi_hw_seam_available(void)
 {
 	struct tdx_seamcall_trap_platform trap;
 
-	if (trap_platform(&trap))
+	if (trap_platform(&trap, 1))
 		return 1;
 	/*
 	 * SEAMCALL needs a BIOS that enabled TDX (the kernel then sets TDX_HOST_PLATFORM) and VMX
@@ -62,7 +81,7 @@ int kapi_hw_tdx_keyids(unsigned int *start, unsigned int *nr)
 	struct tdx_seamcall_trap_platform trap;
 	u32 nr_mktme, nr_tdx;
 
-	if (trap_platform(&trap)) {
+	if (trap_platform(&trap, 0)) {
 		*start = trap.tdx_keyid_start;
 		*nr = trap.nr_tdx_keyids;
 		return trap.nr_tdx_keyids ? 0 : -ENODEV;
@@ -79,7 +98,7 @@ unsigned int kapi_hw_cpu_signature(void)
 {
 	struct tdx_seamcall_trap_platform trap;
 
-	if (trap_platform(&trap))
+	if (trap_platform(&trap, 0))
 		return trap.cpu_signature;
 	return cpuid_eax(1);
 }
@@ -89,7 +108,7 @@ int kapi_hw_seamret_invalidates_vmcs(void)
 	struct tdx_seamcall_trap_platform trap;
 	u64 basic;
 
-	if (trap_platform(&trap))
+	if (trap_platform(&trap, 0))
 		return trap.seamret_invalidates_vmcs;
 	/* IA32_VMX_BASIC bit 60 set: SEAMRET keeps the current VMCS; clear (or unreadable): the erratum. */
 	if (rdmsrl_safe(MSR_IA32_VMX_BASIC, &basic))

@@ -54,7 +54,7 @@ EXPORT_SYMBOL_NS_GPL(tdx_host_test_emu_service, TDX_NS_HOST);
 
 int tdx_host_test_hold_state(void)
 {
-	return tdx_kunit_hold();
+	return tdx_kunit_hold_state();
 }
 EXPORT_SYMBOL_NS_GPL(tdx_host_test_hold_state, TDX_NS_HOST);
 

@@ -197,6 +197,8 @@ KAPI_EXTERN int tdx_kunit_empty_stop_machine(kapi_u64 *ns);
  */
 KAPI_EXTERN int tdx_kunit_hold(void);
 KAPI_EXTERN void tdx_kunit_release(void);
+/* The state lock on either backend: 0 while a core is loaded, else -ENODEV, not held. */
+KAPI_EXTERN int tdx_kunit_hold_state(void);
 /*
  * The quote lock alone, as a quote request in flight holds it (a runtime update's install waits
  * for it before it stops the CPUs); released from the same task.
@@ -206,11 +208,17 @@ KAPI_EXTERN void tdx_kunit_release_quote(void);
 KAPI_EXTERN int tdx_kunit_sys_rd(kapi_u64 field_id, kapi_u64 *value);
 
 /*
- * An emulator service request (include/tdx/emu/service.h: rax, rcx, rdx, r8) through the
- * emulator backend, under the state lock; TDX_SEAMCALL_VMFAILINVALID when the emulator is not the
- * backend in use, or rax is not a service request. Behind the test build's
+ * An emulator service request (include/tdx/emu/service.h: rax, rcx, rdx, r8) under the state
+ * lock: through the emulator backend, or on the hw backend through the SEAMCALL trap's mailbox
+ * (kapi_hw_trap_emu_service); TDX_SEAMCALL_VMFAILINVALID when no core is loaded, on the hw
+ * backend without the trap, or when rax is not a service request. Behind the test build's
  * tdx_host_test_emu_service export (glue/kunit_exports.c), for the TD harness.
  */
 KAPI_EXTERN kapi_u64 tdx_kunit_emu_service(kapi_u64 rax, kapi_u64 rcx, kapi_u64 rdx, kapi_u64 r8);
+/*
+ * glue/hw.c, test build: the request passed to the SEAMCALL trap (tdx_seamcall_trap_emu_service,
+ * by symbol_get), 0 and its *status; -ENODEV when the trap is not loaded.
+ */
+KAPI_EXTERN int kapi_hw_trap_emu_service(kapi_u64 rax, kapi_u64 rcx, kapi_u64 rdx, kapi_u64 r8, kapi_u64 *status);
 
 #endif

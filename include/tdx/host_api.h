@@ -59,13 +59,13 @@ u64 tdx_host_phymem_page_reclaim(u64 pa);
 
 /*
  * Test build only (absent from the module users install): an emulator service request
- * (include/tdx/emu/service.h) through the emulator backend; TDX_SEAMCALL_VMFAILINVALID when the
- * emulator backend is not the one in use.
+ * (include/tdx/emu/service.h) through the emulator backend, or on the hw backend through the
+ * SEAMCALL trap (include/tdx/seamcall_trap.h); TDX_SEAMCALL_VMFAILINVALID when neither carries it.
  */
 u64 tdx_host_test_emu_service(u64 rax, u64 rcx, u64 rdx, u64 r8);
 /*
- * Test build only: hold tdx_host's state lock (0, or -ENODEV when the emulator backend is not in
- * use, not held), and release it from the same task. Tests park an operation that takes the
+ * Test build only: hold tdx_host's state lock (0, or -ENODEV when TDX's core is not loaded,
+ * not held), and release it from the same task. Tests park an operation that takes the
  * lock (a runtime update's prepare) where it sleeps, so they can act on it meanwhile.
  */
 int tdx_host_test_hold_state(void);

@@ -160,6 +160,17 @@ check "text=kernel: no module, no device" tdx_gone
 check "text=kernel: no oops, no warning" dmesg_clean
 check "rmmod the text=kernel trap" rmmod tdx_seamcall_trap
 
+# An emulator service request (RAX bit 62, include/tdx/emu/service.h) arriving as the instruction:
+# answered as a TDX module answers an unknown leaf (OPERAND_INVALID), never passed to the emulator.
+check "the trap serving its own text" insmod "$TRAP_KO" text=tdx_seamcall_trap || return 0
+emuctl reset-counters >/dev/null
+check "a service RAX as a SEAMCALL" sh -c "echo 0x4000000000000001 > $TRAP/self"
+check "answered TDX_OPERAND_INVALID" expect_eq "$(cat "$TRAP/self")" 0xc000010000000000
+check "the service request never reached the emulator" expect_eq "$(emu_calls_total)" 0
+check "a real leaf from the same text is served" sh -c "echo $(leaf_number sys.rd) > $TRAP/self"
+check "  and reached the emulator" expect_count sys.rd 1
+check "rmmod the trap serving its own text" rmmod tdx_seamcall_trap
+
 # --- no emulator for the trap ----------------------------------------------------------------------
 # tdx_host's own driver holds the device: the trap finds no emulator and says so.
 check "tdx_host seamcall=emu (its driver takes the device)" insmod "$TDX_KO" seamcall=emu || return 0

@@ -88,6 +88,18 @@ run_case() {
 		check "$uf_name: tear down" tear_down
 		check "$uf_name: rmmod keeps the gone module's memory and says so" \
 			kernel_log_has 'no TDX module since a failed update'
+		if [ "$uf_outcome" = gone:install ] && [ "$uf_lp" != 0 ]; then
+			# Another CPU's INSTALL began the session (SEAM_READY cleared) and this one failed: no
+			# module at all, so SEAMCALL fails with CF=1 (VMfailInvalid), as on hardware, through
+			# the mailbox or (hw backend) the instruction itself. (When the lead CPU's INSTALL
+			# fails, whether the other CPU, waiting on the P-SEAMLDR lock, still calls INSTALL and
+			# begins a session is a matter of timing: then VMfailInvalid, else the old module,
+			# shut down, answers TDX_SYS_SHUTDOWN.)
+			check_fails "$uf_name: the next load is refused" tdx_insmod
+			check "$uf_name: SEAMCALL gave VMfailInvalid" \
+				kernel_log_has 'SYS.INIT failed: TDX_SEAMCALL_VMFAILINVALID'
+			check "$uf_name: nothing loaded" tdx_gone
+		fi
 		check "$uf_name: platform reset (a fresh emulator)" platform_reset || return 1
 		;;
 	noquote)
