@@ -57,6 +57,15 @@ public:
 	 * answers TDX_SEAMCALL_VMFAILINVALID without a call.
 	 */
 	u64 service(u64 rax, RegBlock &regs);
+	/* The same with a service's inputs (include/tdx/emu/service.h: rcx, rdx, r8); the status. */
+	u64 service(u64 rax, u64 rcx, u64 rdx, u64 r8)
+	{
+		RegBlock r{};
+		r.rcx = rcx;
+		r.rdx = rdx;
+		r.r8 = r8;
+		return service(rax, r);
+	}
 	Status tdx_keyids(u32 &start, u32 &nr) override;
 	const char *name() const override { return "emu"; }
 	bool dead() const override { return __atomic_load_n(&dead_status_, __ATOMIC_ACQUIRE) != 0; }

@@ -494,13 +494,8 @@ extern "C" void tdx_kunit_release_quote(void) { quote_lock.unlock(); }
 extern "C" kapi_u64 tdx_kunit_emu_service(kapi_u64 rax, kapi_u64 rcx, kapi_u64 rdx, kapi_u64 r8)
 {
 	HostLock lock;
-	if (EmuBackend *emu = host().emu_locked()) {
-		RegBlock r{};
-		r.rcx = rcx;
-		r.rdx = rdx;
-		r.r8 = r8;
-		return emu->service(rax, r);
-	}
+	if (EmuBackend *emu = host().emu_locked())
+		return emu->service(rax, rcx, rdx, r8);
 	/* A core without the emulator backend runs on the hw one: the SEAMCALL trap carries it. */
 	kapi_u64 status;
 	if (host().module_locked() && kapi_hw_trap_emu_service(rax, rcx, rdx, r8, &status) == 0)

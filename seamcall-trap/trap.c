@@ -140,6 +140,12 @@ static bool served_text(unsigned long ip, struct module **owner)
 	return serve_kernel && kernel_text(ip);
 }
 
+/* The instruction address of an exception-table entry (stored relative to the field). */
+static unsigned long ex_insn_addr(const struct exception_table_entry *e)
+{
+	return (unsigned long)&e->insn + e->insn;
+}
+
 /* This served SEAMCALL is one the knob takes: after its skip count, while its count lasts. */
 static bool knob_take(struct trap_knob *k)
 {
@@ -161,7 +167,7 @@ static int deliver_gp(struct pt_regs *regs, struct module *owner)
 	unsigned int i;
 
 	for (i = 0; owner && i < owner->num_exentries; i++) {
-		if ((unsigned long)&owner->extable[i].insn + owner->extable[i].insn == regs->ip) {
+		if (ex_insn_addr(&owner->extable[i]) == regs->ip) {
 			e = &owner->extable[i];
 			break;
 		}
@@ -627,8 +633,7 @@ static int bench_find_ip(void)
 	unsigned int i;
 
 	for (i = 0; i < THIS_MODULE->num_exentries; i++) {
-		const struct exception_table_entry *e = &THIS_MODULE->extable[i];
-		unsigned long insn = (unsigned long)&e->insn + e->insn;
+		unsigned long insn = ex_insn_addr(&THIS_MODULE->extable[i]);
 
 		if (insn >= start && insn < ip)
 			ip = insn;

@@ -64,11 +64,7 @@ kapi_u64 tdx_trap_emu_service(int live, kapi_u64 rax, kapi_u64 rcx, kapi_u64 rdx
 {
 	if (!live)
 		return abi::kTdxSeamcallVmFailInvalid;
-	RegBlock r{};
-	r.rcx = rcx;
-	r.rdx = rdx;
-	r.r8 = r8;
-	return g_emu->service(rax, r);
+	return g_emu->service(rax, rcx, rdx, r8);
 }
 
 int tdx_trap_emu_replaced(void) { return g_emu->emulator_replaced(); }

@@ -100,7 +100,7 @@ unsigned int kapi_hw_cpu_signature(void)
 
 	if (trap_platform(&trap, 0))
 		return trap.cpu_signature;
-	return cpuid_eax(1);
+	return kapi_cpuid_1_eax();
 }
 
 int kapi_hw_seamret_invalidates_vmcs(void)
