@@ -115,7 +115,7 @@ Status EmuBackend::probe(u32 nr_cpus)
 		kapi_log(KAPI_LOG_ERR, "emulator sleeps on the doorbell, but its device has no registers\n");
 		return error(err::kENODEV);
 	}
-	if (timeout_ns_ == 0 || timeout_ns_ > u64(TDX_SEAMCALL_TIMEOUT_MAX_MS) * kNsPerMs) {
+	if (timeout_ns_ == 0 || (timeout_ns_ > u64(TDX_SEAMCALL_TIMEOUT_MAX_MS) * kNsPerMs && timeout_ns_ != kWhileAlive)) {
 		kapi_log(KAPI_LOG_ERR, "SEAMCALL timeout of %llu ms outside 1..%u ms\n",
 			 (unsigned long long)(timeout_ns_ / kNsPerMs), TDX_SEAMCALL_TIMEOUT_MAX_MS);
 		return error(err::kEINVAL);

@@ -34,6 +34,12 @@ public:
 	/* Whether a mailbox is published there (the magic): seamcall=auto then uses the emulator. */
 	static bool present(const void *base, usize size);
 
+	/*
+	 * timeout_ns kWhileAlive: a call waits for as long as the emulator lives (heartbeat, state,
+	 * epoch), as the SEAMCALL instruction always completes; the SEAMCALL trap's default, whose
+	 * callers free what a failed call was given. Otherwise 1 ns .. TDX_SEAMCALL_TIMEOUT_MAX_MS.
+	 */
+	static constexpr u64 kWhileAlive = ~u64(0);
 	EmuBackend(const kapi_emu_device &dev, u64 timeout_ns);
 	~EmuBackend();
 	EmuBackend(const EmuBackend &) = delete;

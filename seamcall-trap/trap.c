@@ -15,8 +15,11 @@
  * RFLAGS after SEAMCALL: a completion status (any, success or not) clears CF, PF, AF, ZF, SF, OF;
  * VMfailInvalid sets CF and clears the others, RAX and the other registers unchanged. IF, TF, AC
  * are never touched. The emulator's VMfailInvalid (no module, P-SEAMLDR busy) is CF=1; so is a
- * mailbox that failed (the emulator killed, stopped, or not answering in timeout_ms), which is
- * what hardware without a TDX module answers; that one is logged, ratelimited. Once the emulator
+ * mailbox that failed (the emulator killed or stopped, or, with timeout_ms set, not answering in
+ * time), which is what hardware without a TDX module answers; that one is logged, ratelimited. By
+ * default (timeout_ms=0) a call waits for as long as the emulator's heartbeat goes on, as the
+ * instruction always completes: a caller that frees what a failed call was given (Linux's own
+ * code does) never has the emulator answer into freed pages later. Once the emulator
  * stopped or was replaced (a new epoch), the next load of tdx_host (its platform probe,
  * tdx_seamcall_trap_platform with new_load) sets the mailbox up again, as tdx_host's own mailbox
  * backend does at its next load.
@@ -68,9 +71,10 @@ static char *text = "tdx_host";
 module_param(text, charp, 0444);
 MODULE_PARM_DESC(text, "what the trap serves, comma-separated: a module name (its core text) or kernel (the core kernel's text)");
 
-static unsigned int timeout_ms = 5000;
+static unsigned int timeout_ms;
 module_param(timeout_ms, uint, 0444);
-MODULE_PARM_DESC(timeout_ms, "ms a trapped SEAMCALL may wait for the emulator (1..10000), then CF=1");
+MODULE_PARM_DESC(timeout_ms,
+		 "0 (default): a trapped SEAMCALL waits while the emulator lives, as the instruction completes; 1..10000: at most this many ms, then CF=1");
 
 static const u8 seamcall_insn[] = { 0x66, 0x0f, 0x01, 0xcf };
 
@@ -672,9 +676,9 @@ static int __init trap_init(void)
 {
 	int ret;
 
-	if (!timeout_ms || timeout_ms > TDX_SEAMCALL_TIMEOUT_MAX_MS) {
-		pr_err(TRAP_NAME ": timeout_ms=%u: must be 1..%u (a call waits with interrupts off)\n", timeout_ms,
-		       TDX_SEAMCALL_TIMEOUT_MAX_MS);
+	if (timeout_ms > TDX_SEAMCALL_TIMEOUT_MAX_MS) {
+		pr_err(TRAP_NAME ": timeout_ms=%u: must be 0 (while the emulator lives) or 1..%u (a call waits with interrupts off)\n",
+		       timeout_ms, TDX_SEAMCALL_TIMEOUT_MAX_MS);
 		return -EINVAL;
 	}
 	ret = parse_text();

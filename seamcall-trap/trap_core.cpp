@@ -26,7 +26,7 @@ kstd::LazyInit<EmuBackend> g_emu;
 
 int tdx_trap_emu_start(const kapi_emu_device *dev, kapi_u64 timeout_ns, unsigned int nr_cpus)
 {
-	EmuBackend &emu = g_emu.init(*dev, timeout_ns);
+	EmuBackend &emu = g_emu.init(*dev, timeout_ns ? timeout_ns : EmuBackend::kWhileAlive);
 	emu.hold_device();
 	Status s = emu.probe(nr_cpus);
 	if (s.is_error()) {

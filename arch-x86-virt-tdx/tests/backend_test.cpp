@@ -467,6 +467,35 @@ TEST_F(EmuTest, LiveHeartbeatKeepsASlowCallAlive)
 	EXPECT_FALSE(b.dead());
 }
 
+TEST_F(EmuTest, WhileAliveACallWaitsAsLongAsTheHeartbeatGoesOn)
+{
+	Mailbox mb(1);
+	fake::set_clock_step(kMs);
+	EmuBackend b(mb.dev(), EmuBackend::kWhileAlive);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	int reads = 0;
+	fake::kernel().on_clock = [&] {
+		if (++reads % kHeartbeatPeriodMs == 0)
+			mb.beat();
+		if (reads == 30000) /* 30 s: three times the longest timeout a load may set */
+			mb.serve(0);
+	};
+	RegBlock r{};
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+	EXPECT_FALSE(b.dead());
+	/* The heartbeat stops: the call fails once it is stale, as with a timeout. */
+	fake::kernel().on_clock = nullptr;
+	const u64 before = fake::clock_reads();
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(lf::kSysLpInit), r), kTdxSeamcallTimeout);
+	EXPECT_GT(fake::clock_reads() - before, u64(kHeartbeatStaleMs));
+	EXPECT_LT(fake::clock_reads() - before, u64(kHeartbeatStaleMs) + 10);
+	EXPECT_TRUE(fake::kernel().log_contains("TDH.SYS.LP.INIT on CPU 0: the emulator did not answer and its heartbeat stopped"));
+	EXPECT_TRUE(b.dead());
+	/* Any other timeout above the largest is refused, as is none. */
+	EXPECT_TRUE(EmuBackend(mb.dev(), (u64(TDX_SEAMCALL_TIMEOUT_MAX_MS) + 1) * kMs).probe(1).is_error());
+	EXPECT_TRUE(EmuBackend(mb.dev(), 0).probe(1).is_error());
+}
+
 TEST_F(EmuTest, AnInterruptPendingIsToldOncePerCallAfterTenMicroseconds)
 {
 	Mailbox mb(1);

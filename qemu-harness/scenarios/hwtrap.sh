@@ -148,7 +148,7 @@ check "no oops, no warning" dmesg_clean
 # The trap serving the kernel's text only: every SEAMCALL of tdx_host is declined.
 check "rmmod the trap" rmmod tdx_seamcall_trap
 check_fails "the trap refuses text= naming nothing" insmod "$TRAP_KO" text=
-check_fails "the trap refuses timeout_ms=0" insmod "$TRAP_KO" timeout_ms=0
+check_fails "the trap refuses timeout_ms above 10000" insmod "$TRAP_KO" timeout_ms=10001
 check "the trap with text=kernel" insmod "$TRAP_KO" text=kernel || return 0
 emuctl reset-counters >/dev/null
 log_mark
@@ -159,6 +159,23 @@ check "text=kernel: nothing reached the emulator" expect_eq "$(emu_calls_total)"
 check "text=kernel: no module, no device" tdx_gone
 check "text=kernel: no oops, no warning" dmesg_clean
 check "rmmod the text=kernel trap" rmmod tdx_seamcall_trap
+
+# The trap's default waits for as long as the emulator lives, as the instruction always completes:
+# an answer 6 s late (three times the heartbeat's staleness, more than the 5 s a trapped call used
+# to be given) still completes the call, and so the bring-up: nothing gives up on a call the
+# emulator will still answer, into pages its caller would have taken back.
+check "the trap with its defaults" insmod "$TRAP_KO" || return 0
+emuctl reset-counters >/dev/null
+check "RDALL delayed by 6 s armed" emuctl fault sys.rdall 1 delay 6000 || return 0
+log_mark
+check "tdx_host's bring-up waits for the late answer and works" tdx_insmod
+check "its version" tdx_version_ok
+check "RDALL was served once" expect_count sys.rdall 1
+check "no CF=1, no timeout" sh -c "! dmesg | tail -n +$((LOG_MARK + 1)) | grep -E 'VMFAILINVALID|did not answer'"
+check "rmmod" tdx_rmmod
+check "no lockup or stall report" no_lockup_reports
+emuctl clear >/dev/null
+check "rmmod the trap" rmmod tdx_seamcall_trap
 
 # An emulator service request (RAX bit 62, include/tdx/emu/service.h) arriving as the instruction:
 # answered as a TDX module answers an unknown leaf (OPERAND_INVALID), never passed to the emulator.
