@@ -27,6 +27,9 @@
 #                (new epoch, a TDX module in SYSINIT_PENDING) on the same mailbox and RAM; QEMU's
 #                control channel reconnects to it; the doorbell does not (the fresh emulator
 #                polls). At most 20 times. Its log goes next to the first one's.
+#                Without it, a fresh emulator starts only when a scenario asks for one (lib.sh's
+#                emu_start_fresh prints "TDX-HARNESS-EMU-START N" on the console) after the last
+#                one died: a scenario that checks a guest without an emulator, then goes on.
 #   --tcg-threads single|multi  QEMU's TCG: one host thread per vCPU (multi, the default) or one
 #                thread for all, round robin (single: a vCPU spinning with PAUSE gives way to the
 #                others at once, as no host scheduler decides when a descheduled vCPU runs again;
@@ -36,6 +39,10 @@
 #   --quiet      do not stream the serial console to stdout (default when $CI is set;
 #                --verbose streams anyway)
 #
+# A kernel that dies before the harness's init starts (an oops or panic while booting, before any
+# scenario, module or emulator call: TCG's cross-modifying code has hit the kernel's own text
+# patching that way) is booted once more, saying so; its console log is kept as LOG.died-before-init.
+#
 # Exit status: 0 only when the guest printed "TDX-HARNESS-RESULT: PASS"; 1 on a failed or
 # incomplete run, 124 on timeout, 130/143 when interrupted, 2 on bad usage or setup error.
 # QEMU, the emulator and the private temp dir (RAM file, mailbox file, control socket,
@@ -44,6 +51,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
+orig_args=("$@") # for the one boot more after a kernel that died before init
+reboot_once=""
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 say() { echo "run.sh: $*" >&2; }
@@ -222,6 +231,9 @@ cleanup() {
 	fi
 	[ -z "$qemu_started" ] || echo "serial log:   $log" >&2
 	[ -z "$emu_started" ] || echo "seam-emu log: $emu_log_copy" >&2
+	if [ -n "$reboot_once" ]; then
+		TDX_RUN_REBOOTED=1 exec "$here/run.sh" "${orig_args[@]}"
+	fi
 	exit "${status:-$rc}"
 }
 trap cleanup EXIT
@@ -250,7 +262,10 @@ truncate -s "${ram}M" "$ram_file"
 truncate -s "$mb_size" "$mb_file"
 
 # --- the initramfs ---------------------------------------------------------------------------
-mk_args=(--out "$initrd" --env "HARNESS_SMP=$smp" --env "HARNESS_PACKAGES=$packages")
+# EMU_PROFILE: the profile the emulator starts with, by name, for scenarios that try another
+# image ("emuctl image NAME") and then go back to it.
+mk_args=(--out "$initrd" --env "HARNESS_SMP=$smp" --env "HARNESS_PACKAGES=$packages"
+	--env "EMU_PROFILE=$(basename "$profile" .json)")
 [ -z "$expected_version" ] || mk_args+=(--env "EXPECTED_VERSION=$expected_version")
 for m in "${modules[@]}"; do mk_args+=(--module "$m"); done
 for s in "${scenarios[@]}"; do mk_args+=(--scenario "$s"); done
@@ -293,6 +308,7 @@ say "starting $emu (lps $smp, packages $packages, profile $profile)"
 start_emu ""
 emu_started=1
 respawns=0
+emu_requests=0 # the guest's requests for a fresh emulator served so far
 ready=0
 for _ in $(seq 200); do
 	if ! kill -0 "$emu_pid" 2>/dev/null; then
@@ -355,11 +371,16 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
 		status=124
 		exit 124
 	fi
-	if [ "$respawn" -eq 1 ] && [ -n "$emu_pid" ] && ! alive "$emu_pid" && [ "$respawns" -lt 20 ]; then
-		wait "$emu_pid" 2>/dev/null && rc=0 || rc=$?
-		respawns=$((respawns + 1))
-		say "seam-emu exited (status $rc); starting a fresh one (respawn $respawns)"
-		start_emu ".respawn$respawns"
+	if [ -n "$emu_pid" ] && ! alive "$emu_pid" && [ "$respawns" -lt 20 ]; then
+		# Asked for by the guest: the highest request number on the console, once each.
+		asked="$(grep -a -o 'TDX-HARNESS-EMU-START [0-9]*' "$log" | tail -n 1 | tr -dc 0-9 || true)"
+		if [ "$respawn" -eq 1 ] || [ "${asked:-0}" -gt "$emu_requests" ]; then
+			[ "${asked:-0}" -le "$emu_requests" ] || emu_requests=$asked
+			wait "$emu_pid" 2>/dev/null && rc=0 || rc=$?
+			respawns=$((respawns + 1))
+			say "seam-emu exited (status $rc); starting a fresh one (respawn $respawns)"
+			start_emu ".respawn$respawns"
+		fi
 	fi
 	# The guest powers off right after its result line; do not wait long for a stuck poweroff.
 	if [ -z "$result_seen" ] && grep -a -q 'TDX-HARNESS-RESULT: ' "$log"; then
@@ -392,6 +413,12 @@ summary="$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1 | tr -d 
 if grep -a -q -x -E $'TDX-HARNESS-RESULT: PASS\r?' "$log"; then
 	say "PASS ($summary, ${SECONDS}s)"
 	status=0
+elif [ -z "${TDX_RUN_REBOOTED:-}" ] && ! grep -a -q 'TDX-HARNESS: init on' "$log" &&
+	grep -a -q -E 'Kernel panic|Oops' "$log"; then
+	cp -- "$log" "$log.died-before-init"
+	say "the kernel died while booting, before the harness started (console: $log.died-before-init); booting once more"
+	reboot_once=1
+	status=1
 else
 	say "FAIL (${summary:-no summary line}; qemu status $qemu_rc; ${SECONDS}s)"
 	grep -a -E '^not ok ' "$log" | tr -d '\r' | sed 's/^/  /' >&2 || true

@@ -43,11 +43,6 @@ e2e_boot() {
 	qemu-harness/run.sh --kernel "$kernel" --module "$ko" --smp "$smp" --packages "$packages" "${args[@]}"
 }
 
-norbpmod_boot() {
-	qemu-harness/run.sh --kernel "$1" --module "$2" \
-		--profile qemu-harness/seam-emu/profiles/no-rbp-mod.json --scenario norbpmod
-}
-
 tdmr_boot() { # KERNEL KO RAM_MIB PROFILE SCENARIO [run.sh args]
 	qemu-harness/run.sh --kernel "$1" --module "$2" --ram "$3" \
 		--profile "qemu-harness/seam-emu/profiles/$4" --scenario "$5" "${@:6}"
@@ -142,19 +137,14 @@ stage "e2e distro smp=2: smoke ${foundation[*]} harnesscheck" \
 	e2e_boot distro "$distro_ko" 2 smoke "${foundation[@]}" harnesscheck
 stage "e2e distro smp=4 in 2 packages: bringup faults leakcycle" \
 	e2e_boot distro "$distro_ko" 4/2 bringup faults leakcycle
-stage "e2e distro: SYS.DISABLE failing or the emulator dying during rmmod" \
-	e2e_boot distro "$distro_ko" 2 rmmodfault emudeath_rmmod
+stage "e2e distro: a module without NO_RBP_MOD refused; SYS.DISABLE failing or the emulator dying during rmmod" \
+	e2e_boot distro "$distro_ko" 2 norbpmod rmmodfault emudeath_rmmod
 stage "e2e distro test build, hw backend (SEAMCALL trapped into the emulator): ${hw_scenarios[*]}" \
 	hw_boot distro build/kmod/distro-test "${hw_scenarios[@]}"
-stage "e2e distro: module without NO_RBP_MOD is refused" norbpmod_boot distro "$distro_ko"
-stage "e2e distro: 8 GiB with 4 TDMRs (TDMRs above 1 GiB, PAMTs from alloc_contig_range)" \
-	tdmr_boot distro "$distro_ko" 8192 max-tdmrs-4.json bigmem
-stage "e2e distro: RAM needing 2 TDMRs, module with 1: refused naming both numbers" \
-	tdmr_boot distro "$distro_ko" 3072 max-tdmrs-1.json toomanytdmrs
-stage "e2e distro: extensions and the quoting add-on: pool of 0/1/512/513/12800 pages, images, faults" \
-	tdmr_boot distro "$distro_ko" 1024 ext-quote.json extpool
-stage "e2e distro test build: TDs and quotes, TD guests' GetQuote on both paths (TD harness, quote service, verifiers)" \
-	quote_boot distro build/kmod/distro-test quote getquote
+stage "e2e distro: 8 GiB: a module with 1 TDMR refused naming both numbers; 4 TDMRs (above 1 GiB, PAMTs from alloc_contig_range)" \
+	tdmr_boot distro "$distro_ko" 8192 max-tdmrs-4.json toomanytdmrs --scenario bigmem
+stage "e2e distro test build: extensions (pools of 0/1/512/513/12800 pages, faults), TDs and quotes, TD guests' GetQuote on both paths" \
+	quote_boot distro build/kmod/distro-test extpool quote getquote
 stage "e2e distro test build smp=2: runtime update (a TD across two updates, every bad image, busy, cancel), a failure at each window step" \
 	update_boot distro build/kmod/distro-test 2 update updatefaults
 stage "e2e distro test build smp=4: runtime update" update_boot distro build/kmod/distro-test 4 update
@@ -170,22 +160,16 @@ stage "e2e debug+sanitizers smp=2: ${foundation[*]} harnesscheck" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 "${foundation[@]}" harnesscheck
 stage "e2e debug+sanitizers smp=4 in 2 packages: bringup faults leakcycle" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 4/2 bringup faults leakcycle
-stage "e2e debug+sanitizers: rmmodfault emudeath_rmmod" \
-	e2e_boot "$(debug_kernel)" "$debug_ko" 2 rmmodfault emudeath_rmmod
+stage "e2e debug+sanitizers: a module without NO_RBP_MOD refused, rmmodfault emudeath_rmmod" \
+	e2e_boot "$(debug_kernel)" "$debug_ko" 2 norbpmod rmmodfault emudeath_rmmod
 # On the debug kernel the issue's four (bring-up, faults at each leaf, leak cycles, emulator death)
 # and hwtrap; params, retries and cpuhotplug on the hw backend run in the distro boot only (time).
 hw_debug_scenarios=(bringup faults leakcycle hwtrap emudeath)
 stage "e2e debug+sanitizers test build, hw backend: ${hw_debug_scenarios[*]}" \
 	hw_boot "$(debug_kernel)" build/kmod/debug-test "${hw_debug_scenarios[@]}"
-stage "e2e debug+sanitizers: NO_RBP_MOD refused" norbpmod_boot "$(debug_kernel)" "$debug_ko"
-stage "e2e debug+sanitizers: late answer after a timeout, emulator device unbound" \
-	e2e_boot "$(debug_kernel)" "$debug_ko" 2 lateanswer emuunbind
-stage "e2e debug+sanitizers: the emulator dies in LP.INIT (IPI context)" \
-	e2e_boot "$(debug_kernel)" "$debug_ko" 2 emudeath_lpinit
-stage "e2e debug+sanitizers: the emulator dies in SYS.CONFIG (process context)" \
-	e2e_boot "$(debug_kernel)" "$debug_ko" 2 emudeath_sysconfig
-stage "e2e debug+sanitizers: the emulator killed in LP.INIT, a fresh one started: the next load works" \
-	qemu-harness/run.sh --kernel "$(debug_kernel)" --module "$debug_ko" --respawn-emu --scenario emurespawn
+# emudeath_lpinit and emudeath_sysconfig end by asking run.sh for a fresh emulator.
+stage "e2e debug+sanitizers: a late answer after a timeout, the emulator device unbound, the emulator dying in LP.INIT (IPI) and in SYS.CONFIG, a fresh one started: the next load works" \
+	e2e_boot "$(debug_kernel)" "$debug_ko" 2 lateanswer emuunbind emudeath_lpinit emudeath_sysconfig emurespawn
 stage "e2e debug+sanitizers test build: 8 GiB, test_no_contig_alloc=1 (as without CONTIG_ALLOC): 8 TDMRs of 1 GiB" \
 	tdmr_boot "$(debug_kernel)" build/kmod/debug-test/tdx_host.ko 8192 default.json bigmem \
 	--env BIGMEM_MAX_TDMRS=64 --env BIGMEM_NO_CONTIG=1

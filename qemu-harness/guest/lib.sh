@@ -396,6 +396,16 @@ tdx_version_ok() {
 
 # After the emulator died (run.sh --respawn-emu starts a fresh one): wait until the fresh one answers.
 # The control channel reconnects to it; it starts in JSON, so switch it again.
+# After the emulator died: asks run.sh for a fresh one (a new epoch, its TDX module in
+# SYSINIT_PENDING, on the same mailbox and RAM) and waits until it answers. Each request has its
+# own number (counted in a file: each scenario runs in a subshell): run.sh serves each once.
+emu_start_fresh() {
+	_n=$(($(cat /run/harness/emu-start-requests 2>/dev/null || echo 0) + 1))
+	echo "$_n" >/run/harness/emu-start-requests
+	echo "TDX-HARNESS-EMU-START $_n" >/dev/console
+	wait_fresh_emulator
+}
+
 wait_fresh_emulator() {
 	_i=0
 	while [ "$_i" -lt 60 ]; do

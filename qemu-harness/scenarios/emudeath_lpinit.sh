@@ -4,9 +4,8 @@
 # made from an IPI (interrupts off). The call must fail when the emulator's heartbeat stops
 # (2 s), well before the 10 s timeout, with a clear error; the IPI handler returns, no lockup or
 # RCU stall is reported, every CPU still runs tasks, and a later load fails cleanly too. Needs
-# -smp 2 or more. The emulator is gone afterwards: this must be the last scenario of its boot.
-# (That the next load works once a fresh emulator runs needs the harness to restart seam-emu,
-# which it cannot do yet.)
+# -smp 2 or more. Then it asks run.sh for a fresh emulator (emu_start_fresh), for the scenarios
+# after it; emurespawn checks that a load works against such a one.
 
 tdx_ensure_unloaded
 emuctl clear >/dev/null
@@ -33,3 +32,5 @@ note "it returned after $(($(date +%s) - t0)) s"
 check "no module, no tdx_host device after it" tdx_gone
 check "the guest is still alive" guest_alive
 check "dmesg clean" dmesg_clean
+# The next scenario of the boot gets an emulator again.
+check "a fresh emulator, asked of run.sh, answers" emu_start_fresh

@@ -4,8 +4,8 @@
 # that hands the TDX module pages by physical address (the TDMR_INFO array, its PA array, the
 # PAMTs). The call fails when the heartbeat stops, with a clear error; every page the call was
 # given stays with the TDX module (the log says how much), nothing is freed under the emulator
-# (KASAN clean on the debug kernel), no lockup report, every CPU still runs tasks. The emulator
-# is gone afterwards: this must be the last scenario of its boot.
+# (KASAN clean on the debug kernel), no lockup report, every CPU still runs tasks, and a later
+# load fails cleanly. Then it asks run.sh for a fresh emulator, for the scenarios after it.
 
 tdx_ensure_unloaded
 emuctl clear >/dev/null
@@ -24,3 +24,5 @@ check "the guest is alive: every CPU runs a task, no lockup or stall report" gue
 check_fails "a second insmod fails cleanly (no emulator)" tdx_insmod
 check "no module, no tdx_host device after it" tdx_gone
 check "dmesg clean" dmesg_clean
+# The next scenario of the boot gets an emulator again.
+check "a fresh emulator, asked of run.sh, answers" emu_start_fresh
