@@ -61,7 +61,7 @@ quote_boot() { # KERNEL KMOD-DIR SCENARIO...
 		--module "$kmod/kvm_tdx_quote.ko" --module "$kmod/tdx_gq_harness.ko" \
 		--bin build/dice-quote/tdx-quote-verify --bin build/quote-service/tdx-qgs \
 		--bin build/quote-service/tdx-quote-vmm --profile qemu-harness/seam-emu/profiles/ext-quote.json \
-		--log "$log" "${args[@]}" &&
+		${QUOTE_ENV:+--env "$QUOTE_ENV"} --log "$log" "${args[@]}" &&
 		scripts/verify-guest-quotes.sh "$log" 2
 }
 
@@ -158,36 +158,37 @@ stage "e2e distro: runtime update not offered (SEAMRET erratum, no TD_PRESERVING
 stage "kunit (debug kernel, kunit.py parse)" scripts/kunit.sh
 stage "e2e debug+sanitizers smp=2: ${foundation[*]} harnesscheck" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 "${foundation[@]}" harnesscheck
-stage "e2e debug+sanitizers smp=4 in 2 packages: bringup faults leakcycle" \
-	e2e_boot "$(debug_kernel)" "$debug_ko" 4/2 bringup faults leakcycle
-stage "e2e debug+sanitizers: a module without NO_RBP_MOD refused, rmmodfault emudeath_rmmod" \
-	e2e_boot "$(debug_kernel)" "$debug_ko" 2 norbpmod rmmodfault emudeath_rmmod
+# leakcycle at 4 CPUs: the distro boot's (on debug it runs at 2, in the boot above).
+stage "e2e debug+sanitizers smp=4 in 2 packages: bringup faults" \
+	e2e_boot "$(debug_kernel)" "$debug_ko" 4/2 bringup faults
 # On the debug kernel the issue's four (bring-up, faults at each leaf, leak cycles, emulator death)
 # and hwtrap; params, retries and cpuhotplug on the hw backend run in the distro boot only (time).
 hw_debug_scenarios=(bringup faults leakcycle hwtrap emudeath)
 stage "e2e debug+sanitizers test build, hw backend: ${hw_debug_scenarios[*]}" \
 	hw_boot "$(debug_kernel)" build/kmod/debug-test "${hw_debug_scenarios[@]}"
-# emudeath_lpinit and emudeath_sysconfig end by asking run.sh for a fresh emulator.
-stage "e2e debug+sanitizers: a late answer after a timeout, the emulator device unbound, the emulator dying in LP.INIT (IPI) and in SYS.CONFIG, a fresh one started: the next load works" \
-	e2e_boot "$(debug_kernel)" "$debug_ko" 2 lateanswer emuunbind emudeath_lpinit emudeath_sysconfig emurespawn
-stage "e2e debug+sanitizers test build: 8 GiB, test_no_contig_alloc=1 (as without CONTIG_ALLOC): 8 TDMRs of 1 GiB" \
-	tdmr_boot "$(debug_kernel)" build/kmod/debug-test/tdx_host.ko 8192 default.json bigmem \
-	--env BIGMEM_MAX_TDMRS=64 --env BIGMEM_NO_CONTIG=1
+# emudeath_rmmod, emudeath_lpinit and emudeath_sysconfig end by asking run.sh for a fresh emulator.
+stage "e2e debug+sanitizers: NO_RBP_MOD refused, SYS.DISABLE failing, a late answer after a timeout, the emulator device unbound, the emulator dying in rmmod, LP.INIT (IPI) and SYS.CONFIG, a fresh one started: the next load works" \
+	e2e_boot "$(debug_kernel)" "$debug_ko" 2 norbpmod rmmodfault emudeath_rmmod lateanswer emuunbind \
+	emudeath_lpinit emudeath_sysconfig emurespawn
+# The GetQuote storms with 4 TDs x 5 requests on each path (the distro boot makes 25 each).
+quote_boot_debug() { QUOTE_ENV=GQ_STORM=5 quote_boot "$@"; }
 stage "e2e debug+sanitizers test build: extensions, TDs, quotes and TD guests' GetQuote" \
-	quote_boot "$(debug_kernel)" build/kmod/debug-test extpool quote getquote
+	quote_boot_debug "$(debug_kernel)" build/kmod/debug-test extpool quote getquote
 stage "e2e debug+sanitizers test build: runtime update, a failure at each window step" \
 	update_boot "$(debug_kernel)" build/kmod/debug-test 2 update updatefaults
 # Linux 6.12's own TDX host code (CONFIG_INTEL_TDX_HOST in the debug kernel) as the emulator's
 # client: the kernel's KeyID partitioning from the project's boot parameter (every profile has 32
 # MKTME KeyIDs then 32 TDX KeyIDs), its SEAMCALLs through the trap (text=kernel). 6.12 cannot tear
-# TDX down: linuxtdx is the last scenario of its boot.
+# TDX down: linuxtdx is the last scenario of its boot. Before it, in the same 8 GiB: our test build's
+# bigmem with test_no_contig_alloc=1 (as without CONTIG_ALLOC) and 64 TDMRs: 8 TDMRs of 1 GiB.
 linuxtdx_boot() { # SMP PACKAGES RAM_MIB
 	qemu-harness/run.sh --kernel "$(debug_kernel)" --append tdx_emulated_keyids=31,32 \
 		--smp "$1" --packages "$2" --ram "$3" \
+		--module build/kmod/debug-test/tdx_host.ko --env BIGMEM_MAX_TDMRS=64 --env BIGMEM_NO_CONTIG=1 \
 		--module build/kmod/debug-test/tdx_seamcall_trap.ko \
-		--module build/kmod/debug-test/linux-tdx-client/linux_tdx_client.ko --scenario linuxtdx
+		--module build/kmod/debug-test/linux-tdx-client/linux_tdx_client.ko --scenario bigmem --scenario linuxtdx
 }
-stage "e2e debug+sanitizers: Linux 6.12's own TDX bring-up (tdx_cpu_enable, tdx_enable) through the SEAMCALL trap, 8 GiB and 4 CPUs in 2 packages" \
+stage "e2e debug+sanitizers, 8 GiB, 4 CPUs in 2 packages: the test build without CONTIG_ALLOC (8 TDMRs of 1 GiB); Linux 6.12's own TDX bring-up (tdx_cpu_enable, tdx_enable) through the SEAMCALL trap" \
 	linuxtdx_boot 4 2 8192
 stage "e2e debug: every allocation of the load failed in turn (fault injection)" \
 	e2e_boot "$(debug_kernel)" "$debug_ko" 2 allocfail

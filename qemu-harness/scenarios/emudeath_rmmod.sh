@@ -2,8 +2,9 @@
 # shellcheck shell=sh
 # emudeath_rmmod: TDX is up and the emulator dies at the SYS.DISABLE of rmmod. rmmod must still
 # complete within bounded time (the call times out, the PAMTs the TDX module may still use are
-# left to it and the rest is freed), say so in the log, and the guest must stay alive. The
-# emulator is gone afterwards: this must be the last scenario of its boot.
+# left to it and the rest is freed), say so in the log, and the guest must stay alive; a later
+# load fails cleanly without an emulator. Then it asks run.sh for a fresh one, for the scenarios
+# after it.
 
 DEATH_TIMEOUT_MS=2000
 
@@ -26,3 +27,5 @@ check "the guest is alive: every CPU runs a task, no lockup report" guest_alive
 check_fails "a new insmod fails cleanly (no emulator)" tdx_insmod seamcall_timeout_ms="$DEATH_TIMEOUT_MS"
 check "still no device" tdx_gone
 check "dmesg clean" dmesg_clean
+# The next scenario of the boot gets an emulator again.
+check "a fresh emulator, asked of run.sh, answers" emu_start_fresh

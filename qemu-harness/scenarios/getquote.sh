@@ -7,8 +7,8 @@
 #  - a valid request on each path: a quote tdx-quote-verify accepts with the TD's REPORTDATA;
 #  - SetupEventNotifyInterrupt: offered on the userspace path only, vector 32..255, raised once
 #    per completed quote;
-#  - 4 TDs x 25 requests at once on each path: every request completes once, every quote verifies
-#    and carries its own TD's MRTD;
+#  - 4 TDs x GQ_STORM (25) requests at once on each path: every request completes once, every
+#    quote verifies and carries its own TD's MRTD;
 #  - the userspace path's faults: the quote service killed mid-request, the VMM stand-in killed
 #    with a request in flight and with one queued, a malformed and an unsolicited QGS reply, a
 #    reply for an unknown request: each request ends in a documented status, later ones succeed;
@@ -18,6 +18,7 @@
 # service; the emulator signs as the quoting enclave, over the PCI serial line to its control
 # socket) and tdx-quote-vmm (the VMM stand-in on /dev/kvm_tdx_quote).
 
+GQ_STORM="${GQ_STORM:-25}" # requests per TD in the storms (make check's debug boot: fewer)
 VM_SUCCESS=0x0
 VM_INVALID=0x8000000000000000
 VM_ALIGN=0x8000000000000002
@@ -79,19 +80,19 @@ valid_quote() {
 	print_quote "$3" "$2" "/tmp/$3.q"
 }
 
-# storm_all PATH: 4 TDs x 25 requests at once; every request SUCCESS once, every quote verified
+# storm_all PATH: 4 TDs x GQ_STORM requests at once; every request SUCCESS once, every quote verified
 # against its own REPORTDATA and its own TD's MRTD.
 storm_all() {
 	for _t in 11 12 13 14; do
-		gctl storm "$_t" 25 "$(rd_of "$_t" 0000)" >/dev/null || return 1
+		gctl storm "$_t" "$GQ_STORM" "$(rd_of "$_t" 0000)" >/dev/null || return 1
 	done
 	for _t in 11 12 13 14; do
 		_sw="$(gctl stormwait "$_t")" || { echo "$_sw"; return 1; }
-		expect_eq "$(gq_field success "$_sw")" 25 || { echo "TD $_t: $_sw"; return 1; }
+		expect_eq "$(gq_field success "$_sw")" "$GQ_STORM" || { echo "TD $_t: $_sw"; return 1; }
 	done
 	for _t in 11 12 13 14; do
 		_i=0
-		while [ "$_i" -lt 25 ]; do
+		while [ "$_i" -lt "$GQ_STORM" ]; do
 			_sq="$(gctl stormquote "$_t" "$_i")" || { echo "$_sq"; return 1; }
 			_rd="$(gq_field rd "$_sq")"
 			verify "$G/quote" "$_rd" --json >/tmp/sq.json 2>&1 || { echo "TD $_t #$_i: $(cat /tmp/sq.json)"; return 1; }
@@ -248,11 +249,11 @@ done
 check "the emulator stops padding" emuctl quote pad 0
 check "the next request succeeds" valid_quote 2 "$(rd_of 2 0020)" gq-user6
 
-# ---- 4 TDs x 25 at once on each path ----
+# ---- 4 TDs x GQ_STORM at once on each path ----
 check "4 userspace TDs" storm_tds 0 || return 0
-check "storm: 4 TDs x 25 through userspace, each quote verified and its TD's" storm_all
+check "storm: 4 TDs x $GQ_STORM through userspace, each quote verified and its TD's" storm_all
 check "4 in-kernel TDs" storm_tds 1 || return 0
-check "storm: 4 TDs x 25 in the kernel, each quote verified and its TD's" storm_all
+check "storm: 4 TDs x $GQ_STORM in the kernel, each quote verified and its TD's" storm_all
 for t in 11 12 13 14; do gctl detach "$t" >/dev/null; hctl destroy "$t" >/dev/null; done
 
 # ---- quoting unavailable ----
