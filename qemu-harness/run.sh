@@ -372,8 +372,11 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
 		exit 124
 	fi
 	if [ -n "$emu_pid" ] && ! alive "$emu_pid" && [ "$respawns" -lt 20 ]; then
-		# Asked for by the guest: the highest request number on the console, once each.
-		asked="$(grep -a -o 'TDX-HARNESS-EMU-START [0-9]*' "$log" | tail -n 1 | tr -dc 0-9 || true)"
+		# Without --respawn-emu, only when the guest asked: the highest request number on the
+		# console, once each.
+		asked=0
+		[ "$respawn" -eq 1 ] ||
+			asked="$(grep -a -o 'TDX-HARNESS-EMU-START [0-9]*' "$log" | tail -n 1 | tr -dc 0-9 || true)"
 		if [ "$respawn" -eq 1 ] || [ "${asked:-0}" -gt "$emu_requests" ]; then
 			[ "${asked:-0}" -le "$emu_requests" ] || emu_requests=$asked
 			wait "$emu_pid" 2>/dev/null && rc=0 || rc=$?

@@ -11,8 +11,10 @@
 
 struct tdx_seamcall_trap_platform;
 
-/* The emulator backend over dev, after its handshake (EmuBackend::probe); 0 or -errno. */
-/* timeout_ns 0: a call waits for as long as the emulator lives (EmuBackend::kWhileAlive). */
+/*
+ * The emulator backend over dev, after its handshake (EmuBackend::probe); 0 or -errno. timeout_ns
+ * 0: a call waits for as long as the emulator lives (EmuBackend::kWhileAlive).
+ */
 KAPI_EXTERN int tdx_trap_emu_start(const struct kapi_emu_device *dev, kapi_u64 timeout_ns, unsigned int nr_cpus);
 /* Destroys the backend (releases the device); nothing when there is none. */
 KAPI_EXTERN void tdx_trap_emu_stop(void);

@@ -387,6 +387,16 @@ tdx_ensure_unloaded() {
 	fi
 }
 
+# After a scenario had the platform load another module image ("emuctl image NAME"): the boot's
+# own again (EMU_PROFILE, from run.sh), shown to load, so the scenarios after it run as before.
+# Checks of its own.
+back_to_boot_image() {
+	check "the platform loads the boot's module ($EMU_PROFILE) again" emuctl image "$EMU_PROFILE" || return 1
+	check "which loads" tdx_insmod || return 1
+	check "its version" tdx_version_ok
+	check "rmmod" tdx_rmmod
+}
+
 # Passes when TDX is up: module loaded and its sysfs version equals EXPECTED_VERSION.
 tdx_version_ok() {
 	[ -n "${EXPECTED_VERSION:-}" ] || { echo "EXPECTED_VERSION is not set (see run.sh --profile)"; return 1; }
@@ -394,8 +404,6 @@ tdx_version_ok() {
 	expect_eq "$(cat "$TDX_SYSFS/version")" "$EXPECTED_VERSION"
 }
 
-# After the emulator died (run.sh --respawn-emu starts a fresh one): wait until the fresh one answers.
-# The control channel reconnects to it; it starts in JSON, so switch it again.
 # After the emulator died: asks run.sh for a fresh one (a new epoch, its TDX module in
 # SYSINIT_PENDING, on the same mailbox and RAM) and waits until it answers. Each request has its
 # own number (counted in a file: each scenario runs in a subshell): run.sh serves each once.
@@ -406,6 +414,8 @@ emu_start_fresh() {
 	wait_fresh_emulator
 }
 
+# After the emulator died (run.sh --respawn-emu starts a fresh one): wait until the fresh one answers.
+# The control channel reconnects to it; it starts in JSON, so switch it again.
 wait_fresh_emulator() {
 	_i=0
 	while [ "$_i" -lt 60 ]; do

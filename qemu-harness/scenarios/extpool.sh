@@ -8,7 +8,9 @@
 # - EXT without QUOTE: no add-on (SYS.CONFIG v0), no quoting leaf; no EXT at all: no extension leaf;
 # - a failure injected at each extension leaf fails the load cleanly (SYS.DISABLE, nothing left),
 #   one at QUOTE.INIT only disables quoting (TDX stays up); the next load works.
-# Runs with the production module (no test hooks). Needs run.sh --profile of an EXT+QUOTE image.
+# Then the boot's own image again (back_to_boot_image), for the scenarios after it. Any build of
+# tdx_host (make check runs it first in the quote boots, with the test build). Needs run.sh
+# --profile of an EXT+QUOTE image.
 
 tdx_ensure_unloaded
 emuctl clear >/dev/null
@@ -115,3 +117,4 @@ check "fault quote.init: disabled cleanly" tdx_left_disabled
 emuctl clear >/dev/null
 check "no integrity violation of the pool by the host" expect_ext integrity_violations 0
 check "dmesg clean" dmesg_clean
+back_to_boot_image

@@ -13,7 +13,4 @@ check "the log names NO_RBP_MOD" expect_match "$(dmesg)" 'tdx_host: .*lacks NO_R
 check "no tdx_host device" path_absent "$TDX_SYSFS"
 check "the TDX module was disabled again (SYS.DISABLE, SYSINIT_PENDING)" tdx_left_disabled
 check "kernel log is clean" dmesg_clean
-check "the platform loads the boot's module ($EMU_PROFILE) again" emuctl image "$EMU_PROFILE"
-check "which loads" tdx_insmod
-check "its version" tdx_version_ok
-check "rmmod" tdx_rmmod
+back_to_boot_image

@@ -22,7 +22,4 @@ check "TDX module disabled again" tdx_left_disabled
 check "no page held after the failed load" \
 	kernel_log_has '0 pages still held, 0 abandoned to the TDX module'
 check "dmesg clean" dmesg_clean
-check "the platform loads the boot's module ($EMU_PROFILE) again" emuctl image "$EMU_PROFILE"
-check "which loads" tdx_insmod
-check "its version" tdx_version_ok
-check "rmmod" tdx_rmmod
+back_to_boot_image
