@@ -97,11 +97,27 @@ private:
 	static const char *failure_name(Failure f);
 	emu::MailboxSlot *slot(u32 cpu) const;
 	Failure emulator_gone() const;
-	Failure wait_for(emu::MailboxSlot *s, u64 id, bool may_sleep) const;
+	Failure wait_for(emu::MailboxSlot *s, u64 id, bool may_sleep);
 	/* Rings cpu's doorbell vector when the emulator has a doorbell connection (else nothing). */
 	void ring_doorbell(u32 cpu) const;
 	u64 fail(Failure f, u64 rax, u32 cpu);
 	Status drain(u32 cpu);
+	/*
+	 * The local APIC timer, foreseen (backend.cpp, kTimerLeadNs): its rate measured once, with
+	 * interrupts off; when it does not count down (TSC deadline, not armed), or without memory
+	 * for the per-CPU hints, its interrupt is looked for like any other.
+	 */
+	void foresee_timer();
+	struct TimerHint {
+		u64 at;   /* when the CPU's timer count runs out (kapi_ktime_ns); 0 = not known */
+		u32 irqs; /* the CPU's count of timer interrupts then: another means it fired */
+	};
+	/* Until this CPU's timer count runs out: ns, 0 once it ran out, kNoTimer when not armed. */
+	static constexpr u64 kNoTimer = ~u64(0);
+	u64 timer_ns_left() const;
+	/* Whether a call on cpu, interrupts on, should wait for its timer's interrupt first (t). */
+	bool timer_due(u32 cpu, TimerHint &t);
+	static void await_timer(const TimerHint &t);
 
 	emu::MailboxHeader *hdr_;
 	usize size_;
@@ -113,6 +129,8 @@ private:
 	u32 cpu_signature_ = 0, platform_flags_ = 0;
 	u64 dead_status_ = 0; /* the status every call returns once the backend is dead */
 	bool holds_device_ = false;
+	u64 timer_q32_ = 0;             /* ns per timer count, 32.32 fixed point */
+	TimerHint *timers_ = nullptr;   /* per CPU; nullptr: the timer is not foreseen */
 };
 
 } // namespace tdx

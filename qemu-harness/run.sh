@@ -36,6 +36,11 @@
 #                the emulator then re-checks sleeping slots every ms: no guest fence reaches the host)
 #   --nice N     run QEMU at this niceness (make bench: -15, so that the host's own daemons do not
 #                decide a latency measurement's tail; a negative N needs root, else QEMU runs at 0)
+#   --main-loop-rt PRIO  once the vCPU threads are up, QEMU's main thread (its main loop: it fires
+#                the guest's timers, the local APIC's among them) runs at SCHED_FIFO PRIO, above
+#                seam-emu's call threads (SCHED_FIFO 1), as a real APIC's interrupt never waits
+#                behind the TDX module's work; threads it starts later do not inherit it
+#                (reset-on-fork). make bench's quoting boot: 2. Needs root, else a warning
 #   --quiet      do not stream the serial console to stdout (default when $CI is set;
 #                --verbose streams anyway)
 #
@@ -78,6 +83,7 @@ stream=1
 respawn=0
 tcg_threads=multi
 nice_n=0
+main_loop_rt=""
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -100,6 +106,7 @@ while [ $# -gt 0 ]; do
 	--respawn-emu) respawn=1; shift ;;
 	--tcg-threads) tcg_threads="${2:?}"; shift 2 ;;
 	--nice) nice_n="${2:?}"; shift 2 ;;
+	--main-loop-rt) main_loop_rt="${2:?}"; shift 2 ;;
 	--verbose) stream=1; shift ;;
 	-h | --help) usage ;;
 	*) die "unknown argument '$1' (see --help)" ;;
@@ -110,6 +117,7 @@ is_uint() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
 [ "${#scenarios[@]}" -gt 0 ] || die "at least one --scenario is required"
 case "$tcg_threads" in single | multi) ;; *) die "--tcg-threads wants single or multi" ;; esac
 [[ "$nice_n" =~ ^-?[0-9]+$ ]] || die "--nice wants an integer"
+[ -z "$main_loop_rt" ] || [[ "$main_loop_rt" =~ ^[1-9][0-9]?$ ]] || die "--main-loop-rt wants a priority 1..99"
 is_uint "$smp" || die "--smp wants a positive integer"
 is_uint "$packages" || die "--packages wants a positive integer"
 [ $((smp % packages)) -eq 0 ] || die "--smp $smp is not a multiple of --packages $packages"
@@ -357,6 +365,22 @@ say "booting $(basename "$kernel") (smp $smp, ram ${ram}M, timeout ${timeout_s}s
 "${qemu[@]}" </dev/null >"$work/qemu.err" 2>&1 &
 qemu_pid=$!
 qemu_started=1
+if [ -n "$main_loop_rt" ]; then
+	# The main thread's id is the process's. Only once every vCPU thread exists ("CPU n/TCG", or
+	# one "ALL CPUs/TCG"): a vCPU spins, and must never run at real-time priority.
+	vcpus=0
+	[ "$tcg_threads" = multi ] && want=$smp || want=1
+	for _ in $(seq 200); do
+		vcpus="$(cat /proc/"$qemu_pid"/task/*/comm 2>/dev/null | grep -c '/TCG$' || true)"
+		[ "$vcpus" -lt "$want" ] || break
+		sleep 0.05
+	done
+	if [ "$vcpus" -lt "$want" ]; then
+		say "warning: QEMU's vCPU threads did not show up: its main loop keeps its priority"
+	elif ! chrt --reset-on-fork -f -p "$main_loop_rt" "$qemu_pid" >/dev/null 2>"$work/chrt.err"; then
+		say "warning: QEMU's main loop not at SCHED_FIFO $main_loop_rt: $(cat "$work/chrt.err")"
+	fi
+fi
 if [ "$stream" -eq 1 ]; then
 	# Without the firmware's terminal escapes (SeaBIOS resets and clears the screen); the log
 	# file keeps the console's bytes as they were.

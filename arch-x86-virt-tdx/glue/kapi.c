@@ -21,6 +21,7 @@
 #include <linux/topology.h>
 #include <linux/vmalloc.h>
 #include <asm/apic.h>
+#include <asm/hardirq.h>
 #include <asm/smp.h>
 
 #include <kapi/compat.h>
@@ -260,26 +261,47 @@ void kapi_cpu_relax(void)
 	cpu_relax();
 }
 
+/* A local APIC register: its x2APIC MSR (0x800 + offset / 16), or the xAPIC page. */
+static u32 lapic_read(u32 reg)
+{
+	if (x2apic_mode) {
+		u64 v;
+
+		rdmsrl(APIC_BASE_MSR + (reg >> 4), v);
+		return (u32)v;
+	}
+	return native_apic_mem_read(reg);
+}
+
 int kapi_irq_pending(void)
 {
 	unsigned int i;
 
-	/* The eight 32-bit IRR registers: x2APIC MSRs 0x820.., or the xAPIC page at 0x200 + 16 i. */
-	for (i = 0; i < 8; i++) {
-		u32 irr;
-
-		if (x2apic_mode) {
-			u64 v;
-
-			rdmsrl(APIC_BASE_MSR + ((APIC_IRR + i * 0x10) >> 4), v);
-			irr = (u32)v;
-		} else {
-			irr = native_apic_mem_read(APIC_IRR + i * 0x10);
-		}
-		if (irr)
+	/* The eight 32-bit IRR registers, 16 bytes apart. */
+	for (i = 0; i < 8; i++)
+		if (lapic_read(APIC_IRR + i * 0x10))
 			return 1;
-	}
 	return 0;
+}
+
+kapi_u32 kapi_lapic_timer_count(void)
+{
+	return lapic_read(APIC_TMCCT);
+}
+
+kapi_u32 kapi_lapic_timer_initial(void)
+{
+	return lapic_read(APIC_TMICT);
+}
+
+kapi_u32 kapi_timer_irqs(void)
+{
+	return this_cpu_read(irq_stat.apic_timer_irqs);
+}
+
+int kapi_irqflags_on(kapi_irqflags flags)
+{
+	return !arch_irqs_disabled_flags(flags);
 }
 
 /* Raw: taken with interrupts off inside stop_machine, where a PREEMPT_RT spinlock would sleep. */

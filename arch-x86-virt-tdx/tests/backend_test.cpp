@@ -544,6 +544,181 @@ TEST_F(EmuTest, AnInterruptPendingIsToldOncePerCallAfterTenMicroseconds)
 	EXPECT_TRUE(fake::kernel().doorbell_rings.empty()) << "no doorbell connection: never rung";
 }
 
+/*
+ * The local APIC timer foreseen (backend.cpp, kTimerLeadNs): the fake timer counts down once
+ * every 16 ns and runs out at fake-clock ns timer_at; each clock read is 1 us.
+ */
+class TimerTest : public EmuTest {
+protected:
+	static constexpr u64 kUs = 1000;
+	Mailbox mb{1};
+	const u64 *irq_req = &mb.slot(0)->irq_req;
+	bool marked() { return __atomic_load_n(irq_req, __ATOMIC_ACQUIRE) == mb.req_id(0); }
+	/* The emulator's interruptible wait: answers once the call is marked, else never. */
+	void serve_when_marked(u64 *marked_at = nullptr)
+	{
+		fake::kernel().on_clock = [this, marked_at] {
+			if (mb.pending(0) && marked()) {
+				if (marked_at)
+					*marked_at = fake::now_ns();
+				mb.serve(0);
+			}
+		};
+	}
+	/* Probes b (the timer counting), then makes a call that waits until it is marked, 50 us
+	 * before the timer runs out 1 ms later; returns when the timer runs out. */
+	u64 probe_and_make_way(EmuBackend &b)
+	{
+		fake::kernel().timer_at = fake::now_ns() + 100 * kMs;
+		EXPECT_TRUE(b.probe(1).is_ok());
+		const u64 timer = fake::now_ns() + kMs;
+		fake::kernel().timer_at = timer;
+		serve_when_marked();
+		RegBlock r{};
+		EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+		EXPECT_GE(fake::now_ns(), timer - 50 * kUs);
+		return timer;
+	}
+};
+
+TEST_F(TimerTest, ProbeMeasuresTheRateAndACallMakesWayFiftyMicrosecondsBeforeTheTimer)
+{
+	fake::kernel().timer_at = fake::now_ns() + 100 * kMs;
+	EmuBackend b(mb.dev(), 1000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	EXPECT_TRUE(fake::kernel().log_contains("the local APIC timer counts 16000 ps per tick; calls make way 50 us before it runs out"));
+	EXPECT_EQ(fake::kernel().live_allocs, 1) << "the per-CPU hints";
+	/* A call that waits reads the timer once, at its first look (10 us), and is marked 50 us
+	 * before the count runs out (a clock check comes every 1 us here). */
+	const u64 timer = fake::now_ns() + 2 * kMs;
+	fake::kernel().timer_at = timer;
+	fake::kernel().timer_reads = 0;
+	u64 marked_at = 0;
+	serve_when_marked(&marked_at);
+	RegBlock r{};
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+	EXPECT_GE(marked_at, timer - 50 * kUs);
+	EXPECT_LT(marked_at, timer - 48 * kUs);
+	EXPECT_EQ(fake::kernel().timer_reads, 1);
+	/* A call with interrupts off (an IPI's, stop_machine's) starts at once, 48 us before: it is
+	 * marked at its first look, and reads the timer then. */
+	u64 published_at = 0;
+	fake::kernel().on_clock = [&] {
+		if (!published_at && mb.pending(0))
+			published_at = fake::now_ns();
+		if (mb.pending(0) && marked())
+			mb.serve(0);
+	};
+	kapi_irqflags off = kapi_local_irq_save();
+	EXPECT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+	kapi_local_irq_restore(off);
+	EXPECT_LT(published_at, timer - 40 * kUs);
+	EXPECT_EQ(fake::kernel().timer_reads, 2);
+	EXPECT_TRUE(fake::kernel().doorbell_rings.empty()) << "no doorbell connection";
+}
+
+TEST_F(TimerTest, WithTheTimerDueACallFirstWaitsForItsInterruptWithInterruptsOn)
+{
+	EmuBackend b(mb.dev(), 1000 * kMs);
+	const u64 timer = probe_and_make_way(b);
+	RegBlock r{};
+	/* The next call, interrupts on: nothing is published until the interrupt was taken (QEMU
+	 * fires it 80 us late here); then the call goes out, the next count read at its first look. */
+	u64 fired_at = 0, published_at = 0;
+	int depth_while_waiting = -1;
+	fake::kernel().on_clock = [&] {
+		const u64 now = fake::now_ns();
+		if (!fired_at && now >= timer + 80 * kUs) {
+			depth_while_waiting = fake::kernel().irq_depth;
+			fired_at = now;
+			fake::kernel().timer_irqs++;
+			fake::kernel().timer_at = now + kMs; /* the handler arms the next event */
+		}
+		if (!published_at && mb.pending(0))
+			published_at = now;
+		if (mb.pending(0))
+			mb.serve(0);
+	};
+	ASSERT_EQ(b.call(tdx::abi::leaf_rax(35), r), 35u);
+	ASSERT_NE(fired_at, 0u);
+	EXPECT_GE(published_at, fired_at);
+	EXPECT_EQ(depth_while_waiting, 0) << "interrupts on while waiting";
+	/* That interrupt was taken: the hint is stale, calls go out at once. */
+	published_at = 0;
+	const u64 before = fake::now_ns();
+	ASSERT_EQ(b.call(tdx::abi::leaf_rax(36), r), 36u);
+	EXPECT_LT(published_at, before + 3 * kUs);
+}
+
+TEST_F(TimerTest, AnInterruptThatNeverComesIsAwaitedThreeHundredMicrosecondsAtMost)
+{
+	EmuBackend b(mb.dev(), 1000 * kMs);
+	const u64 timer = probe_and_make_way(b);
+	RegBlock r{};
+	/* No interrupt: the next call goes out 300 us past the count's end; the count ran out (0)
+	 * while the timer is armed, so its first look marks it at once. */
+	u64 published_at = 0, marked_at = 0;
+	fake::kernel().on_clock = [&] {
+		if (!published_at && mb.pending(0))
+			published_at = fake::now_ns();
+		if (mb.pending(0) && marked()) {
+			marked_at = fake::now_ns();
+			mb.serve(0);
+		}
+	};
+	ASSERT_EQ(b.call(tdx::abi::leaf_rax(35), r), 35u);
+	EXPECT_GE(published_at, timer + 300 * kUs);
+	EXPECT_LT(published_at, timer + 303 * kUs);
+	EXPECT_GE(marked_at, published_at + 10 * kUs);
+	EXPECT_LT(marked_at, published_at + 13 * kUs);
+	/* Disarmed (count and initial count 0): a long call is never marked for it. */
+	fake::kernel().timer_at = 0;
+	int reads = 0;
+	fake::kernel().on_clock = [&] {
+		if (++reads == 3000 || (mb.pending(0) && marked()))
+			mb.serve(0);
+	};
+	const u64 before = fake::now_ns();
+	ASSERT_EQ(b.call(tdx::abi::leaf_rax(36), r), 36u);
+	EXPECT_GE(fake::now_ns(), before + 2900 * kUs) << "answered unmarked, after 3 ms";
+	EXPECT_FALSE(marked());
+}
+
+TEST_F(TimerTest, ATimerThatDoesNotCountOrNoMemoryLeavesItToTheLooks)
+{
+	/* A timer that runs out 200 us into a 1 ms call: the call is answered unmarked, and the
+	 * timer is never read. */
+	const auto timer_left_alone = [this](EmuBackend &b) {
+		fake::kernel().timer_at = fake::now_ns() + 200 * 1000;
+		fake::kernel().timer_reads = 0;
+		int reads = 0;
+		fake::kernel().on_clock = [&] {
+			if (++reads == 1000 || (mb.pending(0) && marked()))
+				mb.serve(0);
+		};
+		RegBlock r{};
+		ASSERT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+		EXPECT_FALSE(marked());
+		EXPECT_EQ(fake::kernel().timer_reads, 0);
+		fake::kernel().on_clock = nullptr;
+	};
+	/* Not counting at probe (TSC deadline, or not armed): said. */
+	{
+		EmuBackend b(mb.dev(), 1000 * kMs);
+		ASSERT_TRUE(b.probe(1).is_ok());
+		EXPECT_TRUE(fake::kernel().log_contains("the local APIC timer does not count down here"));
+		EXPECT_EQ(fake::kernel().live_allocs, 0);
+		timer_left_alone(b);
+	}
+	/* Counting, but no memory for the hints: said, and probe still succeeds. */
+	fake::kernel().timer_at = fake::now_ns() + 100 * kMs;
+	fake::kernel().fail_alloc_at = 1;
+	EmuBackend b(mb.dev(), 1000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	EXPECT_TRUE(fake::kernel().log_contains("no memory to foresee the local APIC timer"));
+	timer_left_alone(b);
+}
+
 TEST_F(EmuTest, DoorbellRungOnlyWhenTheEmulatorSleeps)
 {
 	Mailbox mb(2);

@@ -43,6 +43,7 @@ std::atomic<uint64_t> g_now{0}, g_clock_step{1000}, g_clock_reads{0};
 
 void set_clock_step(uint64_t ns) { g_clock_step = ns; }
 uint64_t clock_reads() { return g_clock_reads.load(); }
+uint64_t now_ns() { return g_now.load(); }
 
 void reset()
 {
@@ -282,6 +283,19 @@ int kapi_irq_pending(void)
 	__atomic_fetch_add(&g_kernel.irq_reads, 1, __ATOMIC_RELAXED);
 	return __atomic_load_n(&g_kernel.irq_pending, __ATOMIC_RELAXED);
 }
+kapi_u32 kapi_lapic_timer_count(void)
+{
+	g_kernel.timer_reads++;
+	uint64_t now = fake::g_now;
+	return g_kernel.timer_at > now ? kapi_u32((g_kernel.timer_at - now) / g_kernel.timer_ns_per_count) : 0;
+}
+kapi_u32 kapi_lapic_timer_initial(void)
+{
+	g_kernel.timer_reads++;
+	return g_kernel.timer_at ? 1 : 0;
+}
+kapi_u32 kapi_timer_irqs(void) { return __atomic_load_n(&g_kernel.timer_irqs, __ATOMIC_RELAXED); }
+int kapi_irqflags_on(kapi_irqflags flags) { return flags == 0; }
 /* One CPU inside the P-SEAMLDR at a time, as the glue's raw spinlock makes it. */
 static std::mutex g_seamldr_lock;
 kapi_irqflags kapi_seamldr_lock(void)

@@ -43,6 +43,12 @@ struct Kernel {
 	/* What kapi_irq_pending() answers: an interrupt pending at the CPU. */
 	bool irq_pending = false;
 	int irq_reads = 0; /* kapi_irq_pending calls: each reads the local APIC */
+	/* The local APIC timer: runs out at fake-clock ns timer_at (0: not armed), counting down
+	 * once every timer_ns_per_count ns. */
+	uint64_t timer_at = 0;
+	uint64_t timer_ns_per_count = 16;
+	int timer_reads = 0; /* kapi_lapic_timer_count and _initial calls */
+	unsigned timer_irqs = 0; /* what kapi_timer_irqs() answers: timer interrupts taken */
 	unsigned cpuid_1_eax = 0x806F8; /* the emulator profiles' platform */
 	struct Ring {
 		unsigned value;
@@ -69,5 +75,7 @@ void reset();
  */
 void set_clock_step(uint64_t ns);
 uint64_t clock_reads();
+/* The fake clock's reading now (without advancing it). */
+uint64_t now_ns();
 
 } // namespace fake

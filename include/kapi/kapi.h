@@ -17,6 +17,7 @@
 #endif
 
 typedef unsigned long long kapi_u64;
+typedef unsigned int kapi_u32;
 typedef unsigned long kapi_size;
 
 /* ---- diagnostics ---- */
@@ -152,6 +153,16 @@ KAPI_EXTERN void kapi_touch_watchdogs(void);
 KAPI_EXTERN void kapi_cpu_relax(void);
 /* Whether an interrupt is pending at this CPU's local APIC (any IRR bit), interrupts off or not. */
 KAPI_EXTERN int kapi_irq_pending(void);
+/*
+ * This CPU's local APIC timer: its current count (0 once it ran out, and always when it is not
+ * armed or counts TSC deadlines instead) and its initial count (0 when not armed).
+ */
+KAPI_EXTERN kapi_u32 kapi_lapic_timer_count(void);
+KAPI_EXTERN kapi_u32 kapi_lapic_timer_initial(void);
+/* How many local APIC timer interrupts this CPU has taken (wraps). */
+KAPI_EXTERN kapi_u32 kapi_timer_irqs(void);
+/* Whether interrupts were on where kapi_local_irq_save returned flags. */
+KAPI_EXTERN int kapi_irqflags_on(kapi_irqflags flags);
 /*
  * The P-SEAMLDR lock (glue/kapi.c; a raw spinlock taken with interrupts off): only one CPU may be
  * inside the P-SEAMLDR at a time, and INSTALL runs on every CPU inside stop_machine.

@@ -58,6 +58,8 @@ check "the test build and the harness are in the initramfs" path_exists "$HARNES
 check "cyclictest is in the guest" command -v cyclictest || return 0
 check "insmod tdx_host" tdx_insmod || return 0
 check "quoting enabled (kernel log)" kernel_log_has 'quoting enabled' || return 0
+# Whether the emulator backend foresees the local APIC timer (backend.cpp, kTimerLeadNs), for the table.
+echo "BENCH timer $(dmesg | sed -n 's/.*tdx_host: emulator calls: //p' | tail -n 1)"
 check "insmod tdx_td_harness" insmod "$HARNESS_KO" || return 0
 check "create a TD" hctl create 1 gpa=0x1000 || return 0
 check "warm-up quotes" hctl bench 1 "$RD" 5 || return 0

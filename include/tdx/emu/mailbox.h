@@ -46,7 +46,10 @@
  * connection, rings the slot's vector (once per call); the emulator's interruptible waits
  * (TDH.QUOTE.GET's wait for its signature) block on that vector too and end when the slot's
  * irq_req equals its req_id. A stale irq_req never matches a later call's id, and a guest that
- * never writes it (0) never interrupts anything.
+ * never writes it (0) never interrupts anything. The local APIC timer's interrupt is foreseen
+ * rather than looked for (arch-x86-virt-tdx/backend.cpp, kTimerLeadNs): a waiting call marks
+ * itself shortly before the timer's count runs out, and a call due to start then waits for that
+ * interrupt with interrupts on first; to the emulator it is the same irq_req.
  *
  * The header also carries the platform facts that real hardware reports through MSRs
  * (the TDX KeyID partitioning), since the emulated guest has no such MSRs.
