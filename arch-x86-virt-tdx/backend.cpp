@@ -36,8 +36,8 @@ constexpr u64 kTimerLeadNs = 50'000;
 constexpr u64 kTimerLateNs = 300'000;
 /*
  * The timer's rate, measured at probe: two windows this long, each timed to within
- * 1/kTimerAgree and agreeing within as much, at most kTimerTries times (a loaded host holds the
- * vCPU in a reading now and then).
+ * 1/kTimerAgree and agreeing within as much, at most kTimerTries times (the timer fires within a
+ * window now and then, and a loaded host holds the vCPU in a reading).
  */
 constexpr u64 kTimerWindowNs = 1'000'000;
 constexpr u64 kTimerAgree = 100;
@@ -177,6 +177,9 @@ struct TimerReading {
 	static TimerReading take()
 	{
 		kapi_irqflags flags = kapi_local_irq_save();
+		/* A first read of the APIC page can be slow (under TCG: its TLB entry, QEMU's big
+		 * lock); the timed one comes after it. */
+		(void)kapi_lapic_timer_count();
 		TimerReading r;
 		r.a = kapi_ktime_ns();
 		r.count = kapi_lapic_timer_count();
@@ -190,8 +193,9 @@ struct TimerReading {
 /*
  * ns per count of the local APIC timer over one window of kTimerWindowNs, 32.32 fixed point; 0
  * when the timer did not count down across it on one arming (not armed, ran out, fired and was
- * armed again), or when the readings took more than 1/kTimerAgree of it (the host held the vCPU
- * in between). Interrupts are on between the two readings.
+ * armed again), or when the two readings took more than 2/kTimerAgree of it (the host held the
+ * vCPU in one): each is taken at its middle, so off by at most 1/kTimerAgree. Interrupts are on
+ * between the two readings.
  */
 u64 timer_window_q32()
 {
@@ -203,7 +207,7 @@ u64 timer_window_q32()
 	const TimerReading r1 = TimerReading::take();
 	const u64 span = (r1.a + r1.b) / 2 - (r0.a + r0.b) / 2;
 	if (r1.irqs != r0.irqs || r1.count == 0 || r1.count >= r0.count ||
-	    (r0.b - r0.a + r1.b - r1.a) * kTimerAgree > span)
+	    (r0.b - r0.a + r1.b - r1.a) * kTimerAgree > 2 * span)
 		return 0;
 	return (span << 32) / (r0.count - r1.count);
 }
@@ -284,6 +288,7 @@ EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep)
 {
 	u64 start = 0, touched = 0, beat = 0, beat_at = 0, irq_look_at = 0, timer_mark_at = ~u64(0);
 	bool irq_told = false, timer_read = !timers_;
+	TimerHint timer{};
 	for (u32 spins = 1; __atomic_load_n(&s->done_id, __ATOMIC_ACQUIRE) != id; spins++) {
 		if (spins % kSpinsPerClockCheck)
 			continue;
@@ -312,16 +317,20 @@ EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep)
 		 */
 		if (now >= irq_look_at && !timer_read) {
 			timer_read = true;
-			u64 left = timer_ns_left();
-			if (left != kNoTimer) {
+			if (u64 left = timer_ns_left(); left != kNoTimer) {
+				timer = {now + left, kapi_timer_irqs()};
 				timer_mark_at = now + (left > kTimerLeadNs ? left - kTimerLeadNs : 0);
-				timers_[s->cpu] = {now + left, kapi_timer_irqs()};
 			}
 		}
-		if (!irq_told && (now >= timer_mark_at || (now >= irq_look_at && kapi_irq_pending()))) {
+		const bool timer_near = now >= timer_mark_at;
+		if (!irq_told && (timer_near || (now >= irq_look_at && kapi_irq_pending()))) {
 			__atomic_store_n(&s->irq_req, id, __ATOMIC_RELEASE);
 			ring_doorbell(s->cpu);
 			irq_told = true;
+			/* Only then the next call on this CPU waits for it (timer_due): other calls
+			 * pay one load for it. */
+			if (timer_near)
+				timers_[s->cpu] = timer;
 		}
 		if (now >= irq_look_at)
 			irq_look_at = now + kIrqCheckEveryNs;
@@ -372,7 +381,7 @@ u64 EmuBackend::call(u64 rax, RegBlock &regs)
 	kapi_irqflags flags = kapi_local_irq_save();
 	u32 cpu = kapi_this_cpu();
 	/* The CPU's timer runs out within the lead, or ran out: its interrupt first (foresee_timer). */
-	if (TimerHint t; kapi_irqflags_on(flags) && timer_due(cpu, t)) {
+	if (TimerHint t; timer_due(cpu, t) && kapi_irqflags_on(flags)) {
 		kapi_local_irq_restore(flags);
 		await_timer(t);
 		kapi_cond_resched_if_may_sleep();
