@@ -24,9 +24,10 @@ constexpr u64 kIrqCheckEveryNs = 100'000;
 /*
  * The local APIC timer's interrupt, the one a real-time thread on the CPU waits for, is foreseen
  * rather than looked for. At its first look a call reads the timer's count once and marks itself
- * this long before the count runs out, so that the emulator has answered RESUMABLE by then; a
- * call that would start in that lead, or after the count ran out while its interrupt is still on
- * its way (QEMU fires it late), first waits for that interrupt with interrupts on, for at most
+ * this long before the count runs out, so that the emulator has answered RESUMABLE by then; the
+ * call after it, or after any call that ended less than kTimerHintNs before that lead, if it
+ * would start in the lead or after the count ran out while its interrupt is still on its way
+ * (QEMU fires it late), first waits for that interrupt with interrupts on, for at most
  * kTimerLateNs past the count's end, and lets the thread it woke run. Marking each such call
  * instead (a RESUMABLE answer per call until the interrupt came: doorbells and APIC reads that
  * take QEMU's big lock) made the timer later still: RT p99 while quoting 978 us, against 484 us
@@ -34,6 +35,8 @@ constexpr u64 kIrqCheckEveryNs = 100'000;
  */
 constexpr u64 kTimerLeadNs = 50'000;
 constexpr u64 kTimerLateNs = 300'000;
+/* A call that ends this long before the lead leaves the timer to the next call (timer_due). */
+constexpr u64 kTimerHintNs = 100'000;
 /*
  * The timer's rate, measured at probe: two windows this long, each timed to within
  * 1/kTimerAgree and agreeing within as much, at most kTimerTries times (the timer fires within a
@@ -289,6 +292,7 @@ EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep)
 	u64 start = 0, touched = 0, beat = 0, beat_at = 0, irq_look_at = 0, timer_mark_at = ~u64(0);
 	bool irq_told = false, timer_read = !timers_;
 	TimerHint timer{};
+	u64 last = 0;
 	for (u32 spins = 1; __atomic_load_n(&s->done_id, __ATOMIC_ACQUIRE) != id; spins++) {
 		if (spins % kSpinsPerClockCheck)
 			continue;
@@ -322,15 +326,10 @@ EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep)
 				timer_mark_at = now + (left > kTimerLeadNs ? left - kTimerLeadNs : 0);
 			}
 		}
-		const bool timer_near = now >= timer_mark_at;
-		if (!irq_told && (timer_near || (now >= irq_look_at && kapi_irq_pending()))) {
+		if (!irq_told && (now >= timer_mark_at || (now >= irq_look_at && kapi_irq_pending()))) {
 			__atomic_store_n(&s->irq_req, id, __ATOMIC_RELEASE);
 			ring_doorbell(s->cpu);
 			irq_told = true;
-			/* Only then the next call on this CPU waits for it (timer_due): other calls
-			 * pay one load for it. */
-			if (timer_near)
-				timers_[s->cpu] = timer;
 		}
 		if (now >= irq_look_at)
 			irq_look_at = now + kIrqCheckEveryNs;
@@ -340,7 +339,14 @@ EmuBackend::Failure EmuBackend::wait_for(MailboxSlot *s, u64 id, bool may_sleep)
 			if (may_sleep)
 				kapi_cond_resched();
 		}
+		last = now;
 	}
+	/*
+	 * The timer runs out soon after this call: the next call on this CPU waits for it first
+	 * (timer_due). Only then: until the interrupt comes, calls read the clock for it.
+	 */
+	if (timer.at && last + kTimerLeadNs + kTimerHintNs >= timer.at)
+		timers_[s->cpu] = timer;
 	return Failure::kNone;
 }
 

@@ -650,6 +650,52 @@ TEST_F(TimerTest, WithTheTimerDueACallFirstWaitsForItsInterruptWithInterruptsOn)
 	EXPECT_LT(published_at, before + 3 * kUs);
 }
 
+TEST_F(TimerTest, OnlyACallThatEndsShortlyBeforeTheTimerHoldsTheNextOne)
+{
+	fake::kernel().timer_at = fake::now_ns() + 100 * kMs;
+	EmuBackend b(mb.dev(), 1000 * kMs);
+	ASSERT_TRUE(b.probe(1).is_ok());
+	RegBlock r{};
+	/* A call answered after `after` us, unmarked (it reads the timer at 10 us). */
+	const auto call_answered_after = [&](int after) {
+		int reads = 0;
+		fake::kernel().on_clock = [&, after] {
+			if (++reads == after)
+				mb.serve(0);
+		};
+		ASSERT_EQ(b.call(tdx::abi::leaf_rax(34), r), 34u);
+		EXPECT_FALSE(marked());
+		fake::kernel().on_clock = nullptr;
+	};
+	/* When the call after it is published (its first clock read sees it pending). */
+	const auto published_after_a_call_at = [&](u64 at) {
+		while (fake::now_ns() < at)
+			kapi_ktime_ns();
+		u64 published_at = 0;
+		fake::kernel().on_clock = [&] {
+			if (!published_at && mb.pending(0))
+				published_at = fake::now_ns();
+			if (mb.pending(0))
+				mb.serve(0);
+			fake::kernel().timer_irqs += fake::now_ns() >= fake::kernel().timer_at; /* fires on time */
+		};
+		EXPECT_EQ(b.call(tdx::abi::leaf_rax(35), r), 35u);
+		fake::kernel().on_clock = nullptr;
+		return published_at;
+	};
+	/* Ending 1 ms before the timer: no hold; a call 30 us before it goes out at once. */
+	u64 timer = fake::now_ns() + kMs + 30 * kUs;
+	fake::kernel().timer_at = timer;
+	call_answered_after(30);
+	EXPECT_LT(published_after_a_call_at(timer - 30 * kUs), timer - 25 * kUs);
+	/* Ending 140 us before it (within the 50 us lead + 100 us): the call 30 us before it waits
+	 * for its interrupt. */
+	timer = fake::now_ns() + 170 * kUs;
+	fake::kernel().timer_at = timer;
+	call_answered_after(30);
+	EXPECT_GE(published_after_a_call_at(timer - 30 * kUs), timer);
+}
+
 TEST_F(TimerTest, AnInterruptThatNeverComesIsAwaitedThreeHundredMicrosecondsAtMost)
 {
 	EmuBackend b(mb.dev(), 1000 * kMs);
