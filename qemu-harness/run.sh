@@ -41,6 +41,12 @@
 #                seam-emu's call threads (SCHED_FIFO 1), as a real APIC's interrupt never waits
 #                behind the TDX module's work; threads it starts later do not inherit it
 #                (reset-on-fork). make bench's quoting boot: 2. Needs root, else a warning
+#   --pin-vcpus  the guest's CPUs get host CPUs of their own, as real-time VMs are run: the vCPU
+#                threads on the last host CPUs (one each while the host has more CPUs than the
+#                guest, else all on the last one), everything else of QEMU and of the emulator
+#                (its main loop, the emulator's call and signing threads) and this script on the
+#                others, so that no housekeeping thread preempts a vCPU. make bench's quoting
+#                boot. Needs 2 host CPUs, else a warning
 #   --quiet      do not stream the serial console to stdout (default when $CI is set;
 #                --verbose streams anyway)
 #
@@ -84,6 +90,7 @@ respawn=0
 tcg_threads=multi
 nice_n=0
 main_loop_rt=""
+pin_vcpus=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -107,6 +114,7 @@ while [ $# -gt 0 ]; do
 	--tcg-threads) tcg_threads="${2:?}"; shift 2 ;;
 	--nice) nice_n="${2:?}"; shift 2 ;;
 	--main-loop-rt) main_loop_rt="${2:?}"; shift 2 ;;
+	--pin-vcpus) pin_vcpus=1; shift ;;
 	--verbose) stream=1; shift ;;
 	-h | --help) usage ;;
 	*) die "unknown argument '$1' (see --help)" ;;
@@ -300,12 +308,27 @@ print(buf.decode(errors="replace").strip())
 PY
 }
 
+# --pin-vcpus: housekeeping CPUs (QEMU's main loop and other threads, the emulator) and the
+# guest's (its vCPU threads, moved there once they exist).
+pin_prefix=()
+if [ "$pin_vcpus" -eq 1 ]; then
+	host_cpus="$(nproc)"
+	if [ "$host_cpus" -lt 2 ]; then
+		say "warning: --pin-vcpus needs 2 host CPUs, this host has $host_cpus: nothing pinned"
+		pin_vcpus=0
+	else
+		guest_cpus=$((host_cpus > smp ? smp : 1))
+		housekeeping="0-$((host_cpus - guest_cpus - 1))"
+		pin_prefix=(taskset -c "$housekeeping")
+	fi
+fi
+
 read -r -a extra <<<"$emu_extra"
 # Single-threaded TCG emits no host fence for the guest's: a request stored just as a slot went to
 # sleep may not ring its doorbell, so a sleeping slot looks again every millisecond.
 [ "$tcg_threads" = multi ] || extra+=(--doorbell-recheck-ms 1)
 start_emu() { # LOG-SUFFIX: starts the emulator in the background, emu_pid
-	"$emu" --ram "$ram_file" --mailbox "$mb_file" --control "$sock" --profile "$profile" \
+	"${pin_prefix[@]}" "$emu" --ram "$ram_file" --mailbox "$mb_file" --control "$sock" --profile "$profile" \
 		--ivshmem-server "$ivshmem_sock" \
 		--lps "$smp" --packages "$packages" --pidfile "$work/seam-emu.pid" \
 		--log "$work/seam-emu$1.log" "${extra[@]}" </dev/null >>"$work/seam-emu.out" 2>&1 &
@@ -362,12 +385,11 @@ qemu=(
 )
 : >"$log"
 say "booting $(basename "$kernel") (smp $smp, ram ${ram}M, timeout ${timeout_s}s)"
-"${qemu[@]}" </dev/null >"$work/qemu.err" 2>&1 &
+"${pin_prefix[@]}" "${qemu[@]}" </dev/null >"$work/qemu.err" 2>&1 &
 qemu_pid=$!
 qemu_started=1
-if [ -n "$main_loop_rt" ]; then
-	# The main thread's id is the process's. Only once every vCPU thread exists ("CPU n/TCG", or
-	# one "ALL CPUs/TCG"): a vCPU spins, and must never run at real-time priority.
+if [ -n "$main_loop_rt" ] || [ "$pin_vcpus" -eq 1 ]; then
+	# Only once every vCPU thread exists ("CPU n/TCG", or one "ALL CPUs/TCG").
 	vcpus=0
 	[ "$tcg_threads" = multi ] && want=$smp || want=1
 	for _ in $(seq 200); do
@@ -376,9 +398,28 @@ if [ -n "$main_loop_rt" ]; then
 		sleep 0.05
 	done
 	if [ "$vcpus" -lt "$want" ]; then
-		say "warning: QEMU's vCPU threads did not show up: its main loop keeps its priority"
-	elif ! chrt --reset-on-fork -f -p "$main_loop_rt" "$qemu_pid" >/dev/null 2>"$work/chrt.err"; then
-		say "warning: QEMU's main loop not at SCHED_FIFO $main_loop_rt: $(cat "$work/chrt.err")"
+		say "warning: QEMU's vCPU threads did not show up: its main loop keeps its priority, its vCPUs their CPUs"
+	else
+		# The main thread's id is the process's. A vCPU spins, and must never run at real-time
+		# priority (hence after the vCPU threads were started).
+		if [ -n "$main_loop_rt" ] &&
+			! chrt --reset-on-fork -f -p "$main_loop_rt" "$qemu_pid" >/dev/null 2>"$work/chrt.err"; then
+			say "warning: QEMU's main loop not at SCHED_FIFO $main_loop_rt: $(cat "$work/chrt.err")"
+		fi
+		if [ "$pin_vcpus" -eq 1 ]; then
+			# "CPU i/TCG" on host CPU host_cpus - guest_cpus + (i mod guest_cpus) ("ALL CPUs/TCG"
+			# as i = 0); QEMU's other threads and the emulator started on the housekeeping CPUs.
+			for task in /proc/"$qemu_pid"/task/*; do
+				comm="$(cat "$task/comm" 2>/dev/null || true)"
+				[[ "$comm" == */TCG ]] || continue
+				[[ "$comm" =~ ^CPU\ ([0-9]+)/ ]] && i="${BASH_REMATCH[1]}" || i=0
+				cpu=$((host_cpus - guest_cpus + i % guest_cpus))
+				taskset -p -c "$cpu" "${task##*/}" >/dev/null 2>"$work/taskset.err" ||
+					say "warning: $comm not moved to CPU $cpu: $(cat "$work/taskset.err")"
+			done
+			# This script's own polling (and what it starts) stays off the guest's CPUs too.
+			taskset -p -c "$housekeeping" $$ >/dev/null 2>&1 || true
+		fi
 	fi
 fi
 if [ "$stream" -eq 1 ]; then

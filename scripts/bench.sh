@@ -36,7 +36,11 @@
 #     guest's timers) at SCHED_FIFO 2, above seam-emu's call threads (SCHED_FIFO 1), as a real
 #     APIC's interrupt never waits behind the TDX module's work (run.sh --main-loop-rt;
 #     BENCH_QUOTE_MAIN_LOOP_RT=0 leaves it out: measured 1.80-2.07x, with it 1.19-1.55x), and
-#     holds the host's CPUs out of deep idle (root; see below).
+#     holds the host's CPUs out of deep idle (root; see below). It also gives the guest's CPUs a
+#     host CPU of their own, QEMU's other threads and the emulator the rest (run.sh --pin-vcpus,
+#     as real-time VMs are run; BENCH_QUOTE_PIN=0 leaves it out): without it, on 2 host CPUs the
+#     main loop woke on the CPU of the vCPU generating quotes (the other ran the emulator's
+#     signing thread) and preempted it about 5 times per ms, and the tail followed.
 # Then one boot per CPU count for runtime update (the test build, the TD harness, update.json's
 # EXT+QUOTE module, qemu-harness/scenarios/bench_update.sh): BENCH_UPDATES updates, and for each
 # the blackout -- the time every CPU is stopped, from the stop_machine call until the last CPU is
@@ -300,13 +304,14 @@ if [ "${BENCH_QUOTE:-1}" != 0 ]; then
 	else
 		echo "bench: /dev/cpu_dma_latency not writable: host CPUs may idle deeply (noisier latency)" >&2
 	fi
-	main_loop_rt=()
-	[ "${BENCH_QUOTE_MAIN_LOOP_RT:-2}" = 0 ] || main_loop_rt=(--main-loop-rt "${BENCH_QUOTE_MAIN_LOOP_RT:-2}")
+	quote_host=()
+	[ "${BENCH_QUOTE_MAIN_LOOP_RT:-2}" = 0 ] || quote_host=(--main-loop-rt "${BENCH_QUOTE_MAIN_LOOP_RT:-2}")
+	[ "${BENCH_QUOTE_PIN:-1}" = 0 ] || quote_host+=(--pin-vcpus)
 	qemu-harness/run.sh --kernel distro --module "$PWD/$kmod/tdx_host.ko" --module "$PWD/$kmod/tdx_td_harness.ko" \
 		--bin "$(command -v cyclictest)" --profile qemu-harness/seam-emu/profiles/ext-quote.json \
 		--scenario bench_quote --smp 2 --log "$log" --quiet --tcg-threads "${BENCH_QUOTE_TCG:-multi}" \
 		${BENCH_QUOTE_APPEND:+--append "$BENCH_QUOTE_APPEND"} \
-		--nice "${BENCH_QUOTE_NICE:--15}" "${main_loop_rt[@]}" \
+		--nice "${BENCH_QUOTE_NICE:--15}" "${quote_host[@]}" \
 		--env "BENCH_QUOTES=${BENCH_QUOTES:-200}" --env "BENCH_ROUNDS=${BENCH_QUOTE_ROUNDS:-5}" \
 		--env "BENCH_RT_S=${BENCH_RT_S:-10}" --env "BENCH_RT_ROUNDS=${BENCH_RT_ROUNDS:-5}" >/dev/null ||
 		{ echo "bench: the quoting guest run failed; see $log" >&2; exit 1; }
