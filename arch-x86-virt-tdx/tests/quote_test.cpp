@@ -1054,8 +1054,18 @@ INSTANTIATE_TEST_SUITE_P(Statuses, QuoteGetFailure,
 TEST_F(QuoteGet, InjectedFailuresDisableQuoting)
 {
 	emu.fail(lf::kQuoteGet, 2, tdx::abi::kQuoteInternalError); /* after the first, resumable, answer */
+	/* Resumable whatever the host's speed: the signature is held until the first call answered. */
+	emu.model().set_quote_signer_hold(true);
+	emu.on_answer = [this](u16 leaf, u64 &, RegBlock &) {
+		if (leaf == lf::kQuoteGet)
+			emu.model().set_quote_signer_hold(false);
+	};
 	std::vector<u8> quote;
 	EXPECT_EQ(generate(m(), tdr(), report_, &quote), error(err::kEIO));
+	auto first = std::find_if(emu.calls.begin(), emu.calls.end(), [](const auto &c) { return c.leaf == lf::kQuoteGet; });
+	ASSERT_NE(first, emu.calls.end());
+	EXPECT_EQ(first->status, st::kInterruptedResumable);
+	EXPECT_EQ(emu.count(lf::kQuoteGet), 2);
 	EXPECT_TRUE(fake::kernel().log_contains("quoting disabled: TDH.QUOTE.GET failed"));
 	expect_disabled_tdx_up();
 }

@@ -285,7 +285,7 @@ TEST(Profile, ExtensionProfiles)
 	EXPECT_EQ(q.quote.max_quote_size, 16384u);
 	EXPECT_EQ(q.quote.init_steps, 3u);
 	EXPECT_EQ(q.quote.get_budget_pages, 4u);
-	EXPECT_EQ(q.quote.sign_budget_us, 1000u);
+	EXPECT_EQ(q.quote.sign_budget_us, 2000u);
 	ModuleImageResult img = parse_module_image(load_json("ext-quote.json")["module"].dump());
 	ASSERT_TRUE(img.image) << img.error;
 	EXPECT_EQ(img.image->ext.pool_pages, 64u);
