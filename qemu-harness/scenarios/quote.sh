@@ -90,6 +90,9 @@ wait "$qpid" # (not inside check: its subshell cannot wait for this shell's chil
 check "  the request then completes" expect_eq "$?" 0
 cat "$H/quote" >/tmp/qhold
 check "  and its quote verifies" verify /tmp/qhold "$RD1"
+# The signer runs at normal priority only while a call waits for it (seam-emu README, "The
+# signing budget"); the emulator runs as root here, so between calls it is back at SCHED_IDLE.
+check "  the emulator's signer back at the host's idle priority" expect_eq "$(quote_value signer_priority)" idle
 
 # Refusals: each must fail with -EINVAL and leave quoting enabled.
 check_fails "a forged TDREPORT (REPORTDATA byte flipped) is refused" hctl forge 1 "$RD1" 130

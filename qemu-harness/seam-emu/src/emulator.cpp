@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "emulator.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -728,7 +729,11 @@ Emulator::Reply Emulator::cmd_quote(const std::vector<std::string> &a)
 	       {"layer2_measurement", l2},
 	       {"pad", q.pad},
 	       {"gets_interrupted", q.gets_interrupted},
-	       {"signer_held", q.signer_held}};
+	       {"signer_held", q.signer_held},
+	       {"signer_priority", q.signer_policy == SCHED_IDLE    ? "idle"
+				   : q.signer_policy == SCHED_OTHER ? "normal"
+				   : q.signer_policy < 0            ? "none"
+								    : "other"}};
 	{
 		std::lock_guard<std::mutex> g(qe_mu_);
 		j["qe_signed"] = qe_signed_;

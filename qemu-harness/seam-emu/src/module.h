@@ -255,6 +255,7 @@ public:
 		u32 pad = 0;                                            /* set_quote_pad() */
 		u64 gets_interrupted = 0; /* QUOTE.GET waits ended by an interrupt at the caller */
 		bool signer_held = false; /* set_quote_signer_hold() */
+		int signer_policy = -1;   /* quote_signer_policy() */
 	};
 	QuoteInfo quote_info() const;
 	/*
@@ -267,6 +268,12 @@ public:
 	void set_quote_pad(u32 n);
 	/* The control command "quote hold-signer on|off" (tests): QUOTE.GET's signatures wait. */
 	void set_quote_signer_hold(bool on);
+	/*
+	 * The signing thread's scheduling policy now: SCHED_OTHER while a call waits for a signature,
+	 * else SCHED_IDLE (SCHED_OTHER throughout where the host would not let it back); -1 before
+	 * its first signature. The signer's own lock: callable from inside a call.
+	 */
+	int quote_signer_policy() const;
 	/*
 	 * The caller's interrupts (the mailbox slot's irq_req, mailbox.h, "Host interrupts"): a real
 	 * module polls for a pending host interrupt in its long flows and answers

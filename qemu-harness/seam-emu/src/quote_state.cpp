@@ -62,6 +62,23 @@ void EventFd::signal() const
 	}
 }
 
+namespace {
+
+/* On a thread of its own, which it may leave at SCHED_IDLE. */
+bool probe_idle_reversible()
+{
+	bool ok = false;
+	std::thread probe([&ok] {
+		sched_param p{};
+		ok = pthread_setschedparam(pthread_self(), SCHED_IDLE, &p) == 0 &&
+		     pthread_setschedparam(pthread_self(), SCHED_OTHER, &p) == 0;
+	});
+	probe.join();
+	return ok;
+}
+
+} // namespace
+
 Signer::~Signer()
 {
 	{
@@ -78,10 +95,19 @@ std::future<dice_quote::Result<dice_quote::Bytes>> Signer::submit(Job job, std::
 	std::packaged_task<dice_quote::Result<dice_quote::Bytes>()> task(std::move(job));
 	auto done = task.get_future();
 	{
-		std::lock_guard<std::mutex> g(mu_);
+		std::unique_lock<std::mutex> lk(mu_);
 		jobs_.push_back({std::move(task), std::move(done_fd)});
-		if (!thread_.joinable())
-			thread_ = std::thread([this] { loop(); });
+		if (!thread_.joinable()) {
+			lk.unlock();
+			const bool reversible = probe_idle_reversible();
+			lk.lock();
+			if (!thread_.joinable()) {
+				idle_reversible_ = reversible;
+				thread_ = std::thread([this] { loop(); });
+				/* Here rather than in loop(): policy() tells it as soon as submit() returns. */
+				apply_policy(thread_.native_handle());
+			}
+		}
 	}
 	cv_.notify_one();
 	return done;
@@ -102,11 +128,43 @@ bool Signer::held() const
 	return held_;
 }
 
+bool Signer::idle_is_reversible() const
+{
+	std::lock_guard<std::mutex> g(mu_);
+	return idle_reversible_;
+}
+
+void Signer::apply_policy(pthread_t t) const
+{
+	/* Best effort: a policy the host refuses leaves the one before. */
+	sched_param p{};
+	(void)pthread_setschedparam(t, urgent_ > 0 || !idle_reversible_ ? SCHED_OTHER : SCHED_IDLE, &p);
+}
+
+void Signer::urgent(int delta)
+{
+	std::lock_guard<std::mutex> g(mu_);
+	const bool was = urgent_ > 0;
+	urgent_ += delta;
+	/* Before the thread started, submit() applies it. */
+	if (was != (urgent_ > 0) && thread_.joinable())
+		apply_policy(thread_.native_handle());
+}
+
+int Signer::policy() const
+{
+	std::lock_guard<std::mutex> g(mu_);
+	if (!thread_.joinable())
+		return -1;
+	int policy = -1;
+	sched_param p{};
+	if (pthread_getschedparam(const_cast<std::thread &>(thread_).native_handle(), &policy, &p) != 0)
+		return -1;
+	return policy;
+}
+
 void Signer::loop()
 {
-	/* Best effort: without it the signatures are made at normal priority. */
-	sched_param p{};
-	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &p);
 	std::unique_lock<std::mutex> lk(mu_);
 	for (;;) {
 		cv_.wait(lk, [this] { return stop_ || (!held_ && !jobs_.empty()); });

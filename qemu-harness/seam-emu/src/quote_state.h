@@ -13,6 +13,7 @@
 #include <thread>
 #include <memory>
 #include <optional>
+#include <pthread.h>
 #include <string>
 #include <vector>
 
@@ -40,9 +41,15 @@ private:
 };
 
 /*
- * The thread that makes QUOTE.GET's signatures beside the calls (profile quote.sign_budget_us > 0):
- * started at the first signature, one job at a time, at the host's idle priority (SCHED_IDLE), so
- * that it never holds off the threads that answer calls nor the vCPUs waiting for them.
+ * The thread that makes QUOTE.GET's signatures beside the calls (profile quote.sign_budget_us > 0),
+ * started at the first signature, one job at a time. Its priority follows its callers': while
+ * someone waits for a signature (an Urgent lives: a QUOTE.GET call inside its budget, the raw
+ * bench) it runs at the host's normal priority (SCHED_OTHER at the process's nice), as a real
+ * module makes the signature on the calling CPU inside the call; otherwise at the host's idle
+ * priority (SCHED_IDLE), so that between calls it takes no CPU from a vCPU doing other work.
+ * At SCHED_IDLE throughout, a vCPU spinning in the call on the signer's host CPU starved it (a
+ * signature took seconds). A host that does not let a thread leave SCHED_IDLE (no CAP_SYS_NICE)
+ * keeps it at normal priority throughout.
  */
 class Signer {
 public:
@@ -57,8 +64,31 @@ public:
 	void hold(bool on);
 	bool held() const;
 
+	/* Someone waits for a signature while this lives: the thread runs at normal priority. */
+	class Urgent {
+	public:
+		explicit Urgent(Signer &s) : s_(s) { s_.urgent(+1); }
+		~Urgent() { s_.urgent(-1); }
+		Urgent(const Urgent &) = delete;
+		Urgent &operator=(const Urgent &) = delete;
+
+	private:
+		Signer &s_;
+	};
+	/* The thread's scheduling policy now (SCHED_IDLE or SCHED_OTHER); -1 before it started. */
+	int policy() const;
+	/*
+	 * Whether the thread may go back from SCHED_IDLE to SCHED_OTHER: probed at the first
+	 * signature on a thread of its own, with the capabilities of the thread that submits it
+	 * (which the signing thread inherits).
+	 */
+	bool idle_is_reversible() const;
+
 private:
 	void loop();
+	void urgent(int delta);
+	/* Sets `t`'s policy from urgent_ (SCHED_IDLE only when it can be undone). Caller holds mu_. */
+	void apply_policy(pthread_t t) const;
 	mutable std::mutex mu_;
 	std::condition_variable cv_;
 	struct Queued {
@@ -68,6 +98,8 @@ private:
 	std::deque<Queued> jobs_; /* guarded by mu_ */
 	bool stop_ = false;                                                           /* guarded by mu_ */
 	bool held_ = false;                                                           /* guarded by mu_ */
+	int urgent_ = 0;                                                              /* guarded by mu_ */
+	bool idle_reversible_ = false;                                                /* guarded by mu_ */
 	std::thread thread_;
 };
 

@@ -152,12 +152,15 @@ Module::QuoteInfo Module::quote_info() const
 	i.pad = q.pad;
 	i.gets_interrupted = q.gets_interrupted;
 	i.signer_held = q.signer.held();
+	i.signer_policy = q.signer.policy();
 	return i;
 }
 
 void Module::set_quote_pad(u32 n) { quote_->pad = std::min(n, kMaxQuotePad); }
 
 void Module::set_quote_signer_hold(bool on) { quote_->signer.hold(on); }
+
+int Module::quote_signer_policy() const { return quote_->signer.policy(); }
 
 /*
  * The root key and name depend on the seed alone, so any chain made from it carries a root
@@ -311,7 +314,11 @@ u64 Module::quote_get_continue(Call &c)
 	if (req.signing.valid()) {
 		using clock = std::chrono::steady_clock;
 		const clock::time_point deadline = clock::now() + std::chrono::microseconds(image_.quote.sign_budget_us);
+		/* While this call waits, the signature is made at the caller's priority (Signer). */
+		std::optional<Signer::Urgent> urgent;
 		while (req.signing.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+			if (!urgent)
+				urgent.emplace(q.signer);
 			if (irq_source_ && irq_source_->pending(c.lp)) {
 				q.gets_interrupted++;
 				return status::kInterruptedResumable;
@@ -422,7 +429,7 @@ Module::QeQuote Module::qe_sign(const u8 *report)
  * The last signed request's work done again `n` times inside the emulator, without the mailbox,
  * without budgets and without a pad (the raw rate): check the TDREPORT, sign, write the buffer's
  * pages (into memory of its own, as the guest's buffer is the host's meanwhile). The signature is
- * made where QUOTE.GET makes it: on the signing thread (at the host's idle priority) when the
+ * made where QUOTE.GET makes it: on the signing thread (waited for, so at normal priority) when the
  * profile has a sign budget, else in the calling thread; so host load slows both alike. Takes
  * state_mutex() itself, for the check only.
  */
@@ -461,6 +468,9 @@ Module::QuoteBench Module::quote_bench(u32 n)
 			b.error = "the TDREPORT of the last request is no longer accepted (status " + std::to_string(st) + ")";
 			return b;
 		}
+		std::optional<Signer::Urgent> urgent; /* waited for, as a QUOTE.GET waits for it */
+		if (on_signer)
+			urgent.emplace(quote_->signer);
 		auto quote = on_signer ? quote_->signer.submit([&] { return dice_quote::make_quote(*chain, claims); }).get()
 				       : dice_quote::make_quote(*chain, claims);
 		if (quote_signed(quote, buffer.size()) != status::kSuccess) {

@@ -3,7 +3,10 @@
 // operands, HPA linked list, budgeted resumption and restart, SYS.DISABLE, the module locks, the
 // emulator's "quote" control command, and quotes of genuine TDREPORTs checked with
 // dice_quote::verify_quote against the exported root.
+#include <linux/capability.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +25,7 @@
 #include <tdx/emu/service.h>
 
 #include "emulator.h"
+#include "quote_state.h"
 #include "seam_identity.h"
 #include "test_support.h"
 
@@ -1100,6 +1104,98 @@ TEST_F(QuoteSignBudget, AnInterruptAtTheCallerEndsTheWait)
 	EXPECT_EQ(info().gets_interrupted, 1u);
 	EXPECT_GE(source.waits.load(), 1) << "the wait blocked on the signature's eventfd";
 	m_->set_irq_source(nullptr);
+}
+
+TEST_F(QuoteSignBudget, TheSignerRunsAtNormalPriorityWhileACallWaits)
+{
+	/* A second's budget and a held signer; the wait notes the signer's policy, then an interrupt
+	 * ends it. */
+	ASSERT_NO_FATAL_FAILURE(with_budget(1000000));
+	struct Source final : Module::IrqSource {
+		Module *m = nullptr;
+		std::atomic<bool> irq{false};
+		std::atomic<int> during{-2};
+		bool pending(u32) override { return irq.load(); }
+		void wait(u32, int, std::chrono::nanoseconds) override
+		{
+			during = m->quote_signer_policy();
+			irq = true;
+		}
+	} source;
+	source.m = m_.get();
+	m_->set_irq_source(&source);
+	EXPECT_EQ(m_->quote_signer_policy(), -1) << "no signature yet, no thread";
+	m_->set_quote_signer_hold(true);
+	write_report(report_data_of(8));
+	const RegBlock r = get_regs(3);
+	ASSERT_EQ(get(r, 1), status::kInterruptedResumable);
+	EXPECT_EQ(source.during.load(), SCHED_OTHER) << "while the call waited";
+	/* Between calls: the host's idle priority (this test runs where it can be undone: root). */
+	EXPECT_EQ(m_->quote_signer_policy(), SCHED_IDLE);
+	EXPECT_EQ(info().signer_policy, SCHED_IDLE);
+	source.irq = false;
+	source.during = -2;
+	m_->set_quote_signer_hold(false);
+	ASSERT_EQ(get_all(r), status::kSuccess);
+	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), root(), report_data_of(8)));
+	EXPECT_EQ(m_->quote_signer_policy(), SCHED_IDLE);
+	m_->set_irq_source(nullptr);
+}
+
+/* Without CAP_SYS_NICE a thread cannot leave SCHED_IDLE: the signer then never enters it. */
+TEST(Signer, WithoutCapSysNiceItStaysAtNormalPriority)
+{
+	int policies[3] = {-2, -2, -2};
+	bool reversible = true, signed_ok = false;
+	/* Capabilities are per thread: drop CAP_SYS_NICE on this one, which the signer inherits. */
+	std::thread t([&] {
+		__user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+		__user_cap_data_struct data[2]{};
+		if (syscall(SYS_capget, &hdr, data) != 0)
+			return;
+		data[CAP_TO_INDEX(CAP_SYS_NICE)].effective &= ~CAP_TO_MASK(CAP_SYS_NICE);
+		if (syscall(SYS_capset, &hdr, data) != 0)
+			return;
+		Signer s;
+		s.hold(true);
+		auto f = s.submit([] { return dice_quote::Result<dice_quote::Bytes>(dice_quote::Bytes{1, 2, 3}); });
+		reversible = s.idle_is_reversible();
+		policies[0] = s.policy();
+		{
+			Signer::Urgent u(s);
+			policies[1] = s.policy();
+			s.hold(false);
+			signed_ok = f.get().value() == dice_quote::Bytes{1, 2, 3};
+		}
+		policies[2] = s.policy();
+	});
+	t.join();
+	EXPECT_FALSE(reversible);
+	EXPECT_TRUE(signed_ok);
+	for (int p : policies)
+		EXPECT_EQ(p, SCHED_OTHER);
+}
+
+/* Where it can be undone, the policy follows the waiters: idle, normal while one waits, idle. */
+TEST(Signer, UrgentRaisesItWhileItLives)
+{
+	Signer s;
+	EXPECT_EQ(s.policy(), -1);
+	s.hold(true);
+	auto f = s.submit([] { return dice_quote::Result<dice_quote::Bytes>(dice_quote::Bytes{4}); });
+	ASSERT_TRUE(s.idle_is_reversible()) << "make check's host tests run as root";
+	EXPECT_EQ(s.policy(), SCHED_IDLE);
+	{
+		Signer::Urgent a(s);
+		EXPECT_EQ(s.policy(), SCHED_OTHER);
+		{
+			Signer::Urgent b(s); /* two waiters: the first to go leaves it raised */
+		}
+		EXPECT_EQ(s.policy(), SCHED_OTHER);
+		s.hold(false);
+		EXPECT_EQ(f.get().value(), dice_quote::Bytes{4});
+	}
+	EXPECT_EQ(s.policy(), SCHED_IDLE);
 }
 
 TEST_F(QuoteSignBudget, ShortWaitsUntilTheSignatureThenThePages)
