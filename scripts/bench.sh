@@ -70,7 +70,7 @@
 # shows a TDH.SYS.RD's output registers, not the field it asked for.)
 # Prints the goals as met / NOT met; exits non-zero only when a guest run fails.
 #   BENCH_SMPS="2 4" BENCH_CALLS=20000 BENCH_IDLE_S=10 BENCH_QUOTES=200 BENCH_ROUNDS=3 BENCH_RT_S=10
-#   BENCH_QUOTE_ROUNDS=15 (quote-rate rounds; with 5 the median round moved 77-84% between runs), BENCH_RT_ROUNDS=5 (rounds of the three latency
+#   BENCH_QUOTE_ROUNDS=15 (quote-rate rounds; with 5 the median round moved 77-84% between runs), BENCH_RT_ROUNDS=10 (rounds of the three latency
 #   phases, each BENCH_RT_S seconds)
 # The update boots run QEMU's TCG in one host thread for all vCPUs (run.sh --tcg-threads single;
 # BENCH_UPDATE_TCG=multi for one thread per vCPU). In the window every CPU spins with interrupts
@@ -313,7 +313,7 @@ if [ "${BENCH_QUOTE:-1}" != 0 ]; then
 		${BENCH_QUOTE_APPEND:+--append "$BENCH_QUOTE_APPEND"} \
 		--nice "${BENCH_QUOTE_NICE:--15}" "${quote_host[@]}" \
 		--env "BENCH_QUOTES=${BENCH_QUOTES:-200}" --env "BENCH_ROUNDS=${BENCH_QUOTE_ROUNDS:-15}" \
-		--env "BENCH_RT_S=${BENCH_RT_S:-10}" --env "BENCH_RT_ROUNDS=${BENCH_RT_ROUNDS:-5}" >/dev/null ||
+		--env "BENCH_RT_S=${BENCH_RT_S:-10}" --env "BENCH_RT_ROUNDS=${BENCH_RT_ROUNDS:-10}" --timeout 1200 >/dev/null ||
 		{ echo "bench: the quoting guest run failed; see $log" >&2; exit 1; }
 	[ -z "$qos_fd" ] || exec {qos_fd}>&-
 	rounds="$(grep -a '^BENCH quote ' "$log" | tr -d '\r' || true)"
