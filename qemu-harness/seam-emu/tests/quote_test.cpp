@@ -1134,7 +1134,6 @@ TEST_F(QuoteSignBudget, TheSignerRunsAtNormalPriorityWhileACallWaits)
 	EXPECT_EQ(m_->quote_signer_policy(), SCHED_IDLE);
 	EXPECT_EQ(info().signer_policy, SCHED_IDLE);
 	source.irq = false;
-	source.during = -2;
 	m_->set_quote_signer_hold(false);
 	ASSERT_EQ(get_all(r), status::kSuccess);
 	EXPECT_TRUE(dice_quote::verify_quote(read_quote(r, out_.rcx), root(), report_data_of(8)));
